@@ -1,0 +1,21 @@
+/** HMAC hash functions the verifiers use. SHA-1 exists only for legacy in-house senders. */
+export type HmacAlgorithm = 'SHA-256' | 'SHA-512' | 'SHA-1';
+
+/** A secret prepared once for repeated signing; the bytes stay inside. */
+export interface HmacKey {
+  readonly algorithm: HmacAlgorithm;
+  /** The HMAC of the concatenation of `parts` (strings as UTF-8), without copying them on Node. */
+  sign(parts: readonly (string | Uint8Array)[]): Promise<Uint8Array>;
+}
+
+/** What a crypto backend provides; `node.ts` and `web.ts` both implement exactly this. */
+export interface CryptoBackend {
+  readonly name: 'node:crypto' | 'web-crypto';
+  importHmacKey(algorithm: HmacAlgorithm, secret: Uint8Array): HmacKey;
+  /** SHA-256 of `data`, base64url without padding: the body fingerprint kept by stores. */
+  sha256(data: Uint8Array): Promise<string>;
+  /** Compares in time that depends only on the lengths, never on where the bytes differ. */
+  timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
+  /** A random, unguessable identifier (claim tokens). */
+  randomId(): string;
+}

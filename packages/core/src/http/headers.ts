@@ -1,0 +1,77 @@
+/**
+ * Request headers as adapters hand them over: a Web `Headers`, or a plain object such as Node's
+ * `IncomingHttpHeaders` (names in any case, values a string or a list of strings).
+ */
+export type HeadersInput =
+  | { get(name: string): string | null; forEach(callback: (value: string, name: string) => void): void }
+  | Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/**
+ * Case-insensitive, read-only view of the request headers that verifiers and handlers receive.
+ * Repeated values are joined with `", "`, as `Headers.get` does.
+ */
+export interface WebhookHeaders {
+  /** The header's value, or `undefined` when absent. Name matching ignores case. */
+  get(name: string): string | undefined;
+  /** All headers as a plain object with lower-case names. */
+  toJSON(): Record<string, string>;
+}
+
+function isWebHeaders(input: HeadersInput): input is Extract<HeadersInput, { get: unknown }> {
+  return typeof (input as { get?: unknown }).get === 'function';
+}
+
+function joinValue(value: string | readonly string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : value.join(', ');
+}
+
+/**
+ * Wraps adapter headers in a {@link WebhookHeaders} view without copying them.
+ *
+ * @example
+ * ```ts
+ * const headers = toWebhookHeaders({ 'Webhook-Id': 'msg_1' });
+ * headers.get('webhook-id'); // 'msg_1'
+ * ```
+ */
+export function toWebhookHeaders(input: HeadersInput): WebhookHeaders {
+  if (isWebHeaders(input)) {
+    return {
+      get: (name) => input.get(name) ?? undefined,
+      toJSON: () => {
+        const out: Record<string, string> = {};
+        input.forEach((value, name) => {
+          out[name.toLowerCase()] = value;
+        });
+        return out;
+      },
+    };
+  }
+  const record = input as Readonly<Record<string, string | readonly string[] | undefined>>;
+  let lowerCased: Map<string, string> | undefined;
+  return {
+    get(name) {
+      // Node, Fastify and Hono hand over lower-case names, so the direct lookup is the hot path.
+      const direct = Object.hasOwn(record, name) ? joinValue(record[name]) : undefined;
+      if (direct !== undefined) return direct;
+      const lower = name.toLowerCase();
+      if (lower !== name && Object.hasOwn(record, lower)) return joinValue(record[lower]);
+      lowerCased ??= collect(record);
+      return lowerCased.get(lower);
+    },
+    toJSON: () => Object.fromEntries(collect(record)),
+  };
+}
+
+function collect(record: Readonly<Record<string, string | readonly string[] | undefined>>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, value] of Object.entries(record)) {
+    const joined = joinValue(value);
+    if (joined === undefined) continue;
+    const key = name.toLowerCase();
+    const previous = out.get(key);
+    out.set(key, previous === undefined ? joined : `${previous}, ${joined}`);
+  }
+  return out;
+}

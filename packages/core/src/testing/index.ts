@@ -1,0 +1,1 @@
+export { describeStoreContract, type StoreContractOptions, type StoreHarness } from './store-contract.js';

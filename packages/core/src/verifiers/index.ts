@@ -1,0 +1,1 @@
+export type { Verifier, VerifyInput, VerifiedDelivery } from './verifier.js';
