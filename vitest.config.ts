@@ -1,15 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
+// '@hookguard/source' makes workspace packages resolve to their TypeScript sources (see each
+// package.json "exports"), so tests never run stale builds.
+const conditions = ['@hookguard/source'];
+
 export default defineConfig({
-  resolve: {
-    conditions: ['@hookguard/source', 'node', 'import', 'module', 'default'],
-  },
-  ssr: {
-    resolve: {
-      conditions: ['@hookguard/source', 'node', 'import', 'module', 'default'],
-      externalConditions: ['@hookguard/source', 'node'],
-    },
-  },
+  resolve: { conditions: [...conditions, 'module', 'node', 'development|production'] },
+  ssr: { resolve: { conditions: [...conditions, 'module', 'node', 'development|production'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
     testTimeout: 20_000,

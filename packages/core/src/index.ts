@@ -6,3 +6,4 @@ export type { ClaimOptions, ClaimResult, CompleteOptions, DedupStore } from './s
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export { consoleLogger, silentLogger, type LogFields, type Logger } from './logging/logger.js';
 export * from './verifiers/index.js';
+export * from './receiver/index.js';

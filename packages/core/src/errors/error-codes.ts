@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   ERR_HOOKGUARD_BODY_TOO_LARGE: 413,
   /** The client stopped sending the body before it was complete, or sent it too slowly. */
   ERR_HOOKGUARD_BODY_TIMEOUT: 408,
+  /** The client closed the connection or the stream failed before the body was complete. */
+  ERR_HOOKGUARD_BODY_INCOMPLETE: 400,
   /** A header the signature scheme needs is absent. */
   ERR_HOOKGUARD_MISSING_HEADER: 400,
   /** A header is present but not in the scheme's format (bad timestamp, unparsable signature list). */

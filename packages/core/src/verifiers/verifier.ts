@@ -45,5 +45,7 @@ export interface Verifier {
   readonly name: string;
   /** How long the provider keeps retrying, when known: the receiver's default `retentionMs`. */
   readonly retentionMs?: number;
+  /** `true` only for `unsafeNoVerification()`: the receiver then warns once at construction. */
+  readonly unsafe?: boolean;
   verify(input: VerifyInput): Promise<VerifiedDelivery>;
 }

@@ -1,0 +1,2 @@
+export { createReceiver } from './create-receiver.js';
+export type * from './types.js';

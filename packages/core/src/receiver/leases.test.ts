@@ -1,0 +1,152 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MemoryStore } from '../store/memory-store.js';
+import { FlakyStore, json, signed, testReceiver } from './receiver.fixtures.js';
+import type { DeliveryReport } from './types.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('leases', () => {
+  it('keeps the claim of a handler running 5x longer than leaseMs alive by heartbeat', async () => {
+    vi.useFakeTimers();
+    const store = new MemoryStore({ now: Date.now });
+    // Two receivers (two processes) sharing one store; the store's clock is the faked Date.now.
+    const { receiver, clock } = testReceiver({ store, leaseMs: 1_000 });
+    const { receiver: sameStore } = testReceiver({ store, leaseMs: 1_000 });
+    const otherRuns = vi.fn();
+    sameStore.on('job.run', otherRuns);
+    let finish!: () => void;
+    let signal!: AbortSignal;
+    receiver.on('job.run', (_event, ctx) => {
+      signal = ctx.signal;
+      return new Promise<void>((resolve) => (finish = resolve));
+    });
+    const delivery = signed('job_1', 'job.run', clock.now());
+    const running = receiver.receive(delivery);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect((await sameStore.receive(delivery)).status).toBe(409);
+    expect(signal.aborted).toBe(false);
+    finish();
+    expect((await running).outcome).toBe('processed');
+    expect((await sameStore.receive(delivery)).outcome).toBe('duplicate');
+    expect(otherRuns).not.toHaveBeenCalled();
+  });
+
+  it('lets a redelivery take over a crashed handler once its lease lapses, as attempt 2', async () => {
+    const { receiver, clock, store } = testReceiver({ leaseMs: 10_000 });
+    // A process that claimed the event and died before completing or releasing it.
+    await store.claim('standard-webhooks:msg_1', { leaseMs: 10_000, retentionMs: 60_000 });
+    const attempts: number[] = [];
+    receiver.on('message.received', (_event, ctx) => void attempts.push(ctx.attempt));
+    const early = await receiver.receive(signed('msg_1', 'message.received', clock.now()));
+    expect(early.status).toBe(409);
+    expect(early.headers['retry-after']).toBe('10');
+    clock.advance(10_001);
+    expect((await receiver.receive(signed('msg_1', 'message.received', clock.now()))).outcome).toBe('processed');
+    expect(attempts).toEqual([2]);
+  });
+
+  it('aborts ctx.signal when the lease is lost, and reports that its completion was refused', async () => {
+    vi.useFakeTimers();
+    const store = new FlakyStore(new MemoryStore({ now: Date.now }));
+    const reports: DeliveryReport[] = [];
+    const { receiver, clock, logs } = testReceiver({ store, leaseMs: 900, onDelivery: (report) => void reports.push(report) });
+    let signal!: AbortSignal;
+    let finish!: () => void;
+    receiver.on('job.run', (_event, ctx) => {
+      signal = ctx.signal;
+      return new Promise<void>((resolve) => (finish = resolve));
+    });
+    const running = receiver.receive(signed('job_1', 'job.run', clock.now()));
+    await vi.advanceTimersByTimeAsync(10);
+    // Another process took the claim over: every owner-checked write now fails.
+    store.extendAnswer = false;
+    const realComplete = store.complete;
+    store.complete = async () => false;
+    await vi.advanceTimersByTimeAsync(400);
+    expect(signal.aborted).toBe(true);
+    expect((signal.reason as { code?: string }).code).toBe('ERR_HOOKGUARD_LEASE_LOST');
+    finish();
+    expect((await running).status).toBe(200);
+    expect(reports[0]).toMatchObject({ leaseLost: true });
+    expect(logs.codes('warn')).toContain('ERR_HOOKGUARD_LEASE_LOST');
+    store.complete = realComplete;
+  });
+
+  it('keeps retrying a heartbeat that fails while the store blips', async () => {
+    vi.useFakeTimers();
+    const store = new FlakyStore(new MemoryStore({ now: Date.now }));
+    const { receiver, clock, logs } = testReceiver({ store, leaseMs: 900 });
+    let finish!: () => void;
+    let signal!: AbortSignal;
+    receiver.on('job.run', (_event, ctx) => {
+      signal = ctx.signal;
+      return new Promise<void>((resolve) => (finish = resolve));
+    });
+    const running = receiver.receive(signed('job_1', 'job.run', clock.now()));
+    await vi.advanceTimersByTimeAsync(10);
+    store.down = true;
+    await vi.advanceTimersByTimeAsync(350);
+    store.down = false;
+    await vi.advanceTimersByTimeAsync(350);
+    expect(signal.aborted).toBe(false);
+    expect(logs.lines.some((line) => line.message.includes('heartbeat failed'))).toBe(true);
+    finish();
+    expect((await running).outcome).toBe('processed');
+  });
+});
+
+describe('poison events', () => {
+  it('dead-letters an event after maxAttempts failures, answers 200 and hands it to onDeadLetter', async () => {
+    const deadLetters: { id: string; error: unknown }[] = [];
+    const { receiver, clock } = testReceiver({ maxAttempts: 3, onDeadLetter: (event, error) => void deadLetters.push({ id: event.id, error }) });
+    const handler = vi.fn(() => {
+      throw new Error('cannot parse this message');
+    });
+    receiver.on('message.received', handler);
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const result = await receiver.receive(signed('msg_1', 'message.received', clock.now()));
+      statuses.push(result.status);
+      if (attempt === 2) {
+        expect(result.outcome).toBe('dead_lettered');
+        expect(json(result.body)).toEqual({ received: true, dead_lettered: true });
+      }
+    }
+    expect(statuses).toEqual([500, 500, 200]);
+    expect(deadLetters).toHaveLength(1);
+    expect((deadLetters[0]?.error as Error).message).toBe('cannot parse this message');
+    expect((await receiver.receive(signed('msg_1', 'message.received', clock.now()))).outcome).toBe('duplicate');
+    expect(handler).toHaveBeenCalledTimes(3);
+  });
+
+  it('dead-letters without running again an event whose handlers crash the process every time', async () => {
+    const deadLetters: string[] = [];
+    const { receiver, clock, store } = testReceiver({ maxAttempts: 2, leaseMs: 1_000, onDeadLetter: (event) => void deadLetters.push(event.id) });
+    const handler = vi.fn();
+    receiver.on('message.received', handler);
+    for (let crash = 0; crash < 2; crash++) {
+      await store.claim('standard-webhooks:msg_1', { leaseMs: 1_000, retentionMs: 60_000 });
+      clock.advance(1_001);
+    }
+    const result = await receiver.receive(signed('msg_1', 'message.received', clock.now()));
+    expect(result.outcome).toBe('dead_lettered');
+    expect(handler).not.toHaveBeenCalled();
+    expect(deadLetters).toEqual(['msg_1']);
+  });
+
+  it('answers 500 and keeps the event retryable when the onDeadLetter hook itself fails', async () => {
+    const { receiver, clock } = testReceiver({
+      maxAttempts: 1,
+      onDeadLetter: () => {
+        throw new Error('dead-letter queue unreachable');
+      },
+    });
+    receiver.on('message.received', () => {
+      throw new Error('boom');
+    });
+    expect((await receiver.receive(signed('msg_1', 'message.received', clock.now()))).status).toBe(500);
+    expect((await receiver.receive(signed('msg_1', 'message.received', clock.now()))).status).toBe(500);
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it, vi } from 'vitest';
+import { signed, testReceiver } from './receiver.fixtures.js';
+import { Router } from './router.js';
+
+describe('Router', () => {
+  it('matches exact types, prefix wildcards and the catch-all, in registration order', () => {
+    const router = new Router();
+    const names: string[] = [];
+    const add = (pattern: string) => router.add(pattern, () => names.push(pattern), {});
+    add('*');
+    add('message.*');
+    add('message.received');
+    add('message.received.spam.*');
+    const patterns = (type: string) => router.match(type).map((route) => route.pattern);
+    expect(patterns('message.received')).toEqual(['*', 'message.*', 'message.received']);
+    expect(patterns('message.received.spam.flagged')).toEqual(['*', 'message.*', 'message.received.spam.*']);
+    expect(patterns('message')).toEqual(['*']);
+    expect(patterns('messages.x')).toEqual(['*']);
+  });
+
+  it.each(['', 'message*', '*.received', 'a.*.b', '.*', '**'])('refuses the pattern %j at registration', (pattern) => {
+    expect(() => new Router().add(pattern, () => undefined, {})).toThrow(/ERR_HOOKGUARD_INVALID_OPTIONS|wildcard|event type/);
+  });
+});
+
+describe('dispatch', () => {
+  it('runs every matching handler, and answers 500 if any of them fails', async () => {
+    const { receiver, clock } = testReceiver();
+    const exact = vi.fn();
+    const wildcard = vi.fn(() => {
+      throw new Error('wildcard failed');
+    });
+    receiver.on(['message.received', 'message.sent'], exact).on('message.*', wildcard);
+    const result = await receiver.receive(signed('msg_1', 'message.received', clock.now()));
+    expect(result.status).toBe(500);
+    expect(exact).toHaveBeenCalledTimes(1);
+    expect(wildcard).toHaveBeenCalledTimes(1);
+  });
+
+  it('collects several handler failures into one AggregateError for onError', async () => {
+    const { receiver, clock } = testReceiver();
+    const seen: unknown[] = [];
+    receiver.onError((error) => void seen.push(error));
+    receiver.on('a.b', () => Promise.reject(new Error('one'))).on('a.*', () => Promise.reject(new Error('two')));
+    const result = await receiver.receive(signed('evt_1', 'a.b', clock.now()));
+    expect(result.status).toBe(500);
+    expect(seen.map((error) => (error as Error).message)).toEqual(['one', 'two']);
+    expect((result.error?.cause as AggregateError).errors).toHaveLength(2);
+  });
+});

@@ -1,0 +1,64 @@
+import { WebhookError } from '../errors/webhook-error.js';
+import type { HandlerOptions, WebhookHandler } from './types.js';
+
+/** A registered handler and its options. */
+export type Route = { pattern: string; handler: WebhookHandler; options: HandlerOptions };
+
+/**
+ * Maps event types to handlers: exact types, `prefix.*` wildcards (matching `prefix.x` and
+ * `prefix.x.y`, not `prefix` itself), and `'*'` for everything. Every matching handler runs.
+ */
+export class Router {
+  readonly #exact = new Map<string, Route[]>();
+  readonly #prefixes: { prefix: string; route: Route }[] = [];
+  readonly #catchAll: Route[] = [];
+  #order = new Map<Route, number>();
+
+  add(pattern: string, handler: WebhookHandler, options: HandlerOptions): void {
+    validatePattern(pattern);
+    const route: Route = { pattern, handler, options };
+    this.#order.set(route, this.#order.size);
+    if (pattern === '*') this.#catchAll.push(route);
+    else if (pattern.endsWith('.*')) this.#prefixes.push({ prefix: pattern.slice(0, -1), route });
+    else {
+      const routes = this.#exact.get(pattern);
+      if (routes === undefined) this.#exact.set(pattern, [route]);
+      else routes.push(route);
+    }
+  }
+
+  /** The routes matching `type`, in registration order, each once. */
+  match(type: string): Route[] {
+    const matched: Route[] = [...(this.#exact.get(type) ?? [])];
+    for (const { prefix, route } of this.#prefixes) {
+      if (type.length > prefix.length && type.startsWith(prefix)) matched.push(route);
+    }
+    matched.push(...this.#catchAll);
+    if (matched.length > 1) matched.sort((a, b) => (this.#order.get(a) ?? 0) - (this.#order.get(b) ?? 0));
+    return matched;
+  }
+
+  get size(): number {
+    return this.#order.size;
+  }
+}
+
+function validatePattern(pattern: unknown): asserts pattern is string {
+  if (typeof pattern !== 'string' || pattern.length === 0) {
+    throw new WebhookError(
+      'ERR_HOOKGUARD_INVALID_OPTIONS',
+      `receiver.on() needs an event type, a 'prefix.*' wildcard or '*'; received ${describe(pattern)}.`,
+    );
+  }
+  const star = pattern.indexOf('*');
+  if (star !== -1 && pattern !== '*' && !(star === pattern.length - 1 && pattern.endsWith('.*') && pattern.length > 2)) {
+    throw new WebhookError(
+      'ERR_HOOKGUARD_INVALID_OPTIONS',
+      `receiver.on() got the pattern '${pattern}': only a trailing '.*' (as in 'message.*') or '*' alone is a wildcard.`,
+    );
+  }
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? `an empty string` : typeof value;
+}

@@ -1,0 +1,37 @@
+import type { ReceiverOptions, ResolvedReceiverOptions, WarningCode } from './types.js';
+
+type Environment = Record<string, string | undefined>;
+
+function environment(): Environment {
+  // Read through globalThis: the core imports no runtime module, and Workers have no process.
+  return (globalThis as { process?: { env?: Environment } }).process?.env ?? {};
+}
+
+/** Signs that this process is one of several serving the same endpoint. */
+export function severalProcessesLikely(env: Environment = environment()): string | undefined {
+  if (env['NODE_UNIQUE_ID'] !== undefined) return 'this is a node:cluster worker';
+  if (env['NODE_APP_INSTANCE'] !== undefined || env['pm_id'] !== undefined) return 'this runs under pm2';
+  if (Number(env['WEB_CONCURRENCY'] ?? '1') > 1) return `WEB_CONCURRENCY is ${env['WEB_CONCURRENCY']}`;
+  if (env['KUBERNETES_SERVICE_HOST'] !== undefined) return 'this runs on Kubernetes, usually with several replicas';
+  if (env['DYNO'] !== undefined) return 'this runs on a Heroku dyno';
+  return undefined;
+}
+
+/** Logs the one-time configuration warnings, each with a stable code and how to fix or silence it. */
+export function warnAboutSetup(options: ResolvedReceiverOptions, switches: ReceiverOptions['warnings']): void {
+  const enabled = (code: WarningCode): boolean => switches?.[code] !== false;
+  if (options.verifier.unsafe === true && enabled('WARN_HOOKGUARD_UNSAFE_NO_VERIFICATION')) {
+    options.logger.warn(
+      { code: 'WARN_HOOKGUARD_UNSAFE_NO_VERIFICATION' },
+      'unsafeNoVerification() accepts unsigned requests: anyone can send events and mark ids as seen. Use a real verifier outside local experiments.',
+    );
+  }
+  const reason = options.store.shared ? undefined : severalProcessesLikely();
+  if (reason !== undefined && enabled('WARN_HOOKGUARD_STORE_NOT_SHARED')) {
+    options.logger.warn(
+      { code: 'WARN_HOOKGUARD_STORE_NOT_SHARED', store: options.store.name, reason },
+      `The '${options.store.name}' store is private to this process, and ${reason}: a redelivery reaching another process runs again. ` +
+        'Use @hookguard/redis or @hookguard/postgres, or silence with warnings: { WARN_HOOKGUARD_STORE_NOT_SHARED: false }.',
+    );
+  }
+}
