@@ -7,3 +7,4 @@ export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export { consoleLogger, silentLogger, type LogFields, type Logger } from './logging/logger.js';
 export * from './verifiers/index.js';
 export * from './receiver/index.js';
+export * from './once/index.js';

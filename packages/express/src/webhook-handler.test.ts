@@ -1,5 +1,6 @@
 import { createReceiver, standardWebhooks, type Receiver } from '@hookguard/core';
 import express5 from 'express';
+// @ts-expect-error 'express4' is an npm alias of express@4, typed through the 'express' import below.
 import express4 from 'express4';
 import { Webhook } from 'standardwebhooks';
 import request from 'supertest';

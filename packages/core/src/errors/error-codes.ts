@@ -43,6 +43,10 @@ export const ERROR_STATUS = {
   ERR_HOOKGUARD_UNSUPPORTED: 500,
   /** `once()` waited its whole `waitMs` for another caller holding the same key. */
   ERR_HOOKGUARD_ONCE_IN_PROGRESS: 409,
+  /** A `once()` function returned a value that JSON cannot store as it is (a `Date`, a `Map`, a cycle). */
+  ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON: 500,
+  /** A saved store snapshot (Bloom) is truncated, altered, of another format or version, or made with other options. */
+  ERR_HOOKGUARD_INVALID_SNAPSHOT: 500,
   /** Something failed inside hookguard that no request should be able to cause. */
   ERR_HOOKGUARD_INTERNAL: 500,
 } as const;

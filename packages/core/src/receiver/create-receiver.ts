@@ -5,6 +5,7 @@ import { isByteStream, readBody } from '../http/read-body.js';
 import { toBytes } from '../http/raw-body.js';
 import type { ClaimOptions, ClaimResult } from '../store/dedup-store.js';
 import type { VerifiedDelivery } from '../verifiers/verifier.js';
+import { contextOnce, contextOnceWithoutStore } from '../once/context-once.js';
 import { LeaseHeartbeat } from './lease-heartbeat.js';
 import { resolveOptions } from './resolve-options.js';
 import { failure, handshake, retryAfterSeconds, success } from './responses.js';
@@ -174,7 +175,8 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
     const heartbeat = new LeaseHeartbeat(options.store, key, claim.token, options.leaseMs, options.logger);
     let outcome: HandlersOutcome;
     try {
-      outcome = await this.#runHandlers(routes, event, { attempt: claim.attempt, signal: heartbeat.signal, headers, key });
+      const once = contextOnce(options, heartbeat.signal);
+      outcome = await this.#runHandlers(routes, event, { attempt: claim.attempt, signal: heartbeat.signal, headers, key, once });
     } finally {
       heartbeat.stop();
     }
@@ -201,7 +203,8 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
     try {
       claim = await store.claimInTransaction(key, claimOptions, async (session) => {
         trace.attempt = session.attempt;
-        const context = { attempt: session.attempt, signal: session.signal, headers, key, db: session.db };
+        const once = contextOnce(this.options, session.signal);
+        const context = { attempt: session.attempt, signal: session.signal, headers, key, db: session.db, once };
         const outcome = await this.#runHandlers(routes, event, context);
         if (!outcome.ok) {
           handlerFailure = { error: outcome.error };
@@ -345,7 +348,9 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
       "processing without dedup because the store failed and onStoreError is 'process': this event may run more than once",
     );
     const key = trace.key ?? '';
-    const outcome = await this.#runHandlers(routes, event, { attempt: 1, signal: NEVER_ABORTED, headers, key });
+    // The store just failed, so ctx.once cannot ask it either: it runs fn directly, like the handlers.
+    const once = contextOnceWithoutStore(logger, key);
+    const outcome = await this.#runHandlers(routes, event, { attempt: 1, signal: NEVER_ABORTED, headers, key, once });
     if (outcome.ok) return { ...success('processed'), event };
     return { ...this.#handlerFailed(event, 1, outcome.error), event };
   }

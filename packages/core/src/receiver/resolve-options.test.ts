@@ -58,6 +58,16 @@ describe('createReceiver() configuration', () => {
     expect(quiet.lines).toEqual([]);
   });
 
+  it('warns when the store forgets ids sooner than the receiver’s retention', () => {
+    const logs = captureLogs();
+    const store = Object.assign(new FlakyStore(new MemoryStore()), { retentionMs: 60_000 });
+    createReceiver({ verifier, store, retentionMs: 3_600_000, logger: logs.logger });
+    expect(logs.codes('warn')).toEqual(['WARN_HOOKGUARD_RETENTION_SHORTER_THAN_RECEIVER']);
+    const enough = captureLogs();
+    createReceiver({ verifier, store, retentionMs: 60_000, logger: enough.logger });
+    expect(enough.lines).toEqual([]);
+  });
+
   it('recognises the usual signs of several processes behind one endpoint', () => {
     expect(severalProcessesLikely({})).toBeUndefined();
     expect(severalProcessesLikely({ WEB_CONCURRENCY: '1' })).toBeUndefined();

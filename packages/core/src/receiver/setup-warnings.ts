@@ -26,6 +26,15 @@ export function warnAboutSetup(options: ResolvedReceiverOptions, switches: Recei
       'unsafeNoVerification() accepts unsigned requests: anyone can send events and mark ids as seen. Use a real verifier outside local experiments.',
     );
   }
+  // Stores with a fixed window of their own (Bloom) say so with a numeric `retentionMs`.
+  const storeRetention = (options.store as { retentionMs?: unknown }).retentionMs;
+  if (typeof storeRetention === 'number' && storeRetention < options.retentionMs && enabled('WARN_HOOKGUARD_RETENTION_SHORTER_THAN_RECEIVER')) {
+    options.logger.warn(
+      { code: 'WARN_HOOKGUARD_RETENTION_SHORTER_THAN_RECEIVER', store: options.store.name, storeRetentionMs: storeRetention, retentionMs: options.retentionMs },
+      `The '${options.store.name}' store remembers ids for ${storeRetention} ms, less than the receiver's retentionMs of ${options.retentionMs} ms: ` +
+        "retries later than that run again. Size the store's retentionMs to the provider's retry horizon.",
+    );
+  }
   const reason = options.store.shared ? undefined : severalProcessesLikely();
   if (reason !== undefined && enabled('WARN_HOOKGUARD_STORE_NOT_SHARED')) {
     options.logger.warn(

@@ -2,6 +2,7 @@ import type { WebhookError } from '../errors/webhook-error.js';
 import type { HeadersInput, WebhookHeaders } from '../http/headers.js';
 import type { RawBodyInput } from '../http/raw-body.js';
 import type { Logger } from '../logging/logger.js';
+import type { ContextOnce } from '../once/context-once.js';
 import type { ClaimOptions, ClaimResult, DedupStore } from '../store/dedup-store.js';
 import type { Verifier } from '../verifiers/verifier.js';
 
@@ -42,6 +43,19 @@ export type HandlerContext = {
   headers: WebhookHeaders;
   /** The dedup key (`<namespace>:<id>`). */
   key: string;
+  /**
+   * Runs `fn` at most once per `key` across redeliveries and processes, and returns its stored
+   * result to every later call: a side effect before a handler failure is not repeated by the retry.
+   * Keys are stored as `<namespace>:once:<key>`. See `once()` and docs/once.md.
+   *
+   * @example
+   * ```ts
+   * receiver.on('message.received', async (event, ctx) => {
+   *   await ctx.once(`reply:${event.payload.data.messageId}`, () => mail.reply(event.payload.data.messageId, text));
+   * });
+   * ```
+   */
+  once: ContextOnce;
 };
 
 /** What a `{ transaction: true }` handler gets: the store's transaction client besides the rest. */
@@ -229,6 +243,7 @@ export type WarningCode =
   | 'WARN_HOOKGUARD_UNSAFE_NO_VERIFICATION'
   | 'WARN_HOOKGUARD_STORE_NOT_SHARED'
   | 'WARN_HOOKGUARD_SECRET_WHITESPACE'
+  | 'WARN_HOOKGUARD_RETENTION_SHORTER_THAN_RECEIVER'
   | 'WARN_HOOKGUARD_FINGERPRINT_MISMATCH';
 
 /** Maps event types to payload types, for `createReceiver<EventMap>()`. */

@@ -35,6 +35,12 @@ export type StoreContractOptions = {
    * @default true
    */
   supportsResults?: boolean;
+  /**
+   * Whether a `completed` claim compares fingerprints. Stores that cannot (Bloom) must answer
+   * `fingerprintMatches: undefined`, never a guess.
+   * @default true
+   */
+  supportsFingerprints?: boolean;
 };
 
 let keySequence = 0;
@@ -127,15 +133,29 @@ export function describeStoreContract(name: string, options: StoreContractOption
       expect(await claim(k)).toMatchObject({ status: 'completed' });
     });
 
-    it('reports whether a completed key was claimed with the same fingerprint', async () => {
-      const k = key('fingerprint');
-      const { token } = await claimed(k, { fingerprint: 'body-digest-1' });
-      await harness.store.complete(k, token, { retentionMs: retention });
-      expect(await claim(k, { fingerprint: 'body-digest-1' })).toMatchObject({ status: 'completed', fingerprintMatches: true });
-      expect(await claim(k, { fingerprint: 'body-digest-2' })).toMatchObject({ status: 'completed', fingerprintMatches: false });
-      const none = await claim(k);
-      expect(none.status === 'completed' && none.fingerprintMatches).toBeUndefined();
-    });
+    if (options.supportsFingerprints ?? true) {
+      it('reports whether a completed key was claimed with the same fingerprint', async () => {
+        const k = key('fingerprint');
+        const { token } = await claimed(k, { fingerprint: 'body-digest-1' });
+        await harness.store.complete(k, token, { retentionMs: retention });
+        expect(await claim(k, { fingerprint: 'body-digest-1' })).toMatchObject({ status: 'completed', fingerprintMatches: true });
+        expect(await claim(k, { fingerprint: 'body-digest-2' })).toMatchObject({ status: 'completed', fingerprintMatches: false });
+        const none = await claim(k);
+        expect(none.status === 'completed' && none.fingerprintMatches).toBeUndefined();
+      });
+    } else {
+      it('answers fingerprintMatches undefined when it cannot compare fingerprints', async () => {
+        const k = key('fingerprint-unsupported');
+        const { token } = await claimed(k, { fingerprint: 'body-digest-1' });
+        await harness.store.complete(k, token, { retentionMs: retention });
+        for (const fingerprint of ['body-digest-1', 'body-digest-2', undefined]) {
+          const again = await claim(k, fingerprint === undefined ? {} : { fingerprint });
+          expect(again.status).toBe('completed');
+          expect(again.status === 'completed' && 'fingerprintMatches' in again).toBe(true);
+          expect(again.status === 'completed' && again.fingerprintMatches).toBeUndefined();
+        }
+      });
+    }
 
     it('refuses complete, release and extend from a token that does not own the key', async () => {
       const k = key('not-owner');

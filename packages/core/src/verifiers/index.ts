@@ -1,1 +1,13 @@
 export type { Verifier, VerifyInput, VerifiedDelivery } from './verifier.js';
+export type { CommonVerifierOptions } from './verifier-options.js';
+export type { SecretEncoding, SecretInput } from './secrets.js';
+export type { SignatureEncoding } from './signature-encoding.js';
+export type { HmacAlgorithm } from '../crypto/index.js';
+export type { FieldContext, FieldSource } from './field-source.js';
+export { hmacVerifier, type HmacVerifierOptions, type SignedContentContext } from './hmac-verifier.js';
+export { standardWebhooks, svix, type StandardWebhooksOptions, type SvixOptions } from './standard-webhooks.js';
+export { stripe, type StripeOptions } from './stripe.js';
+export { github, type GitHubOptions } from './github.js';
+export { shopify, type ShopifyOptions } from './shopify.js';
+export { slack, type SlackOptions } from './slack.js';
+export { unsafeNoVerification, type UnsafeVerifier } from './unsafe-no-verification.js';

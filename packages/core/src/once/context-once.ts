@@ -1,0 +1,72 @@
+import { WebhookError } from '../errors/webhook-error.js';
+import type { Logger } from '../logging/logger.js';
+import type { ResolvedReceiverOptions } from '../receiver/types.js';
+import { linkSignals } from './abortable.js';
+import { whyNotJson } from './json-result.js';
+import { once, type OnceOptions, type OnceWork } from './once.js';
+
+/** Options for `ctx.once`; the others come from the receiver. */
+export type ContextOnceOptions = Pick<OnceOptions, 'leaseMs' | 'retentionMs' | 'waitMs' | 'signal'>;
+
+/**
+ * `ctx.once(key, fn, options?)`: {@link once} inside a handler, on the receiver's store, with the
+ * key namespaced as `<namespace>:once:<key>` and the receiver's `leaseMs` and `retentionMs`.
+ */
+export type ContextOnce = <T>(key: string, fn: OnceWork<T>, options?: ContextOnceOptions) => Promise<T>;
+
+type ReceiverSettings = Pick<ResolvedReceiverOptions, 'store' | 'namespace' | 'leaseMs' | 'retentionMs' | 'logger'>;
+
+/** The key `ctx.once(key)` uses in the store; never equal to an event's `<namespace>:<id>` key. */
+export function contextOnceKey(namespace: string, key: string): string {
+  return `${namespace}:once:${key}`;
+}
+
+/**
+ * Builds `ctx.once` for a delivery that holds its claim. `deliverySignal` (aborted when the
+ * delivery's lease is lost) also stops the wait and is passed on to `fn`.
+ */
+export function contextOnce(settings: ReceiverSettings, deliverySignal: AbortSignal): ContextOnce {
+  return async function contextualOnce<T>(key: string, fn: OnceWork<T>, options: ContextOnceOptions = {}): Promise<T> {
+    requireKey(key);
+    const linked = linkSignals([deliverySignal, options.signal]);
+    try {
+      return await once(settings.store, contextOnceKey(settings.namespace, key), fn, {
+        leaseMs: options.leaseMs ?? settings.leaseMs,
+        retentionMs: options.retentionMs ?? settings.retentionMs,
+        ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
+        signal: linked.signal,
+        logger: settings.logger,
+      });
+    } finally {
+      linked.dispose();
+    }
+  };
+}
+
+/**
+ * Builds `ctx.once` for a delivery processed without dedup because the store failed and
+ * `onStoreError` is `'process'`. The store cannot be asked, so `fn` runs directly, with a warning,
+ * like the handler around it: a redelivery may run it again (a duplicate, never a loss).
+ */
+export function contextOnceWithoutStore(logger: Logger, deliveryKey: string): ContextOnce {
+  return async function onceWithoutDedup<T>(key: string, fn: OnceWork<T>, options: ContextOnceOptions = {}): Promise<T> {
+    requireKey(key);
+    logger.warn(
+      { code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', key: deliveryKey, once: key },
+      "ctx.once() ran fn without dedup because the store failed and onStoreError is 'process': a redelivery may run it again",
+    );
+    const value = await fn({ attempt: 1, signal: options.signal ?? new AbortController().signal });
+    // Checked here too, so a result that could never be stored fails the same way whatever the store's health.
+    const reason = value === undefined ? undefined : whyNotJson(value);
+    if (reason !== undefined) {
+      throw new WebhookError('ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON', `ctx.once('${key}'): the result cannot be stored because ${reason}. Return plain JSON data.`);
+    }
+    return value;
+  };
+}
+
+function requireKey(key: unknown): void {
+  if (typeof key !== 'string' || key === '') {
+    throw new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', `ctx.once() needs a non-empty string key, such as 'reply:' + messageId; received ${JSON.stringify(key)}.`);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Why `value` would not survive a JSON round trip unchanged, or `undefined` when it would.
+ * Plain objects, arrays, strings, finite numbers, booleans and `null` pass; object properties
+ * that are `undefined` are dropped by JSON and allowed. Everything else (a `Date`, a `Map`, a class
+ * instance, `NaN`, a `bigint`, a function, a cycle) is named with its path, e.g. `result.items[2]`.
+ */
+export function whyNotJson(value: unknown, path = 'result'): string | undefined {
+  return check(value, path, new Set());
+}
+
+function check(value: unknown, path: string, ancestors: Set<object>): string | undefined {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${path} is ${String(value)}, which JSON stores as null`;
+  if (typeof value !== 'object') return `${path} is a ${typeof value}, which JSON cannot store`;
+  if (ancestors.has(value)) return `${path} is a circular reference`;
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) {
+      for (let index = 0; index < value.length; index++) {
+        const item: unknown = value[index];
+        const itemPath = `${path}[${index}]`;
+        // JSON turns a hole or an undefined array item into null: the stored array would differ.
+        if (item === undefined) return `${itemPath} is undefined, which JSON stores as null`;
+        const reason = check(item, itemPath, ancestors);
+        if (reason !== undefined) return reason;
+      }
+      return undefined;
+    }
+    const prototype: unknown = Object.getPrototypeOf(value);
+    if (prototype !== Object.prototype && prototype !== null) {
+      const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+      return `${path} is a ${typeof name === 'string' && name !== '' ? name : 'class instance'}, which JSON does not store as it is`;
+    }
+    for (const [key, item] of Object.entries(value)) {
+      if (item === undefined) continue;
+      const reason = check(item, `${path}${/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`}`, ancestors);
+      if (reason !== undefined) return reason;
+    }
+    return undefined;
+  } finally {
+    ancestors.delete(value);
+  }
+}

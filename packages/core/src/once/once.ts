@@ -1,0 +1,213 @@
+import { WebhookError, isWebhookError } from '../errors/webhook-error.js';
+import { consoleLogger, type Logger } from '../logging/logger.js';
+import { LeaseHeartbeat } from '../receiver/lease-heartbeat.js';
+import type { DedupStore } from '../store/dedup-store.js';
+import { linkSignals, sleep } from './abortable.js';
+import { whyNotJson } from './json-result.js';
+
+/** Options for {@link once}. */
+export type OnceOptions = {
+  /**
+   * How long the key stays exclusive without a heartbeat. Renewed every third of this while `fn`
+   * runs; if the process dies, another call takes the key over once it lapses.
+   * @default 60_000
+   */
+  leaseMs?: number;
+  /** How long the result is remembered: cover the longest time a retry can arrive. @default 259_200_000 (3 days) */
+  retentionMs?: number;
+  /**
+   * How long a call waits, in total, for another call that holds the key to finish before it
+   * rejects with `ERR_HOOKGUARD_ONCE_IN_PROGRESS`. `0` never waits.
+   * @default 30_000
+   */
+  waitMs?: number;
+  /** Stops the wait (rejecting with its reason) and is passed on to `fn`. */
+  signal?: AbortSignal;
+  /** Where a lost lease or a failed completion is reported. @default consoleLogger */
+  logger?: Logger;
+};
+
+/** What `fn` gets. */
+export type OnceContext = {
+  /** 1 on the first run of the key, then +1 for each run that failed or crashed before it. */
+  attempt: number;
+  /** Aborted when the caller's `signal` aborts, or when the key's lease was lost to another call. */
+  signal: AbortSignal;
+};
+
+/** The work `once` guards. Its result must be JSON data, or `undefined`. */
+export type OnceWork<T> = (context: OnceContext) => Promise<T> | T;
+
+type ResolvedOnceOptions = {
+  leaseMs: number;
+  retentionMs: number;
+  waitMs: number;
+  signal: AbortSignal | undefined;
+  logger: Logger;
+};
+
+const DEFAULT_LEASE_MS = 60_000;
+const DEFAULT_RETENTION_MS = 3 * 24 * 60 * 60 * 1000;
+const DEFAULT_WAIT_MS = 30_000;
+const FIRST_POLL_MS = 25;
+const MAX_POLL_MS = 1_000;
+
+/**
+ * Runs `fn` at most once per `key` among all callers that share `store` (processes, hosts,
+ * redeliveries), and returns its result to every call with that key:
+ *
+ * - the first call claims the key, runs `fn`, stores its result and returns it;
+ * - a later call returns the stored result without running `fn`;
+ * - a call made while another runs `fn` waits for it (up to `waitMs`) and returns its result, or
+ *   rejects with `ERR_HOOKGUARD_ONCE_IN_PROGRESS`;
+ * - if `fn` throws, the key is released and the error rethrown, so the next call runs `fn` again;
+ *   if the process dies, the next call takes the key over once the lease lapses (`attempt` > 1).
+ *
+ * The result must be JSON data (plain objects, arrays, strings, finite numbers, booleans, `null`)
+ * or `undefined`; anything else rejects with `ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON` and releases
+ * the key. Needs an exact store: a Bloom store rejects with `ERR_HOOKGUARD_UNSUPPORTED`. Inside a
+ * webhook handler, use `ctx.once`, which namespaces the key and takes the receiver's settings.
+ *
+ * `once` cannot tell whether a `fn` that failed midway had its effect (a request that timed out
+ * after the server acted): pass an idempotency key to such calls when the API accepts one.
+ *
+ * @example
+ * ```ts
+ * import { once } from '@hookguard/core';
+ *
+ * const inbox = await once(store, `inbox:${clientId}`, () => mail.inboxes.create({ name }));
+ * // a retry with the same clientId gets the same inbox back, and creates nothing
+ * ```
+ */
+export async function once<T>(store: DedupStore, key: string, fn: OnceWork<T>, options: OnceOptions = {}): Promise<T> {
+  const resolved = resolveOnceOptions(store, key, fn, options);
+  const claimOptions = { leaseMs: resolved.leaseMs, retentionMs: resolved.retentionMs };
+  let waited = 0;
+  let pollMs = FIRST_POLL_MS;
+  for (;;) {
+    resolved.signal?.throwIfAborted();
+    const claim = await store.claim(key, claimOptions);
+    if (claim.status === 'completed') return claim.result as T;
+    if (claim.status === 'claimed') return run(store, key, claim.token, claim.attempt, fn, resolved);
+    const remaining = resolved.waitMs - waited;
+    if (remaining <= 0) throw stillInProgress(key, resolved.waitMs, claim.retryAfterMs);
+    // The holder usually finishes long before its lease lapses, so poll on a backoff, but never
+    // sleep past the lapse: from then on the key can be taken over.
+    const delay = Math.max(1, Math.min(pollMs, claim.retryAfterMs, remaining));
+    await sleep(delay, resolved.signal);
+    waited += delay;
+    pollMs = Math.min(pollMs * 2, MAX_POLL_MS);
+  }
+}
+
+async function run<T>(store: DedupStore, key: string, token: string, attempt: number, fn: OnceWork<T>, options: ResolvedOnceOptions): Promise<T> {
+  const { logger, retentionMs } = options;
+  const heartbeat = new LeaseHeartbeat(store, key, token, options.leaseMs, logger);
+  const linked = linkSignals([heartbeat.signal, options.signal]);
+  let value: T;
+  try {
+    // Aborted while the claim was on its way: give the key back rather than start work nobody awaits.
+    linked.signal.throwIfAborted();
+    value = await fn({ attempt, signal: linked.signal });
+    const reason = value === undefined ? undefined : whyNotJson(value);
+    if (reason !== undefined) {
+      throw new WebhookError(
+        'ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON',
+        `once('${key}'): the result cannot be stored because ${reason}. Return plain JSON data (for a Date, date.toISOString()); ` +
+          'the key was released, so the next call runs fn again.',
+      );
+    }
+  } catch (error) {
+    heartbeat.stop();
+    linked.dispose();
+    await releaseQuietly(store, key, token, logger);
+    throw error;
+  }
+  heartbeat.stop();
+  linked.dispose();
+  try {
+    const held = await store.complete(key, token, value === undefined ? { retentionMs } : { retentionMs, result: value });
+    if (!held) {
+      logger.warn(
+        { code: 'ERR_HOOKGUARD_LEASE_LOST', key },
+        'once(): fn finished after its lease was taken over, so another call may run it too; raise leaseMs if fn legitimately runs this long',
+      );
+    }
+  } catch (error) {
+    if (isWebhookError(error) && error.code === 'ERR_HOOKGUARD_UNSUPPORTED') {
+      await releaseQuietly(store, key, token, logger);
+      throw new WebhookError(
+        'ERR_HOOKGUARD_UNSUPPORTED',
+        `once('${key}'): the '${store.name}' store cannot keep results (${error.message}). once() is unsupported on it: use the memory, Redis or Postgres store.`,
+        { cause: error },
+      );
+    }
+    // fn succeeded, so its result is the caller's. The key stays claimed until its lease lapses;
+    // after that a later call runs fn again (a duplicate, never a loss).
+    logger.error(
+      { code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', key, store: store.name, error: describeError(error) },
+      'once(): fn succeeded but could not be recorded as done; a call after its lease lapses will run it again',
+    );
+  }
+  return value;
+}
+
+async function releaseQuietly(store: DedupStore, key: string, token: string, logger: Logger): Promise<void> {
+  try {
+    await store.release(key, token);
+  } catch (error) {
+    logger.error(
+      { code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', key, store: store.name, error: describeError(error) },
+      'once(): could not release the key after fn failed; the next call runs fn once the lease lapses',
+    );
+  }
+}
+
+function stillInProgress(key: string, waitMs: number, retryAfterMs: number): WebhookError {
+  return new WebhookError(
+    'ERR_HOOKGUARD_ONCE_IN_PROGRESS',
+    `once('${key}'): another call has been running fn for this key throughout the ${waitMs} ms wait (its lease lapses in about ${retryAfterMs} ms). ` +
+      'Retry later or raise waitMs; if that call crashed, the key is taken over once its lease lapses.',
+  );
+}
+
+function resolveOnceOptions(store: DedupStore, key: string, fn: unknown, options: OnceOptions): ResolvedOnceOptions {
+  if (typeof key !== 'string' || key === '') {
+    throw invalid(`once() needs a non-empty string key, such as 'reply:' + messageId; received ${JSON.stringify(key)}.`);
+  }
+  if (typeof fn !== 'function') throw invalid(`once('${key}') needs a function to run; received ${typeof fn}.`);
+  if (typeof store !== 'object' || store === null || typeof store.claim !== 'function') {
+    throw invalid(`once('${key}') needs a DedupStore (MemoryStore, RedisStore, PostgresStore) as its first argument.`);
+  }
+  if (!store.exact) {
+    throw new WebhookError(
+      'ERR_HOOKGUARD_UNSUPPORTED',
+      `once('${key}') needs an exact store: the '${store.name}' store can answer a key it never saw as done (a false positive), ` +
+        'which would skip fn and return no result. Use the memory, Redis or Postgres store for once().',
+    );
+  }
+  return {
+    leaseMs: integer(key, 'leaseMs', options.leaseMs, DEFAULT_LEASE_MS, 10),
+    retentionMs: integer(key, 'retentionMs', options.retentionMs, DEFAULT_RETENTION_MS, 1),
+    waitMs: integer(key, 'waitMs', options.waitMs, DEFAULT_WAIT_MS, 0),
+    signal: options.signal,
+    logger: options.logger ?? consoleLogger,
+  };
+}
+
+function integer(key: string, name: string, value: unknown, fallback: number, minimum: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < minimum) {
+    throw invalid(`once('${key}'): ${name} must be an integer of at least ${minimum} (milliseconds); received ${String(value)}.`);
+  }
+  return value;
+}
+
+function invalid(message: string): WebhookError {
+  return new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', message);
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return isWebhookError(error) ? `${error.code}: ${error.message}` : `${error.name}: ${error.message}`;
+  return String(error);
+}
