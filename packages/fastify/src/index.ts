@@ -1,0 +1,1 @@
+export { hookguard, hookguard as default, type HookguardOptions, type ReceiverLike } from './plugin.js';

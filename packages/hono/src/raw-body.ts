@@ -1,0 +1,68 @@
+import { WebhookError } from '@hookguard/core';
+import type { HonoRequest } from 'hono';
+
+/** What the adapter hands to `receive`: the exact bytes, or the request stream for the core to read. */
+export type RawBodySource = Uint8Array | AsyncIterable<Uint8Array>;
+
+/**
+ * HonoRequest's `bodyCache` as it is at run time: one promise per body reader already used
+ * (Hono types it as the `Body` methods themselves).
+ */
+type BodyCache = {
+  arrayBuffer?: Promise<ArrayBuffer>;
+  blob?: Promise<Blob>;
+  text?: Promise<string>;
+  json?: Promise<unknown>;
+  formData?: Promise<FormData>;
+};
+
+/** Answered when something read the body in a way that lost its exact bytes. */
+export const BODY_ALREADY_PARSED = new WebhookError(
+  'ERR_HOOKGUARD_BODY_ALREADY_PARSED',
+  'A middleware read the request body as text, JSON or form data before hookguard, so the exact bytes the signature covers ' +
+    'are gone (text decoding drops a byte order mark and replaces invalid UTF-8). Mount the hookguard handler before that ' +
+    'middleware, or have the middleware read c.req.arrayBuffer(), whose bytes hookguard can reuse.',
+);
+
+/**
+ * Where the exact bytes are: bytes an earlier `c.req.arrayBuffer()` or `c.req.blob()` cached, or
+ * the unread request stream. The stream is handed over as an iterable, so the core enforces
+ * `maxBodyBytes` and `bodyTimeoutMs` while the bytes arrive; once it has read them all, they go
+ * into Hono's body cache, where a later `c.req.json()`, `c.req.text()` or `c.req.arrayBuffer()`
+ * finds them. `undefined` when the exact bytes are gone.
+ */
+export async function rawBodyOf(req: HonoRequest): Promise<RawBodySource | undefined> {
+  const cache = req.bodyCache as unknown as BodyCache;
+  if (cache.arrayBuffer !== undefined) return new Uint8Array(await cache.arrayBuffer);
+  if (cache.blob !== undefined) return new Uint8Array(await (await cache.blob).arrayBuffer());
+  if (Object.keys(cache).length > 0 || req.raw.bodyUsed) return undefined;
+  const stream = req.raw.body;
+  if (stream === null) return new Uint8Array(0);
+  return readIntoCache(stream, cache);
+}
+
+/**
+ * Yields the stream's chunks as the reader pulls them and caches the whole body once the stream
+ * ends. The stream is neither cancelled nor drained when the reader stops early (a body over the
+ * limit): the runtime decides how to end the request (`@hono/node-server` drains and then closes).
+ */
+async function* readIntoCache(stream: ReadableStream<Uint8Array>, cache: BodyCache): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const step = await reader.read();
+    if (step.done) break;
+    chunks.push(step.value);
+    total += step.value.byteLength;
+    yield step.value;
+  }
+  reader.releaseLock();
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  cache.arrayBuffer = Promise.resolve(body.buffer);
+}

@@ -1,0 +1,37 @@
+import { WebhookError, type ReceiveOptions, type ReceiveResult, type Receiver } from '@hookguard/core';
+import type { Context } from 'hono';
+import type { StatusCode } from 'hono/utils/http-status';
+import { BODY_ALREADY_PARSED, rawBodyOf, type RawBodySource } from './raw-body.js';
+
+/** The parts of a receiver the adapter uses; any `Receiver<Events>` fits. */
+export type ReceiverLike = Pick<Receiver, 'receive' | 'reject'>;
+
+/** Throws at setup, not at the first request, when `receiver` is not one. */
+export function assertReceiver(receiver: ReceiverLike, caller: string): void {
+  if (typeof receiver?.receive !== 'function' || typeof receiver.reject !== 'function') {
+    throw new WebhookError(
+      'ERR_HOOKGUARD_INVALID_OPTIONS',
+      `${caller}(receiver) needs the receiver from createReceiver(); received ${receiver === null ? 'null' : typeof receiver}.`,
+    );
+  }
+}
+
+/** Hands one request to the receiver: the exact bytes (or the stream) and the headers. */
+export async function receiveDelivery(c: Context, receiver: ReceiverLike, options?: ReceiveOptions): Promise<ReceiveResult> {
+  let rawBody: RawBodySource | undefined;
+  try {
+    rawBody = await rawBodyOf(c.req);
+  } catch (error) {
+    // A body cached by an earlier reader can hold that reader's failure (a client that disconnected).
+    return receiver.reject(
+      new WebhookError('ERR_HOOKGUARD_BODY_INCOMPLETE', 'The request body could not be read completely by the middleware that read it first.', { cause: error }),
+    );
+  }
+  if (rawBody === undefined) return receiver.reject(BODY_ALREADY_PARSED);
+  return receiver.receive({ rawBody, headers: c.req.raw.headers }, options);
+}
+
+/** The receiver's answer as a Response, with any headers earlier middleware prepared through `c.header()`. */
+export function toResponse(c: Context, result: ReceiveResult): Response {
+  return c.newResponse(result.body, result.status as StatusCode, result.headers);
+}

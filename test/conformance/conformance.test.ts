@@ -1,0 +1,74 @@
+import { createReceiver, silentLogger, standardWebhooks, unsafeNoVerification, type Receiver } from '@hookguard/core';
+import { describe, expect, it } from 'vitest';
+import { cases, type ConformanceCase } from './cases.js';
+import type { Framework, Transport } from './drivers/driver.js';
+import { expressFramework } from './drivers/express.js';
+import { fastifyFramework } from './drivers/fastify.js';
+import { honoFramework } from './drivers/hono.js';
+import { SECRET, wireRequest, type WireResponse } from './wire-request.js';
+
+const frameworks: Framework[] = [expressFramework, honoFramework, fastifyFramework];
+const transports: Transport[] = ['in-process', 'socket'];
+
+/** A receiver whose `message.received` handler behaves as the case says and records its calls. */
+function scriptedReceiver(testCase: ConformanceCase) {
+  const verifier = testCase.receiver?.verifier === 'unsafe-no-verification' ? unsafeNoVerification() : standardWebhooks({ secret: SECRET });
+  const maxBodyBytes = testCase.receiver?.maxBodyBytes;
+  const receiver: Receiver = createReceiver({ verifier, logger: silentLogger, ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }) });
+  const handled: unknown[] = [];
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let enter!: () => void;
+  const entered = new Promise<void>((resolve) => (enter = resolve));
+  receiver.on('message.received', async (event) => {
+    handled.push((event.payload as { data?: unknown }).data);
+    if (handled.length > 1) return;
+    if (testCase.handler === 'throws-first') throw new Error('the mail API is down');
+    if (testCase.handler === 'holds-first') {
+      enter();
+      await released;
+    }
+  });
+  return { receiver, handled, entered, release };
+}
+
+/** Sends the case's requests through one framework and checks every answer against the table. */
+async function run(framework: Framework, transport: Transport, testCase: ConformanceCase): Promise<void> {
+  const script = scriptedReceiver(testCase);
+  const driver = await framework.start(script.receiver, transport);
+  try {
+    const now = new Date();
+    const requests = testCase.requests.map(({ send }) => wireRequest(send, now));
+    const responses: WireResponse[] = [];
+    if (testCase.timing === 'second-while-first-runs') {
+      const first = driver.send(requests[0]!);
+      await Promise.race([script.entered, first.then(() => Promise.reject(new Error('the first request was answered before its handler ran')))]);
+      responses[1] = await driver.send(requests[1]!);
+      script.release();
+      responses[0] = await first;
+    } else {
+      for (const request of requests) responses.push(await driver.send(request));
+    }
+    testCase.requests.forEach(({ expect: expected }, index) => {
+      const response = responses[index]!;
+      expect({ request: index, status: response.status, body: response.body }).toEqual({ request: index, status: expected.status, body: expected.body });
+      expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+      for (const [name, pattern] of Object.entries(expected.headers ?? {})) expect(response.headers[name]).toMatch(pattern);
+    });
+    expect(script.handled).toHaveLength(testCase.handlerCalls);
+    if (testCase.handledData !== undefined) expect(script.handled).toEqual(testCase.handledData);
+  } finally {
+    script.release();
+    await driver.close();
+  }
+}
+
+for (const framework of frameworks) {
+  describe(`HTTP conformance: ${framework.name}`, () => {
+    for (const transport of transports) {
+      describe(transport, () => {
+        for (const testCase of cases) it(testCase.name, () => run(framework, transport, testCase));
+      });
+    }
+  });
+}
