@@ -1,4 +1,4 @@
-// Run: WEBHOOK_SECRET=whsec_... pnpm --filter @hookguard/example-fastify start
+// Run from examples/fastify: WEBHOOK_SECRET=whsec_... PORT=3000 npm start
 import { createReceiver, standardWebhooks } from '@hookguard/core';
 import { createApp } from './app.js';
 

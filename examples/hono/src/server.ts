@@ -1,4 +1,4 @@
-// Run: WEBHOOK_SECRET=whsec_... pnpm --filter @hookguard/example-hono start
+// Run from examples/hono: WEBHOOK_SECRET=whsec_... PORT=3000 npm start
 import { serve } from '@hono/node-server';
 import { createReceiver, standardWebhooks } from '@hookguard/core';
 import { createApp } from './app.js';
