@@ -5,8 +5,8 @@ import { defineConfig } from 'vitest/config';
 const conditions = ['@hookguard/source'];
 
 export default defineConfig({
-  resolve: { conditions: [...conditions, 'module', 'node', 'development|production'] },
-  ssr: { resolve: { conditions: [...conditions, 'module', 'node', 'development|production'] } },
+  resolve: { conditions: [...conditions, 'node', 'development|production'] },
+  ssr: { resolve: { conditions: [...conditions, 'node', 'development|production'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
     testTimeout: 20_000,

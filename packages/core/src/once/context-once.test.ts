@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { FlakyStore, signed, testReceiver } from '../receiver/receiver.fixtures.js';
-import type { TransactionalDedupStore, WebhookHandler } from '../receiver/types.js';
+import type { TransactionClient, TransactionalDedupStore, WebhookHandler } from '../receiver/types.js';
 import { MemoryStore } from '../store/memory-store.js';
 
 type Reply = { replyId: string };
@@ -31,7 +31,7 @@ function transactionalMemoryStore(inner = new MemoryStore()): TransactionalDedup
       const claim = await inner.claim(key, options);
       if (claim.status !== 'claimed') return claim;
       try {
-        await work({ db: 'tx-client', attempt: claim.attempt, signal: new AbortController().signal });
+        await work({ db: 'tx-client' as unknown as TransactionClient, attempt: claim.attempt, signal: new AbortController().signal });
       } catch (error) {
         await inner.release(key, claim.token);
         throw error;

@@ -6,6 +6,7 @@ import { toBytes } from '../http/raw-body.js';
 import type { ClaimOptions, ClaimResult } from '../store/dedup-store.js';
 import type { VerifiedDelivery } from '../verifiers/verifier.js';
 import { contextOnce, contextOnceWithoutStore } from '../once/context-once.js';
+import { dedupKey } from './dedup-key.js';
 import { LeaseHeartbeat } from './lease-heartbeat.js';
 import { resolveOptions } from './resolve-options.js';
 import { failure, handshake, retryAfterSeconds, success } from './responses.js';
@@ -140,7 +141,7 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
     if (delivery.bodyError !== undefined) return this.#rejected(delivery.bodyError);
     if (delivery.id === undefined || delivery.id === '') {
       return this.#rejected(
-        new WebhookError('ERR_HOOKGUARD_MISSING_EVENT_ID', `The delivery is authentic but carries no event id where the '${options.verifier.name}' scheme puts it, so it cannot be deduplicated.`),
+        new WebhookError('ERR_HOOKGUARD_MISSING_EVENT_ID', `The delivery is authentic but carries no event id where the '${options.verifier.name}' scheme puts it (a non-empty string, or an integer within ±(2^53 − 1): larger JSON numbers lose digits, so two events would share one id), so it cannot be deduplicated.`),
       );
     }
     const event: WebhookEvent = { id: delivery.id, type: delivery.type ?? '', payload: delivery.payload, timestamp: delivery.timestamp };
@@ -150,7 +151,7 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
         : [{ pattern: '*', handler: receiveOptions.handler, options: {} }];
     // Nothing would run, so nothing needs remembering: no store round trip for ignored types.
     if (routes.length === 0) return { ...success('ignored'), event };
-    const key = `${options.namespace}:${event.id}`;
+    const key = await dedupKey(options.namespace, event.id);
     trace.key = key;
     const claimOptions: ClaimOptions = { leaseMs: options.leaseMs, retentionMs: options.retentionMs };
     if (options.store.exact) claimOptions.fingerprint = await cryptoBackend.sha256(rawBody);
@@ -212,6 +213,11 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
         }
       });
     } catch (error) {
+      // A handler that swallowed a failed statement leaves an aborted transaction: the store then
+      // rejects with ERR_HOOKGUARD_HANDLER_FAILED, which is the handler's failure, not the store's.
+      if (handlerFailure === undefined && isWebhookError(error) && error.code === 'ERR_HOOKGUARD_HANDLER_FAILED') {
+        handlerFailure = { error };
+      }
       if (handlerFailure === undefined) {
         // Transactional handlers need the store's client, so they cannot run without the store.
         return this.#storeFailed(error, event, [], headers, trace);

@@ -41,7 +41,7 @@ export type HandlerContext = {
   signal: AbortSignal;
   /** The request headers. */
   headers: WebhookHeaders;
-  /** The dedup key (`<namespace>:<id>`). */
+  /** The dedup key: `<namespace>:<id>`, or `<namespace>:sha256:<digest>` for an id over 200 characters or one a store could not keep apart (controls, lone surrogates). */
   key: string;
   /**
    * Runs `fn` at most once per `key` across redeliveries and processes, and returns its stored
@@ -138,7 +138,7 @@ export interface TransactionalDedupStore extends DedupStore {
   claimInTransaction(
     key: string,
     options: ClaimOptions,
-    work: (session: { db: unknown; attempt: number; signal: AbortSignal }) => Promise<void>,
+    work: (session: { db: TransactionClient; attempt: number; signal: AbortSignal }) => Promise<void>,
   ): Promise<ClaimResult>;
 }
 

@@ -76,10 +76,14 @@ export function readObject(value: unknown, key: string): object | undefined {
   return typeof field === 'object' && field !== null ? field : undefined;
 }
 
-/** A non-empty string as is, a finite number as its decimal text, anything else `undefined`. */
+/**
+ * A non-empty string as is, an integer within ±(2^53 − 1) as its decimal text, anything else
+ * `undefined`. Other numbers are refused: JSON.parse rounds them to the nearest double, so two
+ * distinct ids (`12345678901234567891`, `…892`) would read as one and the second event be dropped.
+ */
 export function asId(value: unknown): string | undefined {
   if (typeof value === 'string') return value.length > 0 ? value : undefined;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
   return undefined;
 }
 

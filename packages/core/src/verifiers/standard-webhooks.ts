@@ -166,7 +166,10 @@ function parseSignatureList(
       const version = comma < 0 || comma > end ? list.slice(start, end) : list.slice(start, comma);
       if (version === 'v1' && comma >= 0 && comma < end) {
         offered++;
-        const signature = decodeCanonicalBase64(list.slice(comma + 1, end));
+        // Repeated header lines arrive joined with ", " (RFC 9110 §5.3), leaving a comma after the
+        // last entry of every line but the last; base64 has no comma, so dropping it is unambiguous.
+        const last = end < list.length && list.charCodeAt(end - 1) === 44 /* , */ ? end - 1 : end;
+        const signature = decodeCanonicalBase64(list.slice(comma + 1, last));
         if (signature !== undefined) signatures.push(signature);
       } else {
         (others ??= []).push(version.slice(0, 16));

@@ -1,0 +1,70 @@
+import { WebhookError } from '@hookguard/core';
+
+/** Every database name the store uses, quoted and ready to splice into SQL. */
+export type TableNames = {
+  /** The table, schema-qualified when a schema was given: `"hookguard"."hookguard_events"`. */
+  table: string;
+  /** The claim function, in the same schema as the table. */
+  claimFunction: string;
+  /** The index on `expires_at`, unqualified (indexes live in their table's schema). */
+  expiresIndex: string;
+  /** The schema, quoted, when one was given. */
+  schema: string | undefined;
+  /** The schema's bare name, for the catalog lookup that creates it once. */
+  schemaName: string | undefined;
+  /** Seed of the per-key advisory lock hash, so stores on other tables never share a lock. */
+  lockSeed: number;
+  /** Suffix of the prepared statement names, so two stores on one pool never share a name. */
+  statementSuffix: string;
+};
+
+// Conservative on purpose: names are spliced into DDL and function bodies, and derived names
+// (`<table>_expires_at_idx`) must stay within PostgreSQL's 63-byte identifier limit.
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MAX_TABLE_LENGTH = 48;
+const MAX_SCHEMA_LENGTH = 63;
+
+/**
+ * Validates the table and schema options and derives every quoted name from them.
+ * Throws `ERR_HOOKGUARD_INVALID_OPTIONS` at construction for a name that is not a plain identifier.
+ *
+ * @example
+ * ```ts
+ * tableNames('hookguard_events', 'webhooks').table; // '"webhooks"."hookguard_events"'
+ * ```
+ */
+export function tableNames(table: string, schema: string | undefined): TableNames {
+  checkName('table', table, MAX_TABLE_LENGTH);
+  if (schema !== undefined) checkName('schema', schema, MAX_SCHEMA_LENGTH);
+  const prefix = schema === undefined ? '' : `${quote(schema)}.`;
+  const qualified = `${schema ?? ''}.${table}`;
+  return {
+    table: `${prefix}${quote(table)}`,
+    claimFunction: `${prefix}${quote(`${table}_claim`)}`,
+    expiresIndex: quote(`${table}_expires_at_idx`),
+    schema: schema === undefined ? undefined : quote(schema),
+    schemaName: schema,
+    lockSeed: fnv1a(qualified),
+    statementSuffix: fnv1a(qualified).toString(36),
+  };
+}
+
+function checkName(option: 'table' | 'schema', value: string, maxLength: number): void {
+  if (typeof value === 'string' && NAME.test(value) && value.length <= maxLength) return;
+  throw new WebhookError(
+    'ERR_HOOKGUARD_INVALID_OPTIONS',
+    `PostgresStore option '${option}' must be a plain identifier (letters, digits and underscores, not starting with a digit, at most ${maxLength} characters); received ${JSON.stringify(value)}. Pick a name such as 'hookguard_events'.`,
+  );
+}
+
+function quote(identifier: string): string {
+  return `"${identifier.replaceAll('"', '""')}"`;
+}
+
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193);
+  }
+  return hash >>> 0;
+}

@@ -1,0 +1,85 @@
+import { WebhookError, isWebhookError } from '@hookguard/core';
+
+/** Why a store operation failed, and what to do about it. */
+type Diagnosis = { reason: string; fix: string };
+
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
+
+/**
+ * Wraps a failure of the database or the pool as `ERR_HOOKGUARD_STORE_UNAVAILABLE` (status 503)
+ * with the original error as `cause`, so the receiver applies its `onStoreError` policy.
+ * The message names the SQLSTATE but never repeats the server's text, which may quote values.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await pool.query(statement);
+ * } catch (error) {
+ *   throw storeError('claim', error, 5000);
+ * }
+ * ```
+ */
+export function storeError(operation: string, error: unknown, statementTimeoutMs: number): WebhookError {
+  if (isWebhookError(error)) return error;
+  const { reason, fix } = diagnose(error, statementTimeoutMs);
+  return new WebhookError('ERR_HOOKGUARD_STORE_UNAVAILABLE', `PostgresStore ${operation} failed: ${reason}. ${fix}`, {
+    cause: error,
+  });
+}
+
+/** True when the client's connection itself is broken, so it must be destroyed, not reused. */
+export function isConnectionError(error: unknown): boolean {
+  const { code, message } = fields(error);
+  return (
+    message === 'Query read timeout' ||
+    /^Connection terminated|not queryable/.test(message) ||
+    (code !== undefined && (code.startsWith('08') || code.startsWith('57P') || CONNECTION_ERRNOS.has(code)))
+  );
+}
+
+function diagnose(error: unknown, statementTimeoutMs: number): Diagnosis {
+  const { code, message } = fields(error);
+  if (message === 'Query read timeout') {
+    return {
+      reason: `no answer within statementTimeoutMs (${statementTimeoutMs} ms)`,
+      fix: 'Check the database load and the network, or raise statementTimeoutMs.',
+    };
+  }
+  if (message.includes('timeout exceeded when trying to connect')) {
+    return {
+      reason: "no pool client became free within the pool's connectionTimeoutMillis",
+      fix: "Raise the pool's max, or make transactional handlers shorter: each holds a client while it runs.",
+    };
+  }
+  if (code === '57014') {
+    return { reason: 'PostgreSQL cancelled the statement (57014, statement_timeout)', fix: 'Check the database load and locks.' };
+  }
+  if (code === '55P03') {
+    return { reason: 'a lock wait timed out (55P03, lock_timeout)', fix: 'Check for long transactions on the table.' };
+  }
+  if (code === '42P01' || code === '42883' || code === '3F000') {
+    return {
+      reason: `the table or its claim function does not exist (${code})`,
+      fix: "Run `await store.migrate()` once, or apply the package's sql/001_hookguard_events.sql, with the same table and schema options.",
+    };
+  }
+  if (code === '53300' || code === '53400') {
+    return { reason: `PostgreSQL refused the connection (${code}, too many connections)`, fix: "Lower the pool's max or raise max_connections." };
+  }
+  if (isConnectionError(error)) {
+    return {
+      reason: `the connection to PostgreSQL failed or was lost (${code ?? message})`,
+      fix: 'Check that the server is up and reachable; the pool replaces broken connections by itself.',
+    };
+  }
+  return {
+    reason: `PostgreSQL answered with an error (${code ?? (error instanceof Error ? error.name : typeof error)})`,
+    fix: 'See the cause for details.',
+  };
+}
+
+function fields(error: unknown): { code: string | undefined; message: string } {
+  if (typeof error !== 'object' || error === null) return { code: undefined, message: String(error) };
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return { code: typeof code === 'string' ? code : undefined, message: typeof message === 'string' ? message : '' };
+}
