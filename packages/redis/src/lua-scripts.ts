@@ -1,0 +1,118 @@
+/**
+ * The store operations as Lua scripts, each on exactly one key (`KEYS[1]`), so Redis runs each
+ * atomically and a Cluster routes it by that key's slot. Lease deadlines come from the server's
+ * `TIME`; expiry is the key's own TTL, also counted by the server.
+ *
+ * A record is one string (docs/stores/redis.md, "Record layout"):
+ *
+ * | state      | value                                                    | TTL                                     |
+ * |------------|----------------------------------------------------------|-----------------------------------------|
+ * | processing | `p<attempt>:<lease start s>:<µs>:<lease ms>:<digest>:<token>` | max(retention, lease), kept ≥ the lease |
+ * | released   | `r<attempt>`                                             | unchanged                               |
+ * | completed  | `<digest>` or `<digest>\|<result JSON>`                  | retention from completion               |
+ *
+ * The lease start is `TIME` as Redis gives it (seconds, microseconds), so writing a claim needs no
+ * number formatting, the slowest step of a small script. `<digest>` is `0` without a fingerprint,
+ * else 1 + the first 44 bits of its SHA-1, in decimal. A completed record without a result is thus
+ * an integer, which Redis keeps inside the value object (or shares, for `0`): no string allocation
+ * per remembered event.
+ *
+ * Millisecond arguments arrive as positive integers (the store rounds them up), so the scripts pass
+ * them to `PX` as they are.
+ *
+ * Claim replies: a positive integer is the attempt just claimed; a negative one is minus the
+ * milliseconds left on another caller's lease; a string is a completed record, its first character
+ * `m` (fingerprints match), `d` (they differ) or `u` (either had none), the rest the result JSON.
+ * The other scripts answer 1 (done) or 0 (the token does not own the key).
+ */
+
+/** KEYS[1] record · ARGV token, leaseMs, max(retentionMs, leaseMs)[, fingerprint] */
+export const CLAIM_SCRIPT = `
+local record = redis.call('GET', KEYS[1])
+local state = record and string.byte(record)
+local digest = '0'
+if ARGV[4] then digest = string.format('%d', tonumber(string.sub(redis.sha1hex(ARGV[4]), 1, 11), 16) + 1) end
+if state and state >= 48 and state <= 57 then
+  local bar = string.find(record, '|', 2, true)
+  local stored = record
+  if bar then stored = string.sub(record, 1, bar - 1) end
+  local match = 'u'
+  if stored ~= '0' and ARGV[4] then
+    if stored == digest then match = 'm' else match = 'd' end
+  end
+  if bar then return match .. string.sub(record, bar + 1) end
+  return match
+end
+local time = redis.call('TIME')
+local tail = ':' .. time[1] .. ':' .. time[2] .. ':' .. ARGV[2] .. ':' .. digest .. ':' .. ARGV[1]
+if not record then
+  redis.call('SET', KEYS[1], 'p1' .. tail, 'PX', ARGV[3])
+  return 1
+end
+local attempt
+if state == 112 then
+  local held, seconds, micros, ms = string.match(record, '^p(%d+):(%d+):(%d+):(%d+):')
+  local left = (seconds - time[1]) * 1000000 + (micros - time[2]) + ms * 1000
+  if left > 0 then return -math.ceil(left / 1000) end
+  attempt = held + 1
+elseif state == 114 then
+  attempt = string.sub(record, 2) + 1
+else
+  return redis.error_reply('ERR hookguard: ' .. KEYS[1] .. ' holds a value that is not a hookguard record')
+end
+redis.call('SET', KEYS[1], 'p' .. attempt .. tail, 'PX', math.max(redis.call('PTTL', KEYS[1]), ARGV[2]))
+return attempt
+`;
+
+/** KEYS[1] record · ARGV token, retentionMs[, result JSON] */
+export const COMPLETE_SCRIPT = `
+local record = redis.call('GET', KEYS[1])
+if not record then return 0 end
+local digest, token = string.match(record, '^p%d+:%d+:%d+:%d+:(%d+):(.*)$')
+if token ~= ARGV[1] then return 0 end
+local value = digest
+if ARGV[3] then value = digest .. '|' .. ARGV[3] end
+redis.call('SET', KEYS[1], value, 'PX', ARGV[2])
+return 1
+`;
+
+/** KEYS[1] record · ARGV token */
+export const RELEASE_SCRIPT = `
+local record = redis.call('GET', KEYS[1])
+if not record then return 0 end
+local attempt, token = string.match(record, '^p(%d+):%d+:%d+:%d+:%d+:(.*)$')
+if token ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], 'r' .. attempt, 'KEEPTTL')
+return 1
+`;
+
+/** KEYS[1] record · ARGV token, leaseMs */
+export const EXTEND_SCRIPT = `
+local record = redis.call('GET', KEYS[1])
+if not record then return 0 end
+local attempt, digest, token = string.match(record, '^p(%d+):%d+:%d+:%d+:(%d+):(.*)$')
+if token ~= ARGV[1] then return 0 end
+local time = redis.call('TIME')
+local value = 'p' .. attempt .. ':' .. time[1] .. ':' .. time[2] .. ':' .. ARGV[2] .. ':' .. digest .. ':' .. token
+redis.call('SET', KEYS[1], value, 'PX', math.max(redis.call('PTTL', KEYS[1]), ARGV[2]))
+return 1
+`;
+
+/**
+ * KEYS[1] record · ARGV token. Withdraws a claim whose caller saw it fail (timed out, connection
+ * lost): if it landed anyway, the key goes back to how the claim found it, absent or released with
+ * the same attempt count, instead of blocking redeliveries for a lease and counting an attempt
+ * that never ran.
+ */
+export const ABANDON_SCRIPT = `
+local record = redis.call('GET', KEYS[1])
+if not record then return 0 end
+local attempt, token = string.match(record, '^p(%d+):%d+:%d+:%d+:%d+:(.*)$')
+if token ~= ARGV[1] then return 0 end
+if attempt == '1' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], 'r' .. (attempt - 1), 'KEEPTTL')
+end
+return 1
+`;

@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import {
+  WebhookError,
+  type ClaimOptions,
+  type ClaimResult,
+  type CompleteOptions,
+  type DedupStore,
+} from '@hookguard/core';
+import { ABANDON_SCRIPT, CLAIM_SCRIPT, COMPLETE_SCRIPT, EXTEND_SCRIPT, RELEASE_SCRIPT } from './lua-scripts.js';
+import { ScriptRunner, luaScript, type RedisClient, type ScriptArgument } from './script-runner.js';
+
+/** Options for {@link RedisStore}. */
+export type RedisStoreOptions = {
+  /**
+   * Your ioredis client: a `Redis` (standalone or Sentinel) or a `Cluster`. The store only sends
+   * commands through it; it never connects, quits or disconnects it.
+   */
+  client: RedisClient;
+  /**
+   * Prepended to every event key. Keep it free of `{…}` on a Cluster: a hash tag would put every
+   * record on one node.
+   * @default 'hookguard:'
+   */
+  prefix?: string;
+  /**
+   * The longest an operation may take, including time ioredis holds the command in its offline
+   * queue or retries it. Past it the operation rejects with `ERR_HOOKGUARD_STORE_UNAVAILABLE`, so a
+   * stalled or stopped Redis never holds a webhook request longer than this.
+   * @default 2000
+   */
+  commandTimeoutMs?: number;
+};
+
+const MATCH = 'm'.charCodeAt(0);
+const DIFFER = 'd'.charCodeAt(0);
+
+const CLAIM = luaScript('claim', CLAIM_SCRIPT);
+const COMPLETE = luaScript('complete', COMPLETE_SCRIPT);
+const RELEASE = luaScript('release', RELEASE_SCRIPT);
+const EXTEND = luaScript('extend', EXTEND_SCRIPT);
+// Rare, and must reach Redis right behind the claim it withdraws, before a redelivery's claim.
+const ABANDON = luaScript('abandon', ABANDON_SCRIPT, { inline: true });
+
+const isDone = (reply: unknown): boolean => reply === 1;
+// The scripts hand milliseconds to PX as they are, which takes a positive integer.
+const milliseconds = (value: number): number => (value > 1 ? Math.ceil(value) : 1);
+const ignore = (): void => {};
+
+// A claim that failed for its caller may still land (queued offline, or its reply was lost);
+// withdrawn, it neither blocks redeliveries for a lease nor counts an attempt that never ran.
+function withdrawClaim(runner: ScriptRunner, key: string, args: readonly ScriptArgument[]): void {
+  runner.run(ABANDON, key, [args[0]!], isDone).catch(ignore);
+}
+
+// The claim script's reply protocol is described in lua-scripts.ts; its first argument is the token.
+function decodeClaim(reply: unknown, args: readonly ScriptArgument[]): ClaimResult {
+  if (typeof reply === 'number') {
+    return reply > 0
+      ? { status: 'claimed', token: args[0] as string, attempt: reply }
+      : { status: 'processing', retryAfterMs: -reply };
+  }
+  if (typeof reply !== 'string' || reply.length === 0) {
+    throw new TypeError(`unexpected reply to the claim script: ${typeof reply}`);
+  }
+  const flag = reply.charCodeAt(0);
+  const fingerprintMatches = flag === MATCH ? true : flag === DIFFER ? false : undefined;
+  if (reply.length === 1) return { status: 'completed', fingerprintMatches };
+  return { status: 'completed', fingerprintMatches, result: JSON.parse(reply.slice(1)) as unknown };
+}
+
+/**
+ * A dedup store in Redis or Redis Cluster, shared by every process that uses the same Redis.
+ * Each operation is one Lua script on one key, timed by the Redis server's clock, so it is atomic,
+ * correct under client clock skew, and routed by the key's slot on a Cluster. A new event costs
+ * two round trips (claim, complete); a duplicate costs one.
+ *
+ * Run Redis with `maxmemory-policy noeviction`: an evicted record is a forgotten event, answered
+ * as new (a duplicate). See docs/stores/redis.md for the record layout and operational advice.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { createReceiver } from '@hookguard/core';
+ * import { RedisStore } from '@hookguard/redis';
+ *
+ * const client = new Redis(process.env.REDIS_URL!);
+ * const store = new RedisStore({ client, prefix: 'hookguard:' });
+ * const receiver = createReceiver({ verifier, store });
+ * // on shutdown: the client is yours to close
+ * await client.quit();
+ * ```
+ */
+export class RedisStore implements DedupStore {
+  readonly name = 'redis';
+  readonly exact = true;
+  readonly shared = true;
+
+  readonly #runner: ScriptRunner;
+  readonly #prefix: string;
+
+  constructor(options: RedisStoreOptions) {
+    const resolved = resolveOptions(options);
+    this.#prefix = resolved.prefix;
+    this.#runner = new ScriptRunner(resolved.client, resolved.commandTimeoutMs);
+  }
+
+  claim(key: string, options: ClaimOptions): Promise<ClaimResult> {
+    const token = randomUUID();
+    const lease = milliseconds(options.leaseMs);
+    const ttl = Math.max(lease, milliseconds(options.retentionMs));
+    const { fingerprint } = options;
+    const redisKey = this.#prefix + key;
+    const args = fingerprint === undefined ? [token, lease, ttl] : [token, lease, ttl, fingerprint];
+    return this.#runner.run(CLAIM, redisKey, args, decodeClaim, withdrawClaim);
+  }
+
+  complete(key: string, token: string, options: CompleteOptions): Promise<boolean> {
+    let result: string | undefined;
+    try {
+      // Serialised now, so later mutation by the caller cannot change what duplicates receive.
+      result = options.result === undefined ? undefined : JSON.stringify(options.result);
+    } catch (error) {
+      return Promise.reject(
+        new WebhookError(
+          'ERR_HOOKGUARD_UNSUPPORTED',
+          `The result passed to complete() cannot be stored: JSON.stringify failed (${(error as Error).message}). ` +
+            'Return a JSON-serialisable value (no BigInt, no cycles).',
+          { cause: error },
+        ),
+      );
+    }
+    const retention = milliseconds(options.retentionMs);
+    const args = result === undefined ? [token, retention] : [token, retention, result];
+    return this.#runner.run(COMPLETE, this.#prefix + key, args, isDone);
+  }
+
+  release(key: string, token: string): Promise<boolean> {
+    return this.#runner.run(RELEASE, this.#prefix + key, [token], isDone);
+  }
+
+  extend(key: string, token: string, leaseMs: number): Promise<boolean> {
+    return this.#runner.run(EXTEND, this.#prefix + key, [token, milliseconds(leaseMs)], isDone);
+  }
+
+  /**
+   * Resolves at once. The store's one timer (for `commandTimeoutMs`) is `unref()`'d and stops by
+   * itself once nothing is pending; the client is yours to close.
+   */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function resolveOptions(options: RedisStoreOptions): Required<RedisStoreOptions> {
+  const client = (options as Partial<RedisStoreOptions> | undefined)?.client;
+  if (typeof (client as { sendCommand?: unknown } | undefined)?.sendCommand !== 'function') {
+    throw new WebhookError(
+      'ERR_HOOKGUARD_INVALID_OPTIONS',
+      `RedisStore needs an ioredis client as \`client\`, received ${client === null ? 'null' : typeof client}. ` +
+        'Pass `new Redis(url)` or `new Cluster(nodes)` from ioredis.',
+    );
+  }
+  const prefix = options.prefix ?? 'hookguard:';
+  if (typeof prefix !== 'string') {
+    throw new WebhookError(
+      'ERR_HOOKGUARD_INVALID_OPTIONS',
+      `RedisStore \`prefix\` must be a string, received ${typeof prefix}.`,
+    );
+  }
+  const commandTimeoutMs = options.commandTimeoutMs ?? 2000;
+  if (!Number.isFinite(commandTimeoutMs) || commandTimeoutMs <= 0 || commandTimeoutMs > 2_147_483_647) {
+    throw new WebhookError(
+      'ERR_HOOKGUARD_INVALID_OPTIONS',
+      `RedisStore \`commandTimeoutMs\` must be a positive number of milliseconds, received ${String(commandTimeoutMs)}. ` +
+        'Use a bound a webhook request can wait, such as 2000.',
+    );
+  }
+  return { client: client as RedisClient, prefix, commandTimeoutMs };
+}

@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import { WebhookError } from '@hookguard/core';
+import { Command, type Cluster, type Redis } from 'ioredis';
+import { TimeoutQueue, type Expirable } from './timeout-queue.js';
+
+/** The ioredis clients a store accepts: a standalone (or Sentinel) client or a Cluster. */
+export type RedisClient = Redis | Cluster;
+
+/** A store operation, named in error messages. */
+export type Operation = 'claim' | 'complete' | 'release' | 'extend' | 'abandon';
+
+/** A script argument after the key. */
+export type ScriptArgument = string | number;
+
+/** A Lua script on one key, known to Redis by its SHA-1 once loaded. */
+export type LuaScript = {
+  readonly operation: Operation;
+  readonly lua: string;
+  readonly sha: string;
+  /** Sent whole (`EVAL`) every time, so it never waits for a `NOSCRIPT` round trip. */
+  readonly inline: boolean;
+};
+
+/** Prepares `lua` for {@link ScriptRunner.run}. */
+export function luaScript(operation: Operation, lua: string, { inline = false }: { inline?: boolean } = {}): LuaScript {
+  return { operation, lua, sha: createHash('sha1').update(lua).digest('hex'), inline };
+}
+
+/** The error every failed operation rejects with, so the receiver applies its store-error policy. */
+export function storeUnavailable(operation: Operation, cause: unknown): WebhookError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new WebhookError(
+    'ERR_HOOKGUARD_STORE_UNAVAILABLE',
+    `Redis failed a hookguard ${operation}: ${reason}. Check that Redis is reachable, writable (not a replica, ` +
+      `not at maxmemory) and that nothing else writes keys under the store's prefix.`,
+    { cause },
+  );
+}
+
+function timedOut(operation: Operation, timeoutMs: number): WebhookError {
+  return new WebhookError(
+    'ERR_HOOKGUARD_STORE_UNAVAILABLE',
+    `Redis did not answer a hookguard ${operation} within commandTimeoutMs (${timeoutMs} ms): it is unreachable, ` +
+      `stalled or overloaded. Check the connection, or raise commandTimeoutMs if Redis is only slow.`,
+  );
+}
+
+const isNoScript = (error: unknown): boolean => error instanceof Error && error.message.startsWith('NOSCRIPT');
+
+/** Turns a script's reply into the operation's answer; `args` are the ones it was sent with. */
+export type ReplyDecoder<T> = (reply: unknown, args: readonly ScriptArgument[]) => T;
+
+/** Runs once when an operation rejects, e.g. to withdraw a command that may still land. */
+export type FailureHandler = (runner: ScriptRunner, key: string, args: readonly ScriptArgument[]) => void;
+
+/**
+ * Runs the store's scripts through a user's ioredis client: `EVALSHA`, falling back to `EVAL`
+ * (which also caches the script) when the server answers `NOSCRIPT` (a restarted server, a
+ * promoted replica, `SCRIPT FLUSH`). Commands carry their key, so a Cluster routes each by its
+ * slot. Every call settles within `timeoutMs`, even while ioredis queues or retries the command.
+ *
+ * @example
+ * ```ts
+ * const runner = new ScriptRunner(client, 2000);
+ * const released = await runner.run(RELEASE, 'hookguard:stripe:evt_1', [token], (reply) => reply === 1);
+ * ```
+ */
+export class ScriptRunner {
+  readonly timeoutMs: number;
+  readonly timeouts: TimeoutQueue;
+  readonly #client: RedisClient;
+  readonly #autoPipelining: boolean;
+  readonly #commandOptions: { replyEncoding: 'utf8'; keyPrefix?: string };
+
+  constructor(client: RedisClient, timeoutMs: number) {
+    this.#client = client;
+    this.timeoutMs = timeoutMs;
+    this.timeouts = new TimeoutQueue(timeoutMs);
+    const { keyPrefix, enableAutoPipelining } = client.options as { keyPrefix?: string; enableAutoPipelining?: boolean };
+    this.#autoPipelining = enableAutoPipelining === true;
+    this.#commandOptions = keyPrefix ? { replyEncoding: 'utf8', keyPrefix } : { replyEncoding: 'utf8' };
+  }
+
+  /**
+   * Settles with `decode(reply, args)`, or rejects with `ERR_HOOKGUARD_STORE_UNAVAILABLE` when
+   * Redis fails or has not answered within the timeout. `onFailure` runs once on rejection.
+   */
+  run<T>(
+    script: LuaScript,
+    key: string,
+    args: readonly ScriptArgument[],
+    decode: ReplyDecoder<T>,
+    onFailure?: FailureHandler,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const call = new ScriptCall(this, script, key, args, decode, onFailure, resolve, reject);
+      this.timeouts.add(call);
+      call.send(script.inline);
+    });
+  }
+
+  /** Sends one `EVALSHA` (or `EVAL` with the whole script) and resolves with its reply. */
+  send(script: LuaScript, whole: boolean, key: string, args: readonly ScriptArgument[]): Promise<unknown> {
+    const command = whole ? 'eval' : 'evalsha';
+    const body = whole ? script.lua : script.sha;
+    try {
+      if (this.#autoPipelining) {
+        // Through the client's own command function, so its automatic pipelining applies.
+        return this.#client[command](body, 1, key, ...args) as Promise<unknown>;
+      }
+      const pending = new Command(command, [body, 1, key, ...args], this.#commandOptions);
+      this.#client.sendCommand(pending);
+      return pending.promise;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+}
+
+/** One operation in flight: its own state instead of a handful of closures and a timer. */
+class ScriptCall<T> implements Expirable {
+  readonly deadline: number;
+  settled = false;
+  #reloaded = false;
+
+  constructor(
+    readonly runner: ScriptRunner,
+    readonly script: LuaScript,
+    readonly key: string,
+    readonly args: readonly ScriptArgument[],
+    readonly decode: ReplyDecoder<T>,
+    readonly onFailure: FailureHandler | undefined,
+    readonly resolve: (value: T) => void,
+    readonly reject: (error: WebhookError) => void,
+  ) {
+    this.deadline = runner.timeouts.deadline();
+  }
+
+  send(whole: boolean): void {
+    this.runner.send(this.script, whole, this.key, this.args).then(
+      (reply) => this.#reply(reply),
+      (error: unknown) => this.#error(error),
+    );
+  }
+
+  // A command that timed out may still run later (it was queued or already sent): see
+  // docs/stores/redis.md, "Command timeout".
+  expire(): void {
+    this.#fail(timedOut(this.script.operation, this.runner.timeoutMs));
+  }
+
+  #reply(reply: unknown): void {
+    if (this.settled) return;
+    let value: T;
+    try {
+      value = this.decode(reply, this.args);
+    } catch (error) {
+      this.#fail(storeUnavailable(this.script.operation, error));
+      return;
+    }
+    this.settled = true;
+    this.runner.timeouts.prune();
+    this.resolve(value);
+  }
+
+  #error(error: unknown): void {
+    if (this.settled) return;
+    if (!this.#reloaded && isNoScript(error)) {
+      this.#reloaded = true;
+      this.send(true);
+      return;
+    }
+    this.#fail(storeUnavailable(this.script.operation, error));
+  }
+
+  #fail(error: WebhookError): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.runner.timeouts.prune();
+    this.reject(error);
+    try {
+      this.onFailure?.(this.runner, this.key, this.args);
+    } catch {
+      // The rejection above already reports the failure; a failing clean-up adds nothing.
+    }
+  }
+}
