@@ -41,6 +41,33 @@ export async function rawBodyOf(req: HonoRequest): Promise<RawBodySource | undef
   return readIntoCache(stream, cache);
 }
 
+/** What `@hono/node-server` puts in `c.env`: Node's own request, untouched by Hono until read. */
+export type NodeIncoming = AsyncIterable<Uint8Array> & {
+  headers: Record<string, string | string[] | undefined>;
+  readableDidRead?: boolean;
+  readableEnded?: boolean;
+};
+
+/**
+ * On Node (`@hono/node-server`), the `IncomingMessage` itself, when nothing has read its body yet.
+ * Reading it directly spares the runtime from building a Web `Request` and stream per delivery,
+ * which costs more than verifying the signature. `undefined` on other runtimes or once anything
+ * touched the body; the Web path below then applies.
+ */
+export function unreadNodeIncoming(env: unknown, req: HonoRequest): NodeIncoming | undefined {
+  const incoming = (env as { incoming?: Partial<NodeIncoming> } | undefined)?.incoming;
+  if (typeof incoming !== 'object' || incoming === null || typeof incoming.headers !== 'object') return undefined;
+  if (typeof incoming[Symbol.asyncIterator] !== 'function' || incoming.readableDidRead !== false || incoming.readableEnded === true) return undefined;
+  if (Object.keys(req.bodyCache).length > 0) return undefined;
+  return incoming as NodeIncoming;
+}
+
+/** Keeps the bytes the core read where Hono's `c.req.json()`, `text()` and `arrayBuffer()` look. */
+export function cacheBody(req: HonoRequest, bytes: Uint8Array): void {
+  const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  (req.bodyCache as unknown as BodyCache).arrayBuffer = Promise.resolve(copy);
+}
+
 /**
  * Yields the stream's chunks as the reader pulls them and caches the whole body once the stream
  * ends. The stream is neither cancelled nor drained when the reader stops early (a body over the

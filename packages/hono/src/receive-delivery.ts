@@ -1,7 +1,7 @@
 import { WebhookError, type ReceiveOptions, type ReceiveResult, type Receiver } from '@hookguard/core';
 import type { Context } from 'hono';
 import type { StatusCode } from 'hono/utils/http-status';
-import { BODY_ALREADY_PARSED, rawBodyOf, type RawBodySource } from './raw-body.js';
+import { BODY_ALREADY_PARSED, cacheBody, rawBodyOf, unreadNodeIncoming, type RawBodySource } from './raw-body.js';
 
 /** The parts of a receiver the adapter uses; any `Receiver<Events>` fits. */
 export type ReceiverLike = Pick<Receiver, 'receive' | 'reject'>;
@@ -18,6 +18,10 @@ export function assertReceiver(receiver: ReceiverLike, caller: string): void {
 
 /** Hands one request to the receiver: the exact bytes (or the stream) and the headers. */
 export async function receiveDelivery(c: Context, receiver: ReceiverLike, options?: ReceiveOptions): Promise<ReceiveResult> {
+  const incoming = unreadNodeIncoming(c.env, c.req);
+  if (incoming !== undefined) {
+    return receiver.receive({ rawBody: incoming, headers: incoming.headers }, { ...options, onBody: (bytes) => cacheBody(c.req, bytes) });
+  }
   let rawBody: RawBodySource | undefined;
   try {
     rawBody = await rawBodyOf(c.req);

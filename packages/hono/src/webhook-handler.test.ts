@@ -174,4 +174,29 @@ describe('webhookHandler', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it('reads Node’s own request on @hono/node-server and still leaves the bytes for c.req.json() and c.req.text()', async () => {
+    const receiver = standardReceiver();
+    receiver.on('message.received', () => undefined);
+    const app = new Hono<{ Bindings: { incoming?: unknown } }>();
+    const seen: unknown[] = [];
+    app.use(async (c, next) => {
+      await next();
+      seen.push(c.env.incoming !== undefined, await c.req.json(), await c.req.text());
+    });
+    app.post('/webhooks', webhookHandler(receiver));
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
+    });
+    try {
+      const address = server.address();
+      if (address === null || typeof address === 'string') throw new Error('no port');
+      const { body, headers } = signedDelivery('msg_node_cache', { text: 'ünïcødé ✓' });
+      const response = await fetch(`http://127.0.0.1:${address.port}/webhooks`, { method: 'POST', headers, body });
+      expect(response.status).toBe(200);
+      expect(seen).toEqual([true, JSON.parse(body), body]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });

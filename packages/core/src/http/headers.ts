@@ -36,35 +36,57 @@ function joinValue(value: string | readonly string[] | undefined): string | unde
  * ```
  */
 export function toWebhookHeaders(input: HeadersInput): WebhookHeaders {
-  if (isWebHeaders(input)) {
-    return {
-      get: (name) => input.get(name) ?? undefined,
-      toJSON: () => {
-        const out: Record<string, string> = {};
-        input.forEach((value, name) => {
-          out[name.toLowerCase()] = value;
-        });
-        return out;
-      },
-    };
-  }
-  const record = input as Readonly<Record<string, string | readonly string[] | undefined>>;
-  let lowerCased: Map<string, string> | undefined;
-  return {
-    get(name) {
-      // Node, Fastify and Hono hand over lower-case names, so the direct lookup is the hot path.
-      const direct = Object.hasOwn(record, name) ? joinValue(record[name]) : undefined;
-      if (direct !== undefined) return direct;
-      const lower = name.toLowerCase();
-      if (lower !== name && Object.hasOwn(record, lower)) return joinValue(record[lower]);
-      lowerCased ??= collect(record);
-      return lowerCased.get(lower);
-    },
-    toJSON: () => Object.fromEntries(collect(record)),
-  };
+  return isWebHeaders(input) ? new WebHeadersView(input) : new RecordHeadersView(input as HeaderRecord);
 }
 
-function collect(record: Readonly<Record<string, string | readonly string[] | undefined>>): Map<string, string> {
+type HeaderRecord = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+// Classes rather than closures: one allocation per request, methods shared on the prototype.
+class WebHeadersView implements WebhookHeaders {
+  readonly #headers: Extract<HeadersInput, { get: unknown }>;
+
+  constructor(headers: Extract<HeadersInput, { get: unknown }>) {
+    this.#headers = headers;
+  }
+
+  get(name: string): string | undefined {
+    return this.#headers.get(name) ?? undefined;
+  }
+
+  toJSON(): Record<string, string> {
+    const out: Record<string, string> = {};
+    this.#headers.forEach((value, name) => {
+      out[name.toLowerCase()] = value;
+    });
+    return out;
+  }
+}
+
+class RecordHeadersView implements WebhookHeaders {
+  readonly #record: HeaderRecord;
+  #lowerCased: Map<string, string> | undefined;
+
+  constructor(record: HeaderRecord) {
+    this.#record = record;
+  }
+
+  get(name: string): string | undefined {
+    const record = this.#record;
+    // Node, Fastify and Hono hand over lower-case names, so the direct lookup is the hot path.
+    const direct = Object.hasOwn(record, name) ? joinValue(record[name]) : undefined;
+    if (direct !== undefined) return direct;
+    const lower = name.toLowerCase();
+    if (lower !== name && Object.hasOwn(record, lower)) return joinValue(record[lower]);
+    this.#lowerCased ??= collect(record);
+    return this.#lowerCased.get(lower);
+  }
+
+  toJSON(): Record<string, string> {
+    return Object.fromEntries(collect(this.#record));
+  }
+}
+
+function collect(record: HeaderRecord): Map<string, string> {
   const out = new Map<string, string>();
   for (const [name, value] of Object.entries(record)) {
     const joined = joinValue(value);

@@ -22,13 +22,14 @@ export function contextOnceKey(namespace: string, key: string): string {
 }
 
 /**
- * Builds `ctx.once` for a delivery that holds its claim. `deliverySignal` (aborted when the
- * delivery's lease is lost) also stops the wait and is passed on to `fn`.
+ * Builds `ctx.once` for a delivery that holds its claim. The delivery's signal (aborted when its
+ * lease is lost) also stops the wait and is passed on to `fn`; it is read only when `ctx.once` is
+ * called, since creating a signal per delivery costs more than the rest of the dedup work.
  */
-export function contextOnce(settings: ReceiverSettings, deliverySignal: AbortSignal): ContextOnce {
+export function contextOnce(settings: ReceiverSettings, delivery: { readonly signal: AbortSignal }): ContextOnce {
   return async function contextualOnce<T>(key: string, fn: OnceWork<T>, options: ContextOnceOptions = {}): Promise<T> {
     requireKey(key);
-    const linked = linkSignals([deliverySignal, options.signal]);
+    const linked = linkSignals([delivery.signal, options.signal]);
     try {
       return await once(settings.store, contextOnceKey(settings.namespace, key), fn, {
         leaseMs: options.leaseMs ?? settings.leaseMs,

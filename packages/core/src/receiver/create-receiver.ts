@@ -118,6 +118,7 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
     if (isByteStream(input.rawBody)) {
       try {
         rawBody = await readBody(input.rawBody, { maxBytes: options.maxBodyBytes, timeoutMs: options.bodyTimeoutMs });
+        receiveOptions.onBody?.(rawBody);
       } catch (error) {
         if (isWebhookError(error)) return this.#rejected(error);
         throw error;
@@ -176,8 +177,20 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
     const heartbeat = new LeaseHeartbeat(options.store, key, claim.token, options.leaseMs, options.logger);
     let outcome: HandlersOutcome;
     try {
-      const once = contextOnce(options, heartbeat.signal);
-      outcome = await this.#runHandlers(routes, event, { attempt: claim.attempt, signal: heartbeat.signal, headers, key, once });
+      // signal and once are built on first use: most handlers touch neither.
+      let once: HandlerContext['once'] | undefined;
+      const context: HandlerContext = {
+        attempt: claim.attempt,
+        get signal() {
+          return heartbeat.signal;
+        },
+        headers,
+        key,
+        get once() {
+          return (once ??= contextOnce(options, heartbeat));
+        },
+      };
+      outcome = await this.#runHandlers(routes, event, context);
     } finally {
       heartbeat.stop();
     }
@@ -186,7 +199,7 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
       return { ...success('processed'), event };
     }
     if (claim.attempt >= options.maxAttempts) return this.#deadLetter(event, claim.token, outcome.error, trace);
-    await this.#release(key, claim.token, trace);
+    await this.#release(key, claim.token, trace, heartbeat);
     return { ...this.#handlerFailed(event, claim.attempt, outcome.error), event };
   }
 
@@ -200,11 +213,24 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
     const store = this.options.store as TransactionalDedupStore;
     const key = trace.key ?? '';
     let handlerFailure: { error: unknown } | undefined;
+    let transactionSignal: AbortSignal | undefined;
     let claim: ClaimResult;
     try {
       claim = await store.claimInTransaction(key, claimOptions, async (session) => {
         trace.attempt = session.attempt;
-        const once = contextOnce(this.options, session.signal);
+        transactionSignal = session.signal;
+        // The last allowed attempt failed, but a concurrent delivery claimed the key before it could
+        // be dead-lettered: dead-letter it now (below) instead of running the handlers once more.
+        if (session.attempt > this.options.maxAttempts) {
+          handlerFailure = {
+            error: new WebhookError(
+              'ERR_HOOKGUARD_HANDLER_FAILED',
+              `Event '${event.id}' was claimed ${session.attempt} times without completing (maxAttempts is ${this.options.maxAttempts}).`,
+            ),
+          };
+          throw handlerFailure.error;
+        }
+        const once = contextOnce(this.options, session);
         const context = { attempt: session.attempt, signal: session.signal, headers, key, db: session.db, once };
         const outcome = await this.#runHandlers(routes, event, context);
         if (!outcome.ok) {
@@ -218,7 +244,9 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
       if (handlerFailure === undefined && isWebhookError(error) && error.code === 'ERR_HOOKGUARD_HANDLER_FAILED') {
         handlerFailure = { error };
       }
-      if (handlerFailure === undefined) {
+      // The store aborts the transaction's signal when the connection holding it is lost:
+      // whatever the handlers did then, the store failed and rolled everything back (503, not 500).
+      if (handlerFailure === undefined || transactionSignal?.aborted === true) {
         // Transactional handlers need the store's client, so they cannot run without the store.
         return this.#storeFailed(error, event, [], headers, trace);
       }
@@ -259,9 +287,18 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
   }
 
   async #runHandlers(routes: Route[], event: WebhookEvent, context: HandlerContext): Promise<HandlersOutcome> {
-    const settled = await Promise.allSettled(routes.map(async (route) => route.handler(event, context)));
     const errors: unknown[] = [];
-    for (const outcome of settled) if (outcome.status === 'rejected') errors.push(outcome.reason);
+    if (routes.length === 1) {
+      // The common case, without allSettled's per-handler promises and result objects.
+      try {
+        await routes[0]!.handler(event, context);
+      } catch (error) {
+        errors.push(error);
+      }
+    } else {
+      const settled = await Promise.allSettled(routes.map(async (route) => route.handler(event, context)));
+      for (const outcome of settled) if (outcome.status === 'rejected') errors.push(outcome.reason);
+    }
     if (errors.length === 0) return { ok: true };
     for (const error of errors) {
       this.options.logger.error(
@@ -294,7 +331,7 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
     try {
       if (await this.options.store.complete(key, token, { retentionMs: this.options.retentionMs })) return;
       trace.leaseLost = true;
-      heartbeat.lose(key);
+      heartbeat.lose();
       this.options.logger.warn(
         { code: 'ERR_HOOKGUARD_LEASE_LOST', key },
         'handlers finished after their lease was taken over, so another delivery may run them too; raise leaseMs if handlers legitimately run this long',
@@ -305,9 +342,12 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
     }
   }
 
-  async #release(key: string, token: string, trace: Trace): Promise<void> {
+  async #release(key: string, token: string, trace: Trace, heartbeat?: LeaseHeartbeat): Promise<void> {
     try {
-      if (!(await this.options.store.release(key, token))) trace.leaseLost = true;
+      if (await this.options.store.release(key, token)) return;
+      trace.leaseLost = true;
+      // As for a refused completion: the handlers may still be at work (onError hooks, detached tasks).
+      heartbeat?.lose();
     } catch (error) {
       this.options.logger.error(
         { code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', key, error: describeError(error) },

@@ -1,7 +1,33 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { WebhookError } from '../errors/webhook-error.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { FlakyStore, json, signed, testReceiver } from './receiver.fixtures.js';
-import type { DeliveryReport } from './types.js';
+import type { DeliveryReport, TransactionClient, TransactionalDedupStore } from './types.js';
+
+/** A transactional store over a memory store: the work runs between claim and complete. */
+function transactionalMemoryStore(inner = new MemoryStore(), connection = new AbortController()): TransactionalDedupStore {
+  return {
+    name: 'memory-tx',
+    exact: true,
+    shared: true,
+    claim: (key, options) => inner.claim(key, options),
+    complete: (key, token, options) => inner.complete(key, token, options),
+    release: (key, token) => inner.release(key, token),
+    extend: (key, token, leaseMs) => inner.extend(key, token, leaseMs),
+    async claimInTransaction(key, options, work) {
+      const claim = await inner.claim(key, options);
+      if (claim.status !== 'claimed') return claim;
+      try {
+        await work({ db: 'tx-client' as unknown as TransactionClient, attempt: claim.attempt, signal: connection.signal });
+      } catch (error) {
+        await inner.release(key, claim.token);
+        throw error;
+      }
+      await inner.complete(key, claim.token, { retentionMs: options.retentionMs });
+      return claim;
+    },
+  };
+}
 
 afterEach(() => {
   vi.useRealTimers();
@@ -74,6 +100,23 @@ describe('leases', () => {
     store.complete = realComplete;
   });
 
+  it('aborts ctx.signal and reports the lost lease when a failed handler’s release is refused', async () => {
+    const store = new FlakyStore(new MemoryStore());
+    const reports: DeliveryReport[] = [];
+    const { receiver, clock } = testReceiver({ store, onDelivery: (report) => void reports.push(report) });
+    let signal!: AbortSignal;
+    receiver.on('job.run', (_event, ctx) => {
+      signal = ctx.signal;
+      // Another process took the claim over while this handler ran (it was frozen past its lease).
+      store.release = async () => false;
+      throw new Error('failed after its lease was taken over');
+    });
+    expect((await receiver.receive(signed('job_1', 'job.run', clock.now()))).status).toBe(500);
+    expect(signal.aborted).toBe(true);
+    expect((signal.reason as { code?: string }).code).toBe('ERR_HOOKGUARD_LEASE_LOST');
+    expect(reports[0]).toMatchObject({ outcome: 'failed', leaseLost: true });
+  });
+
   it('keeps retrying a heartbeat that fails while the store blips', async () => {
     vi.useFakeTimers();
     const store = new FlakyStore(new MemoryStore({ now: Date.now }));
@@ -134,6 +177,41 @@ describe('poison events', () => {
     expect(result.outcome).toBe('dead_lettered');
     expect(handler).not.toHaveBeenCalled();
     expect(deadLetters).toEqual(['msg_1']);
+  });
+
+  it('dead-letters without running again a transactional event claimed past maxAttempts (a delivery that lost the race to dead-letter it)', async () => {
+    const store = transactionalMemoryStore();
+    const deadLetters: string[] = [];
+    const { receiver, clock } = testReceiver({ store, maxAttempts: 2, onDeadLetter: (event) => void deadLetters.push(event.id) });
+    const handler = vi.fn();
+    receiver.on('message.received', handler, { transaction: true });
+    // Attempts 1 and 2 failed; the dead-letter step of attempt 2 found the key claimed by another delivery.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const claim = await store.claim('standard-webhooks:msg_1', { leaseMs: 1_000, retentionMs: 60_000 });
+      if (claim.status === 'claimed') await store.release('standard-webhooks:msg_1', claim.token);
+    }
+    const result = await receiver.receive(signed('msg_1', 'message.received', clock.now()));
+    expect(result.outcome).toBe('dead_lettered');
+    expect(handler).not.toHaveBeenCalled();
+    expect(deadLetters).toEqual(['msg_1']);
+    expect((await receiver.receive(signed('msg_1', 'message.received', clock.now()))).outcome).toBe('duplicate');
+  });
+
+  it('answers 503, not 500, when the store loses the connection under a transactional handler', async () => {
+    const connection = new AbortController();
+    const { receiver, clock } = testReceiver({ store: transactionalMemoryStore(new MemoryStore(), connection), maxAttempts: 1 });
+    receiver.on(
+      'message.received',
+      async (_event, ctx) => {
+        connection.abort(new WebhookError('ERR_HOOKGUARD_LEASE_LOST', 'the connection holding the transaction was lost'));
+        ctx.signal.throwIfAborted();
+      },
+      { transaction: true },
+    );
+    const result = await receiver.receive(signed('msg_1', 'message.received', clock.now()));
+    expect(result.status).toBe(503);
+    expect(result.headers['retry-after']).toBe('5');
+    expect(json(result.body)).toEqual({ error: 'ERR_HOOKGUARD_STORE_UNAVAILABLE' });
   });
 
   it('answers 500 and keeps the event retryable when the onDeadLetter hook itself fails', async () => {

@@ -125,6 +125,11 @@ export type ReceiveOptions = {
    * middleware forms that hand the verified event to the next route.
    */
   handler?: WebhookHandler;
+  /**
+   * Called with the bytes read from a streamed `rawBody`, before verification, so an adapter can
+   * keep them for later readers (Hono's body cache).
+   */
+  onBody?: (bytes: Uint8Array) => void;
 };
 
 /** A store that can run handlers in one transaction with the completion record. */

@@ -67,6 +67,8 @@ export class MemoryStore implements DedupStore {
   /** retentionMs → (key → packed expiry and fingerprint), in expiry order. */
   readonly #completed = new Map<number, Map<string, number>>();
   readonly #results = new Map<string, string>();
+  /** The most recently created retention map: the only one when `#completed.size` is 1. */
+  #latest: Map<string, number> | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -134,6 +136,7 @@ export class MemoryStore implements DedupStore {
     if (byKey === undefined) {
       byKey = new Map();
       this.#completed.set(options.retentionMs, byKey);
+      this.#latest = byKey;
     }
     byKey.set(key, Math.max(0, expiresAt - this.#origin) * FINGERPRINT_SLOTS + fingerprintDigest(record.fingerprint));
     if (result !== undefined) this.#results.set(key, result);
@@ -176,6 +179,7 @@ export class MemoryStore implements DedupStore {
     this.#timer = undefined;
     this.#inFlight.clear();
     this.#completed.clear();
+    this.#latest = undefined;
     this.#results.clear();
     return Promise.resolve();
   }
@@ -185,13 +189,21 @@ export class MemoryStore implements DedupStore {
   }
 
   #findCompleted(key: string, now: number): number | undefined {
+    // Nearly every store holds a single retention: look there without an iterator.
+    if (this.#completed.size === 1) return this.#findIn(this.#latest!, key, now);
     for (const byKey of this.#completed.values()) {
-      const packed = byKey.get(key);
-      if (packed === undefined) continue;
-      if (this.#expiresAt(packed) > now) return packed;
-      byKey.delete(key);
-      this.#results.delete(key);
+      const packed = this.#findIn(byKey, key, now);
+      if (packed !== undefined) return packed;
     }
+    return undefined;
+  }
+
+  #findIn(byKey: Map<string, number>, key: string, now: number): number | undefined {
+    const packed = byKey.get(key);
+    if (packed === undefined) return undefined;
+    if (this.#expiresAt(packed) > now) return packed;
+    byKey.delete(key);
+    this.#results.delete(key);
     return undefined;
   }
 

@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { pairedFigure, type Figure } from '../report/figures.js';
+import { series } from '../report/statistics.js';
+import type { BenchContext, BenchOutcome } from './benchmark.js';
+import { interleavedPairs, type Pair } from './pair-throughput.js';
+
+const LEASE_MS = 60_000;
+const RETENTION_MS = 259_200_000;
+const HOST = '127.0.0.1';
+const PORT = 6379;
+
+async function connect(): Promise<Redis | string> {
+  const client = new Redis({ host: HOST, port: PORT, lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.ping();
+    return client;
+  } catch (error) {
+    client.disconnect();
+    return `Redis is not reachable at ${HOST}:${PORT} (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
+
+async function deleteKeys(client: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await client.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+/**
+ * B5: the Redis store's claim+complete of a new event against the two plain commands a minimal
+ * dedup would send through the same ioredis client (`SET key 1 NX PX lease`, then
+ * `SET key 1 XX PX retention`), one at a time and 64 in flight.
+ */
+export async function runB5(context: BenchContext): Promise<BenchOutcome> {
+  let RedisStore: typeof import('@hookguard/redis').RedisStore;
+  try {
+    ({ RedisStore } = await import('@hookguard/redis'));
+  } catch (error) {
+    return { figures: [], skipped: [{ id: 'B5', reason: `@hookguard/redis could not be loaded: ${error instanceof Error ? error.message : String(error)}` }] };
+  }
+  const client = await connect();
+  if (typeof client === 'string') return { figures: [], skipped: [{ id: 'B5', reason: client }] };
+  const run = randomBytes(4).toString('hex');
+  const prefix = `hookguard-bench:${run}:`;
+  let serial = 0;
+  const nextKey = (): string => `standard-webhooks:msg_${(serial++).toString(36).padStart(8, '0')}`;
+  // What the receiver passes for an exact store: the body's SHA-256, base64url.
+  const fingerprint = randomBytes(32).toString('base64url');
+  const store = new RedisStore({ client, prefix });
+  const storePair =
+    (withFingerprint: boolean): Pair =>
+    async (key) => {
+      const claim = await store.claim(key, withFingerprint ? { leaseMs: LEASE_MS, retentionMs: RETENTION_MS, fingerprint } : { leaseMs: LEASE_MS, retentionMs: RETENTION_MS });
+      if (claim.status !== 'claimed') throw new Error(`claim of a new key answered ${claim.status}`);
+      if (!(await store.complete(key, claim.token, { retentionMs: RETENTION_MS }))) throw new Error('complete refused the owner');
+    };
+  const rawPair: Pair = async (key) => {
+    await client.set(prefix + key, '1', 'PX', LEASE_MS, 'NX');
+    await client.set(prefix + key, '1', 'PX', RETENTION_MS, 'XX');
+  };
+  const sides = { raw: rawPair, store: storePair(true), 'store, no fingerprint': storePair(false) };
+  const figures: Figure[] = [];
+  try {
+    for (const [concurrency, pairs] of [
+      [1, context.quick ? 1000 : 3000],
+      [64, context.quick ? 4000 : 15000],
+    ] as const) {
+      const label = concurrency === 1 ? 'sequential' : `${concurrency} concurrent`;
+      const results = await interleavedPairs(sides, { rounds: context.quick ? 3 : 5, pairsPerRound: pairs, concurrency, nextKey, log: context.log, label: `B5 ${label}` });
+      const raw = series('raw SET NX PX + SET XX PX', 'pairs/s', results.get('raw')!);
+      figures.push(
+        pairedFigure({
+          id: 'B5',
+          key: `B5.${concurrency === 1 ? 'sequential' : `c${concurrency}`}`,
+          title: `Redis, ${label}: RedisStore claim+complete ÷ raw SET NX PX + SET XX PX through ioredis`,
+          numerator: series('RedisStore (with fingerprint)', 'pairs/s', results.get('store')!),
+          denominator: raw,
+          goal: { op: '>=', value: 0.9 },
+          notes: concurrency === 1 ? ['the store is given the body fingerprint the receiver passes to exact stores'] : [],
+        }),
+        pairedFigure({
+          id: 'B5',
+          key: `B5.${concurrency === 1 ? 'sequential' : `c${concurrency}`}.no-fingerprint`,
+          title: `Redis, ${label}: RedisStore claim+complete without fingerprint ÷ raw`,
+          numerator: series('RedisStore (no fingerprint)', 'pairs/s', results.get('store, no fingerprint')!),
+          denominator: raw,
+        }),
+      );
+    }
+  } finally {
+    await deleteKeys(client, `${prefix}*`).catch(() => {});
+    client.disconnect();
+  }
+  return { figures, skipped: [] };
+}

@@ -1,0 +1,107 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Pool, type PgPool } from '../modules/pg.js';
+import { pairedFigure, type Figure } from '../report/figures.js';
+import { series } from '../report/statistics.js';
+import type { BenchContext, BenchOutcome } from './benchmark.js';
+import { interleavedPairs, type Pair } from './pair-throughput.js';
+
+const LEASE_MS = 60_000;
+const RETENTION_MS = 259_200_000;
+const TABLE = 'hookguard_bench_events';
+const RAW_TABLE = 'hookguard_bench_raw';
+const CONNECTION = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' };
+
+const at = (parameter: string): string => `pg_catalog.statement_timestamp() + ${parameter}::float8 * interval '1 millisecond'`;
+
+/**
+ * The hand-written equivalent on a table of the same shape: insert the claim unless the key
+ * exists, then mark it completed if the token still owns it. No function, no lock, no takeover.
+ */
+const RAW_CLAIM = {
+  name: 'hookguard_bench_raw_claim',
+  text: `INSERT INTO ${RAW_TABLE} (key, expires_at, lease_until, first_seen_at, claimed_at, attempt, token, state, fingerprint)
+VALUES ($1::text, ${at('$2')}, ${at('$3')}, pg_catalog.statement_timestamp(), pg_catalog.statement_timestamp(), 1, $4::uuid, 'processing', $5::text)
+ON CONFLICT (key) DO NOTHING`,
+};
+const RAW_COMPLETE = {
+  name: 'hookguard_bench_raw_complete',
+  text: `UPDATE ${RAW_TABLE} SET state = 'completed', token = NULL, lease_until = NULL, expires_at = ${at('$3')},
+  completed_at = pg_catalog.statement_timestamp()
+WHERE key = $1::text AND token = $2::uuid`,
+};
+
+async function connect(): Promise<PgPool | string> {
+  const pool = new Pool({ ...CONNECTION, max: 10, connectionTimeoutMillis: 2000 });
+  pool.on('error', () => {});
+  try {
+    await pool.query('SELECT 1');
+    return pool;
+  } catch (error) {
+    await pool.end().catch(() => {});
+    return `PostgreSQL is not reachable at ${CONNECTION.host}:${CONNECTION.port} (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
+
+async function dropTables(pool: PgPool): Promise<void> {
+  await pool.query(`DROP TABLE IF EXISTS ${TABLE}, ${RAW_TABLE}`);
+  await pool.query(`DROP FUNCTION IF EXISTS ${TABLE}_claim`);
+}
+
+/**
+ * B6: the Postgres store's claim+complete of a new event against the two equivalent raw prepared
+ * statements through the same `pg` pool (10 connections), 64 in flight.
+ */
+export async function runB6(context: BenchContext): Promise<BenchOutcome> {
+  let PostgresStore: typeof import('@hookguard/postgres').PostgresStore;
+  try {
+    ({ PostgresStore } = await import('@hookguard/postgres'));
+  } catch (error) {
+    return { figures: [], skipped: [{ id: 'B6', reason: `@hookguard/postgres could not be loaded: ${error instanceof Error ? error.message : String(error)}` }] };
+  }
+  const pool = await connect();
+  if (typeof pool === 'string') return { figures: [], skipped: [{ id: 'B6', reason: pool }] };
+  const figures: Figure[] = [];
+  try {
+    await dropTables(pool);
+    const store = new PostgresStore({ pool, table: TABLE });
+    await store.migrate();
+    await pool.query(`CREATE TABLE ${RAW_TABLE} (LIKE ${TABLE} INCLUDING ALL)`);
+    const run = randomBytes(4).toString('hex');
+    let serial = 0;
+    const nextKey = (): string => `standard-webhooks:msg_${run}${(serial++).toString(36).padStart(8, '0')}`;
+    const fingerprint = randomBytes(32).toString('base64url');
+    const storePair: Pair = async (key) => {
+      const claim = await store.claim(key, { leaseMs: LEASE_MS, retentionMs: RETENTION_MS, fingerprint });
+      if (claim.status !== 'claimed') throw new Error(`claim of a new key answered ${claim.status}`);
+      if (!(await store.complete(key, claim.token, { retentionMs: RETENTION_MS }))) throw new Error('complete refused the owner');
+    };
+    const rawPair: Pair = async (key) => {
+      const token = randomUUID();
+      const claimed = await pool.query({ ...RAW_CLAIM, values: [key, RETENTION_MS, LEASE_MS, token, fingerprint] });
+      if (claimed.rowCount !== 1) throw new Error('raw claim of a new key inserted nothing');
+      await pool.query({ ...RAW_COMPLETE, values: [key, token, RETENTION_MS] });
+    };
+    const sides = { raw: rawPair, store: storePair };
+    // Sequential pairs wait on one commit after another: information only, and left out of quick runs.
+    const plans: (readonly [number, number])[] = context.quick ? [[64, 600]] : [[64, 3000], [1, 300]];
+    for (const [concurrency, pairs] of plans) {
+      const label = concurrency === 1 ? 'sequential' : `pool 10, ${concurrency} concurrent`;
+      const results = await interleavedPairs(sides, { rounds: context.quick ? 3 : 5, pairsPerRound: pairs, concurrency, nextKey, log: context.log, label: `B6 ${label}` });
+      figures.push(
+        pairedFigure({
+          id: 'B6',
+          key: `B6.${concurrency === 1 ? 'sequential' : `c${concurrency}`}`,
+          title: `Postgres, ${label}: PostgresStore claim+complete ÷ two raw prepared statements through pg`,
+          numerator: series('PostgresStore', 'pairs/s', results.get('store')!),
+          denominator: series('raw INSERT … ON CONFLICT DO NOTHING + UPDATE', 'pairs/s', results.get('raw')!),
+          ...(concurrency === 1 ? {} : { goal: { op: '>=', value: 0.9 } as const }),
+          notes: concurrency === 1 ? [] : ['both sides write the same row to tables of the same shape; the store is given the body fingerprint the receiver passes'],
+        }),
+      );
+    }
+  } finally {
+    await dropTables(pool).catch(() => {});
+    await pool.end();
+  }
+  return { figures, skipped: [] };
+}

@@ -1,0 +1,40 @@
+import { Webhook } from 'standardwebhooks';
+import { EVENT_TYPE, SECRET } from './deliveries.js';
+import type { ServerCounters } from './server-config.js';
+
+/** An answer for the framework to write. */
+export type Answer = { status: number; body: string };
+
+/** The content type every server in the HTTP rounds answers with. */
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** The body of a 200 for a new event. */
+export const RECEIVED = '{"received":true}';
+const DUPLICATE = '{"received":true,"duplicate":true}';
+const INVALID = '{"error":"invalid signature"}';
+
+/**
+ * The webhook route people write without a library: the `standardwebhooks` package's `verify`
+ * (which also parses the JSON), then a `Set` of the ids already handled.
+ */
+export function byHandReceiver(counters: ServerCounters): (body: string | Buffer, headers: Record<string, string>) => Answer {
+  const webhook = new Webhook(SECRET);
+  const seen = new Set<string>();
+  return (body, headers) => {
+    let payload: unknown;
+    try {
+      payload = webhook.verify(body, headers);
+    } catch {
+      counters.errors++;
+      return { status: 400, body: INVALID };
+    }
+    const id = headers['webhook-id']!;
+    if (seen.has(id)) {
+      counters.duplicates++;
+      return { status: 200, body: DUPLICATE };
+    }
+    seen.add(id);
+    if ((payload as { type?: unknown }).type === EVENT_TYPE) counters.processed++;
+    return { status: 200, body: RECEIVED };
+  };
+}
