@@ -14,7 +14,7 @@ function importHmacKey(algorithm: HmacAlgorithm, secret: Uint8Array): HmacKey {
     sign(parts) {
       const hmac = createHmac(name, key);
       for (const part of parts) hmac.update(part);
-      return Promise.resolve(hmac.digest());
+      return hmac.digest();
     },
   };
 }

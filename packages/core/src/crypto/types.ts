@@ -4,8 +4,12 @@ export type HmacAlgorithm = 'SHA-256' | 'SHA-512' | 'SHA-1';
 /** A secret prepared once for repeated signing; the bytes stay inside. */
 export interface HmacKey {
   readonly algorithm: HmacAlgorithm;
-  /** The HMAC of the concatenation of `parts` (strings as UTF-8), without copying them on Node. */
-  sign(parts: readonly (string | Uint8Array)[]): Promise<Uint8Array>;
+  /**
+   * The HMAC of the concatenation of `parts` (strings as UTF-8), without copying them on Node.
+   * Synchronous where the runtime allows (node:crypto), a promise otherwise (Web Crypto): the
+   * promise hops alone would cost verification a tenth of its time on Node.
+   */
+  sign(parts: readonly (string | Uint8Array)[]): Uint8Array | Promise<Uint8Array>;
 }
 
 /** What a crypto backend provides; `node.ts` and `web.ts` both implement exactly this. */

@@ -214,7 +214,7 @@ async function sign(
   parts: readonly (string | Uint8Array)[],
 ): Promise<Uint8Array[]> {
   const { keys } = resolveSecrets(secret, { verifier: signer, option: 'secret', encoding, logger: silentLogger });
-  return Promise.all(keys.map((key) => backend.importHmacKey(algorithm, key).sign(parts)));
+  return Promise.all(keys.map(async (key) => backend.importHmacKey(algorithm, key).sign(parts)));
 }
 
 function bytes(body: SignerBody): Uint8Array {

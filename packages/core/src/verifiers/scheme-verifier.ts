@@ -51,7 +51,8 @@ export function createSchemeVerifier(spec: SchemeSpec): Verifier {
       if (seconds !== undefined && freshness !== undefined) {
         assertFresh(spec.label, spec.timestampHeader, seconds, freshness.now(), freshness.toleranceSeconds);
       }
-      if (!(await spec.matcher(material.parts, material.signatures))) {
+      const matched = spec.matcher(material.parts, material.signatures);
+      if (!(typeof matched === 'boolean' ? matched : await matched)) {
         throw signatureMismatch(
           spec.label,
           spec.signatureHeader,
