@@ -39,7 +39,9 @@ if (reachable || required) {
 
 async function serverTimeMs(): Promise<number> {
   const [seconds, micros] = await client.time();
-  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  // Microsecond precision, like the deadline the store records: flooring to milliseconds here made
+  // the remaining lease look up to 1 ms longer than it is.
+  return Number(seconds) * 1000 + Number(micros) / 1000;
 }
 
 function leaseDeadline(record: string | null): number {
