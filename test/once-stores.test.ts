@@ -1,45 +1,17 @@
 // once() and ctx.once over the shared stores: two stores on two connections stand for two processes.
-import { createRequire } from 'node:module';
 import { createReceiver, once, silentLogger, standardWebhooks, type DedupStore } from '@hookguard/core';
 import { PostgresStore } from '@hookguard/postgres';
 import { RedisStore } from '@hookguard/redis';
 import { Redis } from 'ioredis';
-import type * as PgModule from 'pg';
+import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { postgresAnswers, redisAnswers } from './support/services.js';
 
-// Loaded through require: under Vitest, `import pg from 'pg'` resolves pg-pool's ESM build wrongly.
-const pg = createRequire(import.meta.url)('pg') as typeof PgModule;
 
 const run = `${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 const required = process.env.CI === 'true';
 
-async function redisAnswers(): Promise<boolean> {
-  const client = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
-
-async function postgresAnswers(): Promise<boolean> {
-  const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test', connectionTimeoutMillis: 2_000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 /** Two stores over two connections to one backend: two processes sharing it. */
 type Backend = { stores: [DedupStore, DedupStore]; close: () => Promise<void> };

@@ -17,13 +17,11 @@ import { PostgresStore } from '@hookguard/postgres';
 import { RedisStore } from '@hookguard/redis';
 import { Redis } from 'ioredis';
 import { createHmac, randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
-import type * as PgModule from 'pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS, SECRET, exchange, listen, nowSeconds, requestHead, sdkSignature, type Listening } from './harness.js';
+import { postgresAnswers, redisAnswers } from '../support/services.js';
 
-// Loaded through require: under Vitest, `import pg from 'pg'` resolves pg-pool's ESM build wrongly.
-const pg = createRequire(import.meta.url)('pg') as typeof PgModule;
 const run = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 const required = process.env.CI === 'true';
 
@@ -43,32 +41,6 @@ const HOSTILE_IDS: Record<string, () => string> = {
   'a newline and a quote': () => `msg_${run}\n"injected": true`,
 };
 
-async function redisAnswers(): Promise<boolean> {
-  const client = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
-
-async function postgresAnswers(): Promise<boolean> {
-  const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test', connectionTimeoutMillis: 2_000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 type Backend = { store: DedupStore; close(): Promise<void> };
 type BackendSpec = { name: string; available(): Promise<boolean>; open(): Promise<Backend> };

@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import type * as PgModule from 'pg';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POSTGRES_URL, DEFAULT_REDIS_URL } from './open-store.js';
 import { formatReport } from './report.js';
@@ -11,7 +10,6 @@ import { runDemo } from './run-demo.js';
 import { FRAMEWORKS } from './serve-app.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const pg = createRequire(import.meta.url)('pg') as typeof PgModule;
 const required = process.env.CI === 'true';
 
 async function redisAnswers(): Promise<boolean> {

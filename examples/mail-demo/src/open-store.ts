@@ -1,13 +1,9 @@
-import { createRequire } from 'node:module';
 import { MemoryStore, type DedupStore } from '@hookguard/core';
 import { PostgresStore } from '@hookguard/postgres';
 import { RedisStore } from '@hookguard/redis';
 import { Redis } from 'ioredis';
-import type * as PgModule from 'pg';
+import pg from 'pg';
 import { DemoSetupError } from './setup-error.js';
-
-// Loaded through require: under Vitest, `import pg from 'pg'` resolves pg-pool's ESM build wrongly.
-const pg = createRequire(import.meta.url)('pg') as typeof PgModule;
 
 export const STORES = ['memory', 'redis', 'postgres'] as const;
 export type StoreKind = (typeof STORES)[number];

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { FlakyStore, signed, testReceiver } from '../receiver/receiver.fixtures.js';
-import type { TransactionClient, TransactionalDedupStore, WebhookHandler } from '../receiver/types.js';
+import { FlakyStore, signed, testReceiver, transactionalMemoryStore } from '../receiver/receiver.fixtures.js';
+import type { WebhookHandler } from '../receiver/types.js';
 import { MemoryStore } from '../store/memory-store.js';
 
 type Reply = { replyId: string };
@@ -13,31 +13,6 @@ function replyApi() {
     reply: (messageId: string): Reply => {
       sent.push(messageId);
       return { replyId: `rpl_${sent.length}` };
-    },
-  };
-}
-
-/** A transactional store over a memory store: the work runs between claim and complete. */
-function transactionalMemoryStore(inner = new MemoryStore()): TransactionalDedupStore {
-  return {
-    name: 'memory-tx',
-    exact: true,
-    shared: false,
-    claim: (key, options) => inner.claim(key, options),
-    complete: (key, token, options) => inner.complete(key, token, options),
-    release: (key, token) => inner.release(key, token),
-    extend: (key, token, leaseMs) => inner.extend(key, token, leaseMs),
-    async claimInTransaction(key, options, work) {
-      const claim = await inner.claim(key, options);
-      if (claim.status !== 'claimed') return claim;
-      try {
-        await work({ db: 'tx-client' as unknown as TransactionClient, attempt: claim.attempt, signal: new AbortController().signal });
-      } catch (error) {
-        await inner.release(key, claim.token);
-        throw error;
-      }
-      await inner.complete(key, claim.token, { retentionMs: options.retentionMs });
-      return claim;
     },
   };
 }

@@ -1,33 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebhookError } from '../errors/webhook-error.js';
 import { MemoryStore } from '../store/memory-store.js';
-import { FlakyStore, json, signed, testReceiver } from './receiver.fixtures.js';
-import type { DeliveryReport, TransactionClient, TransactionalDedupStore } from './types.js';
-
-/** A transactional store over a memory store: the work runs between claim and complete. */
-function transactionalMemoryStore(inner = new MemoryStore(), connection = new AbortController()): TransactionalDedupStore {
-  return {
-    name: 'memory-tx',
-    exact: true,
-    shared: true,
-    claim: (key, options) => inner.claim(key, options),
-    complete: (key, token, options) => inner.complete(key, token, options),
-    release: (key, token) => inner.release(key, token),
-    extend: (key, token, leaseMs) => inner.extend(key, token, leaseMs),
-    async claimInTransaction(key, options, work) {
-      const claim = await inner.claim(key, options);
-      if (claim.status !== 'claimed') return claim;
-      try {
-        await work({ db: 'tx-client' as unknown as TransactionClient, attempt: claim.attempt, signal: connection.signal });
-      } catch (error) {
-        await inner.release(key, claim.token);
-        throw error;
-      }
-      await inner.complete(key, claim.token, { retentionMs: options.retentionMs });
-      return claim;
-    },
-  };
-}
+import { FlakyStore, json, signed, testReceiver, transactionalMemoryStore } from './receiver.fixtures.js';
+import type { DeliveryReport } from './types.js';
 
 afterEach(() => {
   vi.useRealTimers();

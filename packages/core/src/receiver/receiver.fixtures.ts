@@ -6,7 +6,7 @@ import type { DedupStore } from '../store/dedup-store.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { standardWebhooks } from '../verifiers/index.js';
 import { createReceiver } from './create-receiver.js';
-import type { Receiver, ReceiverOptions } from './types.js';
+import type { Receiver, ReceiverOptions, TransactionClient, TransactionalDedupStore } from './types.js';
 
 export const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const sdk = new Webhook(SECRET);
@@ -70,6 +70,31 @@ export class FlakyStore implements DedupStore {
   release: DedupStore['release'] = (key, token) => this.#call('release', () => this.inner.release(key, token));
   extend: DedupStore['extend'] = (key, token, leaseMs) =>
     this.#call('extend', () => (this.extendAnswer === undefined ? this.inner.extend(key, token, leaseMs) : Promise.resolve(this.extendAnswer)));
+}
+
+/** A transactional store over a memory store: the work runs between claim and complete. */
+export function transactionalMemoryStore(inner = new MemoryStore(), connection = new AbortController()): TransactionalDedupStore {
+  return {
+    name: 'memory-tx',
+    exact: true,
+    shared: true,
+    claim: (key, options) => inner.claim(key, options),
+    complete: (key, token, options) => inner.complete(key, token, options),
+    release: (key, token) => inner.release(key, token),
+    extend: (key, token, leaseMs) => inner.extend(key, token, leaseMs),
+    async claimInTransaction(key, options, work) {
+      const claim = await inner.claim(key, options);
+      if (claim.status !== 'claimed') return claim;
+      try {
+        await work({ db: 'tx-client' as unknown as TransactionClient, attempt: claim.attempt, signal: connection.signal });
+      } catch (error) {
+        await inner.release(key, claim.token);
+        throw error;
+      }
+      await inner.complete(key, claim.token, { retentionMs: options.retentionMs });
+      return claim;
+    },
+  };
 }
 
 /** A receiver on a manual clock with captured logs; the verifier shares the clock. */
