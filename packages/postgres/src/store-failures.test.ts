@@ -178,8 +178,12 @@ describeWithPostgres('PostgresStore under failures', () => {
         throw Object.assign(new Error('a query of the handler failed', { cause: error }), { handlerQuery: true });
       });
 
+    // Workers run until both kinds of disruption have happened at least once, however fast this
+    // machine gets through 1 000 operations.
+    let locks = 0;
+    let terminations = 0;
     async function worker(id: number): Promise<void> {
-      for (let round = 0; operations < 1_000; round++) {
+      for (let round = 0; operations < 1_000 || locks === 0 || terminations === 0; round++) {
         const key = uniqueKey(`chaos-${id}-${round}`);
         switch (round % 5) {
           case 0:
@@ -214,8 +218,13 @@ describeWithPostgres('PostgresStore under failures', () => {
     const disruptions = (async () => {
       for (let round = 0; chaos; round++) {
         await sleep(300);
-        if (round % 4 === 3) await (await lockTable(250)).released;
-        else await terminateBackends(admin, 'hookguard-test-chaos');
+        if (round % 2 === 0) {
+          await (await lockTable(250)).released;
+          locks++;
+        } else {
+          await terminateBackends(admin, 'hookguard-test-chaos');
+          terminations++;
+        }
       }
     })();
     await Promise.all(Array.from({ length: 8 }, (_, id) => worker(id)));
