@@ -27,9 +27,8 @@ export const BODY_ALREADY_PARSED = new WebhookError(
 /**
  * Where the exact bytes are: bytes an earlier `c.req.arrayBuffer()` or `c.req.blob()` cached, or
  * the unread request stream. The stream is handed over as an iterable, so the core enforces
- * `maxBodyBytes` and `bodyTimeoutMs` while the bytes arrive; once it has read them all, they go
- * into Hono's body cache, where a later `c.req.json()`, `c.req.text()` or `c.req.arrayBuffer()`
- * finds them. `undefined` when the exact bytes are gone.
+ * `maxBodyBytes` and `bodyTimeoutMs` while the bytes arrive (the caller then keeps them with
+ * {@link cacheBody}). `undefined` when the exact bytes are gone.
  */
 export async function rawBodyOf(req: HonoRequest): Promise<RawBodySource | undefined> {
   const cache = req.bodyCache as unknown as BodyCache;
@@ -38,7 +37,7 @@ export async function rawBodyOf(req: HonoRequest): Promise<RawBodySource | undef
   if (Object.keys(cache).length > 0 || req.raw.bodyUsed) return undefined;
   const stream = req.raw.body;
   if (stream === null) return new Uint8Array(0);
-  return readIntoCache(stream, cache);
+  return streamChunks(stream);
 }
 
 /** What `@hono/node-server` puts in `c.env`: Node's own request, untouched by Hono until read. */
@@ -69,27 +68,16 @@ export function cacheBody(req: HonoRequest, bytes: Uint8Array): void {
 }
 
 /**
- * Yields the stream's chunks as the reader pulls them and caches the whole body once the stream
- * ends. The stream is neither cancelled nor drained when the reader stops early (a body over the
- * limit): the runtime decides how to end the request (`@hono/node-server` drains and then closes).
+ * Yields the stream's chunks as the reader pulls them. The stream is neither cancelled nor drained
+ * when the reader stops early (a body over the limit): the runtime decides how to end the request
+ * (`@hono/node-server` drains and then closes).
  */
-async function* readIntoCache(stream: ReadableStream<Uint8Array>, cache: BodyCache): AsyncGenerator<Uint8Array> {
+async function* streamChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
   for (;;) {
     const step = await reader.read();
     if (step.done) break;
-    chunks.push(step.value);
-    total += step.value.byteLength;
     yield step.value;
   }
   reader.releaseLock();
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  cache.arrayBuffer = Promise.resolve(body.buffer);
 }

@@ -19,9 +19,10 @@ export function assertReceiver(receiver: ReceiverLike, caller: string): void {
 /** Hands one request to the receiver: the exact bytes (or the stream) and the headers. */
 export async function receiveDelivery(c: Context, receiver: ReceiverLike, options?: ReceiveOptions): Promise<ReceiveResult> {
   const incoming = unreadNodeIncoming(c.env, c.req);
-  if (incoming !== undefined) {
-    return receiver.receive({ rawBody: incoming, headers: incoming.headers }, { ...options, onBody: (bytes) => cacheBody(c.req, bytes) });
-  }
+  // Whatever the core reads from a stream goes into Hono's body cache, where a later
+  // c.req.json(), c.req.text() or c.req.arrayBuffer() finds it.
+  const streamed: ReceiveOptions = { ...options, onBody: (bytes) => cacheBody(c.req, bytes) };
+  if (incoming !== undefined) return receiver.receive({ rawBody: incoming, headers: incoming.headers }, streamed);
   let rawBody: RawBodySource | undefined;
   try {
     rawBody = await rawBodyOf(c.req);
@@ -32,7 +33,7 @@ export async function receiveDelivery(c: Context, receiver: ReceiverLike, option
     );
   }
   if (rawBody === undefined) return receiver.reject(BODY_ALREADY_PARSED);
-  return receiver.receive({ rawBody, headers: c.req.raw.headers }, options);
+  return receiver.receive({ rawBody, headers: c.req.raw.headers }, rawBody instanceof Uint8Array ? options : streamed);
 }
 
 /** The receiver's answer as a Response, with any headers earlier middleware prepared through `c.header()`. */

@@ -6,6 +6,20 @@ for (let index = 0; index < BASE64.length; index++) DECODE[BASE64.charCodeAt(ind
 DECODE['-'.charCodeAt(0)] = 62;
 DECODE['_'.charCodeAt(0)] = 63;
 
+/** The chunks as one array; a single chunk is returned as it is, without a copy. */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  let length = 0;
+  for (const chunk of chunks) length += chunk.byteLength;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
 /** Decodes standard or URL-safe base64, padding optional. `undefined` when the text is not base64. */
 export function bytesFromBase64(text: string): Uint8Array | undefined {
   let end = text.length;

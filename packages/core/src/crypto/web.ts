@@ -1,22 +1,9 @@
 // The default export condition selects this file: Web Crypto only, so the core runs on every
 // runtime Hono runs on (Workers, Deno, Bun, browsers).
-import { base64UrlFromBytes } from './encoding.js';
+import { base64UrlFromBytes, concatBytes } from './encoding.js';
 import type { CryptoBackend, HmacAlgorithm, HmacKey } from './types.js';
 
 const encoder = new TextEncoder();
-
-function concat(parts: readonly (string | Uint8Array)[]): Uint8Array<ArrayBuffer> {
-  const chunks = parts.map((part) => (typeof part === 'string' ? encoder.encode(part) : part));
-  let length = 0;
-  for (const chunk of chunks) length += chunk.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
-}
 
 function importHmacKey(algorithm: HmacAlgorithm, secret: Uint8Array): HmacKey {
   let key: Promise<CryptoKey> | undefined;
@@ -25,7 +12,9 @@ function importHmacKey(algorithm: HmacAlgorithm, secret: Uint8Array): HmacKey {
     async sign(parts) {
       // Imported lazily: Workers forbid async work at module scope, where verifiers are often built.
       key ??= crypto.subtle.importKey('raw', new Uint8Array(secret), { name: 'HMAC', hash: algorithm }, false, ['sign']);
-      return new Uint8Array(await crypto.subtle.sign('HMAC', await key, concat(parts)));
+      const data = concatBytes(parts.map((part) => (typeof part === 'string' ? encoder.encode(part) : part)));
+      // Bodies are never SharedArrayBuffer-backed; the cast only satisfies Web Crypto's types.
+      return new Uint8Array(await crypto.subtle.sign('HMAC', await key, data as Uint8Array<ArrayBuffer>));
     },
   };
 }

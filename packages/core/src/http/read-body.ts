@@ -1,3 +1,4 @@
+import { concatBytes } from '../crypto/encoding.js';
 import { WebhookError } from '../errors/webhook-error.js';
 
 /** Options for {@link readBody}. */
@@ -54,7 +55,7 @@ export async function readBody(source: AsyncIterable<Uint8Array | string>, optio
   } finally {
     clearTimeout(timer);
   }
-  return concat(chunks, total);
+  return concatBytes(chunks);
 }
 
 /** The parts of a Node `Readable` (an `IncomingMessage`) that {@link readNodeStream} uses. */
@@ -88,7 +89,7 @@ function readNodeStream(source: NodeReadable, options: ReadBodyOptions): Promise
       source.off('error', onError);
       source.off('close', onClose);
       if (error === undefined) {
-        resolve(concat(chunks, total));
+        resolve(concatBytes(chunks));
       } else {
         source.pause();
         // A late stream error after refusal must not become an uncaught exception.
@@ -122,17 +123,6 @@ function readNodeStream(source: NodeReadable, options: ReadBodyOptions): Promise
 }
 
 function ignore(): void {}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
-}
 
 /** True for anything {@link readBody} can read. */
 export function isByteStream(value: unknown): value is AsyncIterable<Uint8Array | string> {
