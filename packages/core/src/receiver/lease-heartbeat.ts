@@ -12,8 +12,11 @@ const TICKS_PER_RENEWAL = 2;
 type Ticker = { timer: ReturnType<typeof setInterval>; beats: Set<LeaseHeartbeat> };
 const tickers = new Map<number, Ticker>();
 
-function join(beat: LeaseHeartbeat, leaseMs: number): void {
-  const period = Math.max(1, Math.floor(leaseMs / TICKS_PER_LEASE));
+function tickPeriod(leaseMs: number): number {
+  return Math.max(1, Math.floor(leaseMs / TICKS_PER_LEASE));
+}
+
+function join(beat: LeaseHeartbeat, period: number): void {
   let ticker = tickers.get(period);
   if (ticker === undefined) {
     const beats = new Set<LeaseHeartbeat>();
@@ -27,8 +30,7 @@ function join(beat: LeaseHeartbeat, leaseMs: number): void {
   ticker.beats.add(beat);
 }
 
-function leave(beat: LeaseHeartbeat, leaseMs: number): void {
-  const period = Math.max(1, Math.floor(leaseMs / TICKS_PER_LEASE));
+function leave(beat: LeaseHeartbeat, period: number): void {
   const ticker = tickers.get(period);
   if (ticker === undefined || !ticker.beats.delete(beat) || ticker.beats.size > 0) return;
   // Stopped as soon as nothing runs, so no timer outlives its work (and fake timers in tests
@@ -46,6 +48,7 @@ export class LeaseHeartbeat {
   readonly #key: string;
   readonly #token: string;
   readonly #leaseMs: number;
+  readonly #period: number;
   readonly #logger: Logger;
   #ticks = 0;
   #renewing = false;
@@ -59,7 +62,8 @@ export class LeaseHeartbeat {
     this.#token = token;
     this.#leaseMs = leaseMs;
     this.#logger = logger;
-    join(this, leaseMs);
+    this.#period = tickPeriod(leaseMs);
+    join(this, this.#period);
   }
 
   /** Aborted, with an `ERR_HOOKGUARD_LEASE_LOST` reason, once the lease is known to be lost. */
@@ -102,6 +106,6 @@ export class LeaseHeartbeat {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    leave(this, this.#leaseMs);
+    leave(this, this.#period);
   }
 }
