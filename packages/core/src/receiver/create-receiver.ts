@@ -254,6 +254,9 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
       if (attempt >= this.options.maxAttempts) {
         const deadLetterClaim = await store.claim(key, claimOptions).catch(() => undefined);
         if (deadLetterClaim?.status === 'claimed') return this.#deadLetter(event, deadLetterClaim.token, handlerFailure.error, trace);
+        // Another delivery took the key between the rollback and this claim: it is past maxAttempts,
+        // so it dead-letters the event (409 while it holds the key, a duplicate once it is done).
+        if (deadLetterClaim !== undefined) return this.#notClaimed(deadLetterClaim, event, trace);
       }
       return { ...this.#handlerFailed(event, attempt, handlerFailure.error), event };
     }

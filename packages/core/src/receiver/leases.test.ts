@@ -189,6 +189,30 @@ describe('poison events', () => {
     expect(json(result.body)).toEqual({ error: 'ERR_HOOKGUARD_STORE_UNAVAILABLE' });
   });
 
+  it('answers 409, not 500, when another delivery takes a transactional event between its last failure and its dead-lettering', async () => {
+    const store = transactionalMemoryStore();
+    const { receiver, clock } = testReceiver({ store, maxAttempts: 2 });
+    const plainClaim = store.claim;
+    let otherDeliveryWinsNext = false;
+    store.claim = async (key, options) => {
+      if (otherDeliveryWinsNext) {
+        otherDeliveryWinsNext = false;
+        await plainClaim(key, options); // a concurrent delivery claims the key first
+      }
+      return plainClaim(key, options);
+    };
+    const handler = vi.fn((_event: unknown, ctx: { attempt: number }) => {
+      if (ctx.attempt === 2) otherDeliveryWinsNext = true;
+      throw new Error('poison');
+    });
+    receiver.on('message.received', handler, { transaction: true });
+    expect((await receiver.receive(signed('msg_1', 'message.received', clock.now()))).status).toBe(500);
+    const last = await receiver.receive(signed('msg_1', 'message.received', clock.now()));
+    expect(last).toMatchObject({ outcome: 'in_progress', status: 409 });
+    expect(last.headers['retry-after']).toBeDefined();
+    expect(handler).toHaveBeenCalledTimes(2);
+  });
+
   it('answers 500 and keeps the event retryable when the onDeadLetter hook itself fails', async () => {
     const { receiver, clock } = testReceiver({
       maxAttempts: 1,
