@@ -140,8 +140,17 @@ async function deliverAll(options: ManyDeliveriesOptions, apps: AppProcess[], pl
       runs.set(run.id, list);
     }
   }
-  const answeredByVictim = new Set(victim.reports('delivery').map((report) => report.id));
-  const heldByVictim = [...new Set(victim.reports('handler').map((run) => run.id))].filter((id) => !answeredByVictim.has(id));
+  // A run is finished once its delivery was answered processed, failed or dead-lettered; the
+  // victim's 409s and duplicates for the same id (concurrent redeliveries) finish no run.
+  const finishedRuns = new Map<string, number>();
+  for (const report of victim.reports('delivery')) {
+    if (report.id !== undefined && (report.outcome === 'processed' || report.outcome === 'failed' || report.outcome === 'dead_lettered')) {
+      finishedRuns.set(report.id, (finishedRuns.get(report.id) ?? 0) + 1);
+    }
+  }
+  const startedRuns = new Map<string, number>();
+  for (const run of victim.reports('handler')) startedRuns.set(run.id, (startedRuns.get(run.id) ?? 0) + 1);
+  const heldByVictim = [...startedRuns].filter(([id, started]) => started > (finishedRuns.get(id) ?? 0)).map(([id]) => id);
   return { seed, ids, failFirst, blocker, apps, victim, sender, runs, heldByVictim, killedAtMs, elapsedMs };
 }
 
