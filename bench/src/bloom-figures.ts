@@ -3,7 +3,7 @@
  * against the `bloom-filters` package's BloomFilter, and of the store against MemoryStore, measured
  * side by side in one process.
  *
- *   node_modules/.bin/tsx --conditions=@hookguard/source bench/src/bloom-figures.ts [--quick] [--json]
+ *   npm run build && node_modules/.bin/tsx bench/src/bloom-figures.ts [--quick] [--json]
  */
 import { pathToFileURL } from 'node:url';
 import { MemoryStore, type DedupStore } from '@hookguard/core';

@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { staleBuilds } from './built-packages.js';
 import { BENCHMARK_IDS, type BenchContext, type BenchmarkId, type BenchOutcome } from './benchmarks/benchmark.js';
 import { runB3 } from './benchmarks/b3-standard-webhooks.js';
 import { runB4 } from './benchmarks/b4-providers.js';
@@ -104,6 +105,11 @@ try {
   options = parseArguments(argv);
 } catch (error) {
   console.error(error instanceof Error ? error.message : String(error));
+  process.exit(2);
+}
+const stale = staleBuilds();
+if (stale.length > 0) {
+  console.error(`The built packages are missing or older than their source (${stale.join(', ')}): run \`npm run build\` (the root \`npm run bench\` does).`);
   process.exit(2);
 }
 const startedAt = new Date();

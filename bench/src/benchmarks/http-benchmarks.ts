@@ -28,6 +28,8 @@ function variantsFor(framework: Framework, selected: ReadonlySet<BenchmarkId>, c
   const b7 = selected.has('B7') && framework === B7_FRAMEWORK;
   if (selected.has('B1') || selected.has('B2') || b7) add('hookguard', 'hookguard', 'memory', 'unique');
   if (selected.has('B1')) add('bare', 'bare', 'memory', 'unique');
+  // B1's ceiling: the least any verifying, deduplicating route does (information, not a goal).
+  if (selected.has('B1')) add('minimal', 'minimal', 'memory', 'unique');
   if (selected.has('B2')) add('by-hand', 'by-hand', 'memory', 'unique');
   if (b7) add('hookguard-bloom', 'hookguard', 'bloom', 'unique');
   // Extra information, not a goal: the cheaper path where every delivery was seen before.
@@ -115,6 +117,11 @@ function frameworkFigures(framework: Framework, results: Results, selected: Read
   if (selected.has('B1')) {
     figures.push(
       ...httpFigures('B1', `B1.${framework}`, `${name} + hookguard ÷ bare ${name} (raw body, no verification)`, hookguard, [`bare ${name}`, get('bare')], B1_GOALS[framework]),
+    );
+    const minimal: [string, HttpRound[]] = [`${name} + minimal verify + Set`, get('minimal')];
+    figures.push(
+      ...httpFigures('B1', `B1.${framework}.ceiling`, `${name} + minimal node:crypto verify + Set ÷ bare ${name}: B1's ceiling for any verifying receiver`, minimal, [`bare ${name}`, get('bare')], undefined),
+      ...httpFigures('B1', `B1.${framework}.vs-minimal`, `${name} + hookguard ÷ ${name} + minimal node:crypto verify + Set`, hookguard, minimal, undefined),
     );
     if (results.has('hookguard-duplicates')) {
       figures.push(

@@ -3,7 +3,7 @@
  * by one in this process, CPU microseconds per call, median of interleaved rounds. A companion to
  * the HTTP rounds' profiles (`npm run bench -- B1 --profile`), for BENCHMARKS.md's findings.
  *
- *   node_modules/.bin/tsx --conditions=@hookguard/source bench/src/diagnostics/receive-breakdown.ts [--rounds 5]
+ *   npm run build && node_modules/.bin/tsx bench/src/diagnostics/receive-breakdown.ts [--rounds 5]
  */
 import { createHmac, createSecretKey } from 'node:crypto';
 import { Readable } from 'node:stream';

@@ -3,7 +3,7 @@
  * figures: hookguard's GitHub and Standard Webhooks verifiers, the SDK call they are compared with,
  * and the steps both sides take.
  *
- *   node_modules/.bin/tsx --conditions=@hookguard/source bench/src/diagnostics/verify-breakdown.ts
+ *   npm run build && node_modules/.bin/tsx bench/src/diagnostics/verify-breakdown.ts
  */
 import { createHmac, createSecretKey } from 'node:crypto';
 import { github, standardWebhooks, toWebhookHeaders } from '@hookguard/core';

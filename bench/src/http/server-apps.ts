@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createReceiver, MemoryStore, standardWebhooks, type DedupStore, type ReceiveResult, type Receiver } from '@hookguard/core';
-import { byHandReceiver, JSON_CONTENT_TYPE, RECEIVED, type Answer } from './by-hand.js';
+import { byHandReceiver, JSON_CONTENT_TYPE, minimalReceiver, RECEIVED, type Answer } from './by-hand.js';
 import { EVENT_TYPE, SECRET } from './deliveries.js';
 import type { ServerConfig, ServerCounters } from './server-config.js';
 
@@ -58,11 +58,11 @@ function listening(server: Server): Promise<RunningServer> {
 type Answerer = (body: Buffer, headers: Record<string, string>) => Answer | Promise<Answer>;
 
 async function answererFor(config: ServerConfig, counters: ServerCounters): Promise<Answerer> {
-  if (config.handling === 'by-hand') {
-    const byHand = byHandReceiver(counters);
+  if (config.handling === 'by-hand' || config.handling === 'minimal') {
+    const receive = config.handling === 'by-hand' ? byHandReceiver(counters) : minimalReceiver(counters);
     return (body, headers) => {
       counters.requests++;
-      return byHand(body, headers);
+      return receive(body, headers);
     };
   }
   if (config.handling === 'direct') {
@@ -82,7 +82,7 @@ async function answererFor(config: ServerConfig, counters: ServerCounters): Prom
 }
 
 // Every route without the adapter reads the raw body the framework's own cheapest way, so bare,
-// by-hand and direct servers differ only in what they do with it.
+// by-hand, minimal and direct servers differ only in what they do with it.
 async function startExpress(config: ServerConfig, counters: ServerCounters): Promise<RunningServer> {
   const { express } = await import('../modules/express.js');
   const app = express();

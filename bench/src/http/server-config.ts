@@ -7,10 +7,11 @@ export type Framework = (typeof FRAMEWORKS)[number];
  * - `bare`: reads the raw body and answers 200, no verification (the framework's own cost);
  * - `hookguard`: the @hookguard adapter and receiver (verify, parse, dedup, dispatch);
  * - `by-hand`: the usual hand-written route, the `standardwebhooks` package's `verify` and a `Set`;
+ * - `minimal`: the least a verifying route can do: a minimal node:crypto verify and a `Set`;
  * - `direct`: reads the body as `bare` does, then calls `receiver.receive()` with the bytes,
  *   without the adapter: what separates the adapter's cost from the core's.
  */
-export type Handling = 'bare' | 'hookguard' | 'by-hand' | 'direct';
+export type Handling = 'bare' | 'hookguard' | 'by-hand' | 'minimal' | 'direct';
 
 /** The dedup store behind a `hookguard` server. */
 export type StoreKind = 'memory' | 'bloom';

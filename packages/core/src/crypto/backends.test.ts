@@ -31,4 +31,9 @@ describe('crypto backends', () => {
     expect(await webBackend.sha256(body)).toBe(await nodeBackend.sha256(body));
     expect(await nodeBackend.sha256(body)).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
+
+  it('fingerprints synchronously on node:crypto (the receiver then skips a promise hop), known answer', () => {
+    // SHA-256 of "abc" (FIPS 180-2, appendix B.1), base64url.
+    expect(nodeBackend.sha256(new TextEncoder().encode('abc'))).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
+  });
 });

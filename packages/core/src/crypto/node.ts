@@ -1,6 +1,7 @@
 /// <reference types="node" />
 // The `node` export condition selects this file: node:crypto HMAC is about 15x cheaper per call
 // than Web Crypto on Node (DESIGN.md, "Packages"), which matters at framework request rates.
+import * as nodeCrypto from 'node:crypto';
 import { createHash, createHmac, createSecretKey, randomUUID, timingSafeEqual as nodeTimingSafeEqual } from 'node:crypto';
 import type { CryptoBackend, HmacAlgorithm, HmacKey } from './types.js';
 
@@ -19,11 +20,18 @@ function importHmacKey(algorithm: HmacAlgorithm, secret: Uint8Array): HmacKey {
   };
 }
 
+// The one-shot `crypto.hash` (Node 20.12+) skips the Hash object: 0.7 µs for a 1 KB body instead
+// of 1.0 (bench: receive-breakdown). Older Node 20 releases take the stream form.
+const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'base64url') => string }).hash;
+const sha256 = oneShotHash === undefined
+  ? (data: Uint8Array): string => createHash('sha256').update(data).digest('base64url')
+  : (data: Uint8Array): string => oneShotHash('sha256', data, 'base64url');
+
 /** The node:crypto backend. */
 export const cryptoBackend: CryptoBackend = {
   name: 'node:crypto',
   importHmacKey,
-  sha256: (data) => Promise.resolve(createHash('sha256').update(data).digest('base64url')),
+  sha256,
   timingSafeEqual: (a, b) => a.length === b.length && nodeTimingSafeEqual(a, b),
   randomId: () => randomUUID(),
 };

@@ -16,8 +16,11 @@ export interface HmacKey {
 export interface CryptoBackend {
   readonly name: 'node:crypto' | 'web-crypto';
   importHmacKey(algorithm: HmacAlgorithm, secret: Uint8Array): HmacKey;
-  /** SHA-256 of `data`, base64url without padding: the body fingerprint kept by stores. */
-  sha256(data: Uint8Array): Promise<string>;
+  /**
+   * SHA-256 of `data`, base64url without padding: the body fingerprint kept by stores.
+   * Synchronous on node:crypto, a promise on Web Crypto, as for {@link HmacKey.sign}.
+   */
+  sha256(data: Uint8Array): string | Promise<string>;
   /** Compares in time that depends only on the lengths, never on where the bytes differ. */
   timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
   /** A random, unguessable identifier (claim tokens). */

@@ -30,6 +30,7 @@ import type {
 
 type ErrorHandler = (error: unknown, event: WebhookEvent, context: HandlerContext) => unknown;
 type HandlersOutcome = { ok: true } | { ok: false; error: unknown };
+const HANDLERS_SUCCEEDED: HandlersOutcome = Object.freeze({ ok: true });
 /** What one delivery learned on its way through the pipeline, for the report. */
 type Trace = Omit<DeliveryReport, 'outcome' | 'status' | 'durationMs' | 'error'>;
 
@@ -146,17 +147,22 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
       );
     }
     const event: WebhookEvent = { id: delivery.id, type: delivery.type ?? '', payload: delivery.payload, timestamp: delivery.timestamp };
-    const routes: Route[] =
+    const routes: readonly Route[] =
       receiveOptions.handler === undefined
         ? this.#router.match(event.type)
         : [{ pattern: '*', handler: receiveOptions.handler, options: {} }];
     // Nothing would run, so nothing needs remembering: no store round trip for ignored types.
-    if (routes.length === 0) return { ...success('ignored'), event };
-    const key = await dedupKey(options.namespace, event.id);
+    if (routes.length === 0) return success('ignored', event);
+    // Both are synchronous on node:crypto; awaiting them anyway would cost two promise hops.
+    const keyOrPromise = dedupKey(options.namespace, event.id);
+    const key = typeof keyOrPromise === 'string' ? keyOrPromise : await keyOrPromise;
     trace.key = key;
     const claimOptions: ClaimOptions = { leaseMs: options.leaseMs, retentionMs: options.retentionMs };
-    if (options.store.exact) claimOptions.fingerprint = await cryptoBackend.sha256(rawBody);
-    if (routes.some((route) => route.options.transaction === true)) {
+    if (options.store.exact) {
+      const fingerprint = cryptoBackend.sha256(rawBody);
+      claimOptions.fingerprint = typeof fingerprint === 'string' ? fingerprint : await fingerprint;
+    }
+    if (hasTransactionalRoute(routes)) {
       return this.#processInTransaction(event, routes, headers, claimOptions, trace);
     }
     let claim: ClaimResult;
@@ -196,7 +202,7 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
     }
     if (outcome.ok) {
       await this.#complete(key, claim.token, heartbeat, trace);
-      return { ...success('processed'), event };
+      return success('processed', event);
     }
     if (claim.attempt >= options.maxAttempts) return this.#deadLetter(event, claim.token, outcome.error, trace);
     await this.#release(key, claim.token, trace, heartbeat);
@@ -205,7 +211,7 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
 
   async #processInTransaction(
     event: WebhookEvent,
-    routes: Route[],
+    routes: readonly Route[],
     headers: WebhookHeaders,
     claimOptions: ClaimOptions,
     trace: Trace,
@@ -262,7 +268,7 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
     }
     if (claim.status !== 'claimed') return this.#notClaimed(claim, event, trace);
     trace.attempt = claim.attempt;
-    return { ...success('processed'), event };
+    return success('processed', event);
   }
 
   #notClaimed(claim: Exclude<ClaimResult, { status: 'claimed' }>, event: WebhookEvent, trace: Trace): ReceiveResult {
@@ -284,12 +290,12 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
     if (!store.exact) {
       trace.probable = true;
       logger.info?.({ ...fields, probable: true, store: store.name }, 'skipped as a probable duplicate (inexact store)');
-      return { ...success('duplicate'), event, probable: true };
+      return { ...success('duplicate', event), probable: true };
     }
-    return { ...success('duplicate'), event };
+    return success('duplicate', event);
   }
 
-  async #runHandlers(routes: Route[], event: WebhookEvent, context: HandlerContext): Promise<HandlersOutcome> {
+  async #runHandlers(routes: readonly Route[], event: WebhookEvent, context: HandlerContext): Promise<HandlersOutcome> {
     const errors: unknown[] = [];
     if (routes.length === 1) {
       // The common case, without allSettled's per-handler promises and result objects.
@@ -302,7 +308,7 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
       const settled = await Promise.allSettled(routes.map(async (route) => route.handler(event, context)));
       for (const outcome of settled) if (outcome.status === 'rejected') errors.push(outcome.reason);
     }
-    if (errors.length === 0) return { ok: true };
+    if (errors.length === 0) return HANDLERS_SUCCEEDED;
     for (const error of errors) {
       this.options.logger.error(
         { code: 'ERR_HOOKGUARD_HANDLER_FAILED', key: context.key, type: event.type, attempt: context.attempt, error: describeError(error) },
@@ -377,10 +383,10 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
       { code: 'ERR_HOOKGUARD_HANDLER_FAILED', key, type: event.type, attempts: trace.attempt, maxAttempts, error: describeError(cause) },
       'event dead-lettered after its last allowed attempt; answering 200 so the provider stops retrying',
     );
-    return { ...success('dead_lettered'), event };
+    return success('dead_lettered', event);
   }
 
-  async #storeFailed(error: unknown, event: WebhookEvent, routes: Route[], headers: WebhookHeaders, trace: Trace): Promise<ReceiveResult> {
+  async #storeFailed(error: unknown, event: WebhookEvent, routes: readonly Route[], headers: WebhookHeaders, trace: Trace): Promise<ReceiveResult> {
     const { logger, store } = this.options;
     logger.error({ code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', store: store.name, key: trace.key, error: describeError(error) }, 'the dedup store failed');
     if (this.options.onStoreError === 'reject' || routes.length === 0) {
@@ -400,7 +406,7 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
     // The store just failed, so ctx.once cannot ask it either: it runs fn directly, like the handlers.
     const once = contextOnceWithoutStore(logger, key);
     const outcome = await this.#runHandlers(routes, event, { attempt: 1, signal: NEVER_ABORTED, headers, key, once });
-    if (outcome.ok) return { ...success('processed'), event };
+    if (outcome.ok) return success('processed', event);
     return { ...this.#handlerFailed(event, 1, outcome.error), event };
   }
 
@@ -446,6 +452,11 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
 
 function emptyTrace(): Trace {
   return { id: undefined, type: undefined, key: undefined, attempt: undefined, probable: false, dedupSkipped: false, leaseLost: false };
+}
+
+function hasTransactionalRoute(routes: readonly Route[]): boolean {
+  for (const route of routes) if (route.options.transaction === true) return true;
+  return false;
 }
 
 function isTransactional(store: ResolvedReceiverOptions['store']): store is TransactionalDedupStore {

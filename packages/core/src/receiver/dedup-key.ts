@@ -16,12 +16,15 @@ const NEEDS_DIGEST = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(
  * too long or holds what a store cannot keep apart. The digest covers the id's UTF-16 code units,
  * so distinct ids always get distinct keys.
  *
+ * A string, or a promise when a digest is needed and the crypto backend hashes asynchronously
+ * (Web Crypto): the common case costs no promise hop.
+ *
  * @example
  * ```ts
- * await dedupKey('stripe', 'evt_1'); // 'stripe:evt_1'
+ * dedupKey('stripe', 'evt_1'); // 'stripe:evt_1'
  * ```
  */
-export async function dedupKey(namespace: string, id: string): Promise<string> {
+export function dedupKey(namespace: string, id: string): string | Promise<string> {
   if (id.length <= MAX_PLAIN_ID_LENGTH && !NEEDS_DIGEST.test(id)) return `${namespace}:${id}`;
   const units = new Uint8Array(id.length * 2);
   for (let index = 0; index < id.length; index++) {
@@ -29,5 +32,6 @@ export async function dedupKey(namespace: string, id: string): Promise<string> {
     units[2 * index] = unit & 0xff;
     units[2 * index + 1] = unit >> 8;
   }
-  return `${namespace}:sha256:${await cryptoBackend.sha256(units)}`;
+  const digest = cryptoBackend.sha256(units);
+  return typeof digest === 'string' ? `${namespace}:sha256:${digest}` : digest.then((text) => `${namespace}:sha256:${text}`);
 }

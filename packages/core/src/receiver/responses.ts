@@ -1,5 +1,5 @@
 import type { WebhookError } from '../errors/webhook-error.js';
-import type { ReceiveOutcome, ReceiveResult } from './types.js';
+import type { ReceiveOutcome, ReceiveResult, WebhookEvent } from './types.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' } as const;
 
@@ -10,9 +10,11 @@ const BODIES = {
   dead_lettered: '{"received":true,"dead_lettered":true}',
 } as const;
 
-/** A 200 answer for an outcome the provider should not retry. */
-export function success(outcome: keyof typeof BODIES): ReceiveResult {
-  return { outcome, status: 200, headers: { ...JSON_HEADERS }, body: BODIES[outcome] };
+/** A 200 answer for an outcome the provider should not retry, about `event` once it is known. */
+export function success(outcome: keyof typeof BODIES, event?: WebhookEvent): ReceiveResult {
+  const result: ReceiveResult = { outcome, status: 200, headers: { ...JSON_HEADERS }, body: BODIES[outcome] };
+  if (event !== undefined) result.event = event;
+  return result;
 }
 
 /** A 200 answer carrying a protocol handshake body (Slack's url_verification). */

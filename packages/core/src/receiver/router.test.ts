@@ -18,6 +18,18 @@ describe('Router', () => {
     expect(patterns('messages.x')).toEqual(['*']);
   });
 
+  it('answers from its cache until a handler is added, then sees the new handler', () => {
+    const router = new Router();
+    router.add('message.received', () => undefined, {});
+    const first = router.match('message.received');
+    expect(router.match('message.received')).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    router.add('message.*', () => undefined, {});
+    expect(router.match('message.received').map((route) => route.pattern)).toEqual(['message.received', 'message.*']);
+    for (let index = 0; index < 2_500; index++) expect(router.match(`message.t${index}`)).toHaveLength(1);
+    expect(router.match('other')).toEqual([]);
+  });
+
   it.each(['', 'message*', '*.received', 'a.*.b', '.*', '**'])('refuses the pattern %j at registration', (pattern) => {
     expect(() => new Router().add(pattern, () => undefined, {})).toThrow(/ERR_HOOKGUARD_INVALID_OPTIONS|wildcard|event type/);
   });

@@ -1,6 +1,8 @@
 import { WebhookError } from '../errors/webhook-error.js';
 import type { HandlerOptions, WebhookHandler } from './types.js';
 
+const MAX_CACHED_TYPES = 1_000;
+
 /** A registered handler and its options. */
 export type Route = { pattern: string; handler: WebhookHandler; options: HandlerOptions };
 
@@ -13,10 +15,13 @@ export class Router {
   readonly #prefixes: { prefix: string; route: Route }[] = [];
   readonly #catchAll: Route[] = [];
   #order = new Map<Route, number>();
+  /** Results of {@link match} by type: a delivery's type is usually one of a few. */
+  readonly #matched = new Map<string, readonly Route[]>();
 
   add(pattern: string, handler: WebhookHandler, options: HandlerOptions): void {
     validatePattern(pattern);
     const route: Route = { pattern, handler, options };
+    this.#matched.clear();
     this.#order.set(route, this.#order.size);
     if (pattern === '*') this.#catchAll.push(route);
     else if (pattern.endsWith('.*')) this.#prefixes.push({ prefix: pattern.slice(0, -1), route });
@@ -28,7 +33,17 @@ export class Router {
   }
 
   /** The routes matching `type`, in registration order, each once. */
-  match(type: string): Route[] {
+  match(type: string): readonly Route[] {
+    const cached = this.#matched.get(type);
+    if (cached !== undefined) return cached;
+    const matched = Object.freeze(this.#collect(type));
+    // Types come from authentic deliveries, but a sender may still use many: bound the cache.
+    if (this.#matched.size >= MAX_CACHED_TYPES) this.#matched.clear();
+    this.#matched.set(type, matched);
+    return matched;
+  }
+
+  #collect(type: string): Route[] {
     const matched: Route[] = [...(this.#exact.get(type) ?? [])];
     for (const { prefix, route } of this.#prefixes) {
       if (type.length > prefix.length && type.startsWith(prefix)) matched.push(route);
