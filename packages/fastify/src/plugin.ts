@@ -33,6 +33,8 @@ export type HookguardOptions = {
 };
 
 const EMPTY = new Uint8Array(0);
+/** Fastify's documented default `bodyLimit`, should `initialConfig` lack one. */
+const DEFAULT_FASTIFY_BODY_LIMIT = 1_048_576;
 
 const BODY_ALREADY_PARSED = new WebhookError(
   'ERR_HOOKGUARD_BODY_ALREADY_PARSED',
@@ -53,11 +55,19 @@ function parsedBodyOf(request: FastifyRequest): RawBodySource | undefined {
   return undefined;
 }
 
-async function receiveDelivery(receiver: ReceiverLike, request: FastifyRequest, body: RawBodySource | undefined): Promise<ReceiveResult> {
+/**
+ * Hands one request to the receiver. `routeBodyLimit` is the route's Fastify `bodyLimit`, known
+ * at registration (`request.routeOptions` would build an object of every route option per request).
+ */
+async function receiveDelivery(
+  receiver: ReceiverLike,
+  request: FastifyRequest,
+  body: RawBodySource | undefined,
+  routeBodyLimit: number,
+): Promise<ReceiveResult> {
   if (body === undefined) return receiver.reject(BODY_ALREADY_PARSED);
-  const bodyLimit = request.routeOptions.bodyLimit;
   const receiverLimit = receiver.options?.maxBodyBytes ?? Number.POSITIVE_INFINITY;
-  const limited = bodyLimit < receiverLimit ? limitBody(body, Number(request.headers['content-length']), bodyLimit) : body;
+  const limited = routeBodyLimit < receiverLimit ? limitBody(body, Number(request.headers['content-length']), routeBodyLimit) : body;
   if (limited instanceof WebhookError) return receiver.reject(limited);
   return receiver.receive({ rawBody: limited, headers: request.headers });
 }
@@ -77,6 +87,8 @@ async function hookguardPlugin(instance: FastifyInstance, options: HookguardOpti
   if (typeof path !== 'string' || !path.startsWith('/')) {
     throw new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', `@hookguard/fastify: \`path\` must start with '/'; received ${JSON.stringify(path)}.`);
   }
+  // What Fastify applies to the route: its own option, else the server's.
+  const routeBodyLimit = bodyLimit ?? instance.initialConfig.bodyLimit ?? DEFAULT_FASTIFY_BODY_LIMIT;
   // This scope only: every content type reaches the route as the unread stream, so the receiver
   // sees the exact bytes, while the rest of the app keeps Fastify's JSON and text parsers.
   instance.removeAllContentTypeParsers();
@@ -84,7 +96,7 @@ async function hookguardPlugin(instance: FastifyInstance, options: HookguardOpti
     done(null, payload);
   });
   const answer = async (request: FastifyRequest, reply: FastifyReply, body: RawBodySource | undefined): Promise<FastifyReply> => {
-    const result = await receiveDelivery(receiver, request, body);
+    const result = await receiveDelivery(receiver, request, body, routeBodyLimit);
     request.log.debug({ outcome: result.outcome, status: result.status, eventId: result.event?.id }, 'webhook delivery handled');
     onResult?.(result, request, reply);
     return write(reply, request, result);

@@ -13,9 +13,9 @@
  *
  * The lease start is `TIME` as Redis gives it (seconds, microseconds), so writing a claim needs no
  * number formatting, the slowest step of a small script. `<digest>` is `0` without a fingerprint,
- * else 1 + the first 44 bits of its SHA-1, in decimal. A completed record without a result is thus
- * an integer, which Redis keeps inside the value object (or shares, for `0`): no string allocation
- * per remembered event.
+ * else the decimal the store computes from it ({@link fingerprintDigest}), so the script hashes
+ * nothing. A completed record without a result is thus an integer, which Redis keeps inside the
+ * value object (or shares, for `0`): no string allocation per remembered event.
  *
  * Millisecond arguments arrive as positive integers (the store rounds them up), so the scripts pass
  * them to `PX` as they are.
@@ -26,12 +26,11 @@
  * The other scripts answer 1 (done) or 0 (the token does not own the key).
  */
 
-/** KEYS[1] record · ARGV token, leaseMs, max(retentionMs, leaseMs)[, fingerprint] */
+/** KEYS[1] record · ARGV token, leaseMs, max(retentionMs, leaseMs)[, fingerprint digest] */
 export const CLAIM_SCRIPT = `
 local record = redis.call('GET', KEYS[1])
 local state = record and string.byte(record)
-local digest = '0'
-if ARGV[4] then digest = string.format('%d', tonumber(string.sub(redis.sha1hex(ARGV[4]), 1, 11), 16) + 1) end
+local digest = ARGV[4] or '0'
 if state and state >= 48 and state <= 57 then
   local bar = string.find(record, '|', 2, true)
   local stored = record

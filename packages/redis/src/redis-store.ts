@@ -6,6 +6,7 @@ import {
   type CompleteOptions,
   type DedupStore,
 } from '@hookguard/core';
+import { fingerprintDigest } from './fingerprint-digest.js';
 import { ABANDON_SCRIPT, CLAIM_SCRIPT, COMPLETE_SCRIPT, EXTEND_SCRIPT, RELEASE_SCRIPT } from './lua-scripts.js';
 import { ScriptRunner, luaScript, type RedisClient, type ScriptArgument } from './script-runner.js';
 
@@ -110,7 +111,7 @@ export class RedisStore implements DedupStore {
     const ttl = Math.max(lease, milliseconds(options.retentionMs));
     const { fingerprint } = options;
     const redisKey = this.#prefix + key;
-    const args = fingerprint === undefined ? [token, lease, ttl] : [token, lease, ttl, fingerprint];
+    const args = fingerprint === undefined ? [token, lease, ttl] : [token, lease, ttl, fingerprintDigest(fingerprint)];
     return this.#runner.run(CLAIM, redisKey, args, decodeClaim, withdrawClaim);
   }
 
