@@ -36,7 +36,21 @@ export async function receiveDelivery(c: Context, receiver: ReceiverLike, option
   return receiver.receive({ rawBody, headers: c.req.raw.headers }, rawBody instanceof Uint8Array ? options : streamed);
 }
 
-/** The receiver's answer as a Response, with any headers earlier middleware prepared through `c.header()`. */
+/**
+ * The receiver's answer as a Response, with any headers earlier middleware prepared through
+ * `c.header()`. A refused body (413, 408) may still be streaming in: on Node over HTTP/1 the
+ * answer also says `connection: close`, so the server ends the connection instead of reading and
+ * discarding up to a gigabyte (Node dumps an unread request body to keep a connection alive).
+ */
 export function toResponse(c: Context, result: ReceiveResult): Response {
-  return c.newResponse(result.body, result.status as StatusCode, result.headers);
+  const { status } = result;
+  if ((status === 413 || status === 408) && isHttp1NodeRequest(c.env)) {
+    return c.newResponse(result.body, status, { ...result.headers, connection: 'close' });
+  }
+  return c.newResponse(result.body, status as StatusCode, result.headers);
+}
+
+function isHttp1NodeRequest(env: unknown): boolean {
+  const incoming = (env as { incoming?: { httpVersionMajor?: unknown } } | undefined)?.incoming;
+  return typeof incoming?.httpVersionMajor === 'number' && incoming.httpVersionMajor < 2;
 }

@@ -79,6 +79,29 @@ describe('webhookHandler', () => {
     expect(response.status).toBe(413);
     // A ReadableStream pulls once to fill its queue when it is created; the handler read nothing.
     expect(endless.pulled()).toBeLessThanOrEqual(256);
+    // Connection management is the runtime's business off Node.
+    expect(response.headers.get('connection')).toBeNull();
+  });
+
+  it('closes the connection after a 413 on Node over HTTP/1, so the refused body is not read and discarded', async () => {
+    const { app } = appWith({ maxBodyBytes: 1024 });
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
+    });
+    try {
+      const address = server.address();
+      if (address === null || typeof address === 'string') throw new Error('no port');
+      const { headers } = signedDelivery('msg_too_large');
+      const tooLarge = await fetch(`http://127.0.0.1:${address.port}/webhooks`, { method: 'POST', headers, body: 'x'.repeat(5000) });
+      expect(tooLarge.status).toBe(413);
+      expect(tooLarge.headers.get('connection')).toBe('close');
+      const { body, headers: fine } = signedDelivery('msg_fine');
+      const accepted = await fetch(`http://127.0.0.1:${address.port}/webhooks`, { method: 'POST', headers: fine, body });
+      expect(accepted.status).toBe(200);
+      expect(accepted.headers.get('connection')).not.toBe('close');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('answers 408 to a body that stops arriving before bodyTimeoutMs', async () => {
