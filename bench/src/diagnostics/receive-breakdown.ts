@@ -9,8 +9,7 @@ import { createHmac, createSecretKey } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createReceiver, MemoryStore, standardWebhooks, toWebhookHeaders, type Receiver } from '@hookguard/core';
 // Internal: the streamed-body reader and crypto backend the receiver uses, to time them alone.
-import { cryptoBackend } from '../../../packages/core/src/crypto/node.js';
-import { readBody } from '../../../packages/core/src/http/read-body.js';
+import { cryptoBackend, readBody } from './core-internals.js';
 import { BODY, DeliveryPool, EVENT_TYPE, SECRET } from '../http/deliveries.js';
 import { median } from '../report/statistics.js';
 

@@ -9,7 +9,7 @@ import { createHmac, createSecretKey } from 'node:crypto';
 import { github, standardWebhooks, toWebhookHeaders } from '@hookguard/core';
 import { sign as signGitHub, verify as verifyGitHub } from '@octokit/webhooks-methods';
 // Internal: the body decoder the verifiers use, to time it alone.
-import { decodeJsonBody } from '../../../packages/core/src/verifiers/decode-body.js';
+import { decodeJsonBody } from './core-internals.js';
 import { SECRET, signDelivery } from '../http/deliveries.js';
 import { interleavedBench } from '../micro/interleaved-bench.js';
 import { jsonBody } from '../micro/json-body.js';
