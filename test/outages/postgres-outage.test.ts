@@ -93,7 +93,7 @@ function expect503s(sent: readonly SentAttempt[], boundMs: number): number {
 const status = (attempt: Attempt): string => (attempt.kind === 'answer' ? `${attempt.status} ${attempt.body}` : attempt.kind);
 
 describeWithPostgres('Postgres outages, through HTTP', () => {
-  it('answers 503 when the store’s connections are terminated mid-run, leaks no pool client, and completes every event afterwards', async () => {
+  it('answers 503 to claims and logs lost completions when the store’s connections are terminated mid-run, leaks no pool client, and completes every event afterwards', async () => {
     const db = await fixture();
     const { pool, applicationName, poolErrors } = storePool();
     const store = new PostgresStore({ pool, schema: db.schema });
@@ -129,13 +129,17 @@ describeWithPostgres('Postgres outages, through HTTP', () => {
     expect(sender.unfinished).toEqual([]);
     expect(sender.where('timeout')).toEqual([]);
     expect(sender.where('connection-error')).toEqual([]);
-    expect(expect503s(sender.sent, 5_000 + MARGIN_MS)).toBeGreaterThanOrEqual(3);
+    const answered503 = expect503s(sender.sent, 5_000 + MARGIN_MS);
     expect(await notCompleted(db.store, ids)).toEqual([]);
     // Nothing lost: every event completed and ran. Runs twice only where a handler succeeded but its
     // completion could not be recorded (its connection was terminated): a duplicate, never a loss.
     const lostCompletions = new Set(
       logs.filter((log) => log.message === 'could not record a handled event as completed').map((log) => String(log.fields['key']).slice(NAMESPACE.length + 1)),
     );
+    // At least three statements were terminated while waiting on the lock. Each was a claim,
+    // answered 503 so the provider retries, or a completion after a successful handler, answered
+    // 200 and logged (which of the two depends on where each delivery was when the lock came).
+    expect(answered503 + lostCompletions.size).toBeGreaterThanOrEqual(3);
     for (const id of ids) expect(runs.get(id), id).toBeGreaterThanOrEqual(1);
     const twice = ids.filter((id) => runs.get(id)! > 1);
     for (const id of twice) expect(lostCompletions.has(id) && runs.get(id), `${id} ran ${runs.get(id)} times`).toBe(2);
