@@ -98,10 +98,10 @@ describeWithPostgres('PostgresStore', () => {
       spy.mockRestore();
     }
     expect(sent.map((name) => name.replace(/_[0-9a-z]+$/, ''))).toEqual([
-      'hookguard_claim',
+      'hookguard_plain_claim',
       'hookguard_extend',
       'hookguard_complete',
-      'hookguard_claim',
+      'hookguard_plain_claim',
     ]);
   });
 
@@ -145,7 +145,7 @@ describeWithPostgres('PostgresStore', () => {
     expect(isWebhookError(error) && error.code).toBe('ERR_HOOKGUARD_STORE_UNAVAILABLE');
     expect(isWebhookError(error) && error.status).toBe(503);
     expect((error as Error).message).toMatch(/store\.migrate\(\)/);
-    expect((error as Error).cause).toMatchObject({ code: '42883' });
+    expect((error as Error).cause).toMatchObject({ code: '42P01' });
   });
 
   it('answers processing with the lease time left, measured on the server clock', async () => {

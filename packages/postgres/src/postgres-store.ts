@@ -122,12 +122,11 @@ export class PostgresStore implements TransactionalDedupStore {
   }
 
   async claim(key: string, options: ClaimOptions): Promise<ClaimResult> {
-    const { rows } = await this.#run<ClaimRow>('claim', this.#statements.claim, [
+    const { rows } = await this.#run<ClaimRow>('claim', this.#statements.plainClaim, [
       key,
       options.leaseMs,
       options.retentionMs,
       options.fingerprint ?? null,
-      false,
     ]);
     return toClaimResult(rows[0]);
   }

@@ -5,7 +5,13 @@ export type Statement = { name: string; text: string };
 
 /** The statements behind each store operation, for one table. */
 export type Statements = {
-  /** `$1` key, `$2` lease ms, `$3` retention ms, `$4` fingerprint, `$5` exclusive lock. */
+  /**
+   * A plain claim (the key's advisory lock shared): `$1` key, `$2` lease ms, `$3` retention ms,
+   * `$4` fingerprint. A key without a row is inserted by the statement itself; any other key goes
+   * through the claim function, in the same statement and round trip.
+   */
+  plainClaim: Statement;
+  /** The claim function alone: `$1` key, `$2` lease ms, `$3` retention ms, `$4` fingerprint, `$5` exclusive lock. */
   claim: Statement;
   /** `$1` key, `$2` token, `$3` retention ms, `$4` result as JSON text or null. */
   complete: Statement;
@@ -29,13 +35,40 @@ export type Statements = {
  * ```
  */
 export function statements(names: TableNames): Statements {
-  const { table, claimFunction, statementSuffix } = names;
+  const { table, claimFunction, statementSuffix, lockSeed } = names;
   const name = (operation: string): string => `hookguard_${operation}_${statementSuffix}`;
   const at = (ms: string): string => `pg_catalog.statement_timestamp() + ${ms}::float8 * interval '1 millisecond'`;
+  const claimColumns = 'out_status, out_token, out_attempt, out_retry_after_ms, out_fingerprint_matches, out_result';
   return {
+    plainClaim: {
+      // A new event's key has no row: taking the lock and inserting in plain SQL spares it the
+      // PL/pgSQL call, a tenth of the pair's server time (BENCHMARKS.md, B6). The row is the one
+      // the function would insert. The function runs only when nothing was inserted (a row exists,
+      // or a transactional claim holds the lock exclusively) and decides as it always does; a lock
+      // taken twice in one transaction is simply held twice. `ON CONFLICT DO NOTHING` neither locks
+      // nor writes an existing row, so duplicates still touch nothing.
+      name: name('plain_claim'),
+      text: `WITH lock AS MATERIALIZED (
+  SELECT pg_catalog.pg_try_advisory_xact_lock_shared(pg_catalog.hashtextextended($1::text, ${lockSeed})) AS held
+), inserted AS (
+  INSERT INTO ${table} AS e (key, expires_at, lease_until, first_seen_at, claimed_at, attempt, token, state, fingerprint)
+  SELECT $1::text, ${at('greatest($3::float8, $2::float8)')}, ${at('$2')}, pg_catalog.statement_timestamp(),
+    pg_catalog.statement_timestamp(), 1, pg_catalog.gen_random_uuid(), 'processing', $4::text
+  FROM lock WHERE lock.held
+  ON CONFLICT (key) DO NOTHING
+  RETURNING e.token, e.attempt
+)
+SELECT 'claimed'::text AS out_status, token AS out_token, attempt AS out_attempt, NULL::integer AS out_retry_after_ms,
+  NULL::boolean AS out_fingerprint_matches, NULL::text AS out_result
+FROM inserted
+UNION ALL
+SELECT ${claimColumns}
+FROM ${claimFunction}($1::text, $2::float8, $3::float8, $4::text, false)
+WHERE NOT EXISTS (SELECT 1 FROM inserted)`,
+    },
     claim: {
       name: name('claim'),
-      text: `SELECT out_status, out_token, out_attempt, out_retry_after_ms, out_fingerprint_matches, out_result
+      text: `SELECT ${claimColumns}
 FROM ${claimFunction}($1::text, $2::float8, $3::float8, $4::text, $5::boolean)`,
     },
     complete: {
