@@ -15,7 +15,10 @@ function importHmacKey(algorithm: HmacAlgorithm, secret: Uint8Array): HmacKey {
     sign(parts) {
       const hmac = createHmac(name, key);
       for (const part of parts) hmac.update(part);
-      return hmac.digest();
+      // `digest()` gives each digest a memory block of its own, which costs more than a copy into
+      // Node's shared Buffer pool: `Buffer.from` of the digest as 'binary' (latin1) text, one
+      // character per byte, so nothing is lost. 0.3 µs per verify (bench: verify-breakdown).
+      return Buffer.from(hmac.digest('binary'), 'binary');
     },
   };
 }

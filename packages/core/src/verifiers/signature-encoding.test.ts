@@ -63,3 +63,20 @@ describe('decodeLowerHex', () => {
     expect(decodeSignature('/w==', 'base64')).toEqual(new Uint8Array([255]));
   });
 });
+
+describe('decoded signatures from the shared block', () => {
+  it('never overlap, however many are held, across block boundaries and beside large ones', () => {
+    const held: { bytes: Uint8Array; expected: Buffer }[] = [];
+    for (let index = 0; index < 1_000; index++) {
+      const expected = randomBytes([20, 32, 64, 200][index % 4]!);
+      const bytes = index % 2 === 0 ? decodeSignature(expected.toString('hex'), 'hex') : decodeSignature(expected.toString('base64'), 'base64');
+      held.push({ bytes: bytes!, expected });
+    }
+    for (const { bytes, expected } of held) expect(Buffer.from(bytes)).toEqual(expected);
+    // Writing to some decoded signatures changes none of the others.
+    held.forEach(({ bytes }, index) => index % 2 === 0 && bytes.fill(0));
+    for (const [index, { bytes, expected }] of held.entries()) if (index % 2 === 1) expect(Buffer.from(bytes)).toEqual(expected);
+    const fresh = randomBytes(32);
+    expect(Buffer.from(decodeSignature(fresh.toString('hex'), 'hex')!)).toEqual(fresh);
+  });
+});
