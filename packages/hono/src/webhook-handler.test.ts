@@ -4,6 +4,20 @@ import { describe, expect, it, vi } from 'vitest';
 import { chunkedBody, endlessBody, signedBody, signedDelivery, standardReceiver } from './deliveries.fixtures.js';
 import { webhookHandler } from './webhook-handler.js';
 
+/** Serves `app` through @hono/node-server on a free loopback port while `run` talks to it. */
+async function onNode(app: { fetch: Parameters<typeof serve>[0]['fetch'] }, run: (origin: string) => Promise<void>): Promise<void> {
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
+  });
+  try {
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    await run(`http://127.0.0.1:${address.port}`);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
 function appWith(options: { maxBodyBytes?: number; bodyTimeoutMs?: number } = {}): { app: Hono; handler: ReturnType<typeof vi.fn> } {
   const receiver = standardReceiver(options);
   const handler = vi.fn();
@@ -85,23 +99,16 @@ describe('webhookHandler', () => {
 
   it('closes the connection after a 413 on Node over HTTP/1, so the refused body is not read and discarded', async () => {
     const { app } = appWith({ maxBodyBytes: 1024 });
-    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-      const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
-    });
-    try {
-      const address = server.address();
-      if (address === null || typeof address === 'string') throw new Error('no port');
+    await onNode(app, async (origin) => {
       const { headers } = signedDelivery('msg_too_large');
-      const tooLarge = await fetch(`http://127.0.0.1:${address.port}/webhooks`, { method: 'POST', headers, body: 'x'.repeat(5000) });
+      const tooLarge = await fetch(`${origin}/webhooks`, { method: 'POST', headers, body: 'x'.repeat(5000) });
       expect(tooLarge.status).toBe(413);
       expect(tooLarge.headers.get('connection')).toBe('close');
       const { body, headers: fine } = signedDelivery('msg_fine');
-      const accepted = await fetch(`http://127.0.0.1:${address.port}/webhooks`, { method: 'POST', headers: fine, body });
+      const accepted = await fetch(`${origin}/webhooks`, { method: 'POST', headers: fine, body });
       expect(accepted.status).toBe(200);
       expect(accepted.headers.get('connection')).not.toBe('close');
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
+    });
   });
 
   it('answers 408 to a body that stops arriving before bodyTimeoutMs', async () => {
@@ -182,20 +189,13 @@ describe('webhookHandler', () => {
 
   it('runs on Node through @hono/node-server, with a chunked upload over a real socket', async () => {
     const { app, handler } = appWith();
-    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-      const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
-    });
-    try {
-      const address = server.address();
-      if (address === null || typeof address === 'string') throw new Error('no port');
+    await onNode(app, async (origin) => {
       const { body, headers } = signedDelivery('msg_1');
-      const response = await fetch(streamedRequest(`http://127.0.0.1:${address.port}/webhooks`, headers, chunkedBody(body).stream));
+      const response = await fetch(streamedRequest(`${origin}/webhooks`, headers, chunkedBody(body).stream));
       expect(response.status).toBe(200);
       expect(await response.text()).toBe('{"received":true}');
       expect(handler).toHaveBeenCalledTimes(1);
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
+    });
   });
 
   it('reads Node’s own request on @hono/node-server and still leaves the bytes for c.req.json() and c.req.text()', async () => {
@@ -208,18 +208,11 @@ describe('webhookHandler', () => {
       seen.push(c.env.incoming !== undefined, await c.req.json(), await c.req.text());
     });
     app.post('/webhooks', webhookHandler(receiver));
-    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-      const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
-    });
-    try {
-      const address = server.address();
-      if (address === null || typeof address === 'string') throw new Error('no port');
+    await onNode(app, async (origin) => {
       const { body, headers } = signedDelivery('msg_node_cache', { text: 'ünïcødé ✓' });
-      const response = await fetch(`http://127.0.0.1:${address.port}/webhooks`, { method: 'POST', headers, body });
+      const response = await fetch(`${origin}/webhooks`, { method: 'POST', headers, body });
       expect(response.status).toBe(200);
       expect(seen).toEqual([true, JSON.parse(body), body]);
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
+    });
   });
 });
