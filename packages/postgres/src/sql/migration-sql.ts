@@ -1,3 +1,4 @@
+import { NEW_CLAIM_COLUMNS, newClaimValues } from './new-claim-row.js';
 import { tableNames, type TableNames } from './table-names.js';
 
 /** Options for {@link migrationSql}. */
@@ -148,10 +149,9 @@ BEGIN
     END IF;
 
     INSERT INTO ${table} AS e
-      (key, expires_at, lease_until, first_seen_at, claimed_at, attempt, token, state, fingerprint)
+      (${NEW_CLAIM_COLUMNS})
     VALUES
-      (p_key, v_now + greatest(p_retention_ms, p_lease_ms) * interval '1 millisecond', v_lease_until,
-       v_now, v_now, 1, pg_catalog.gen_random_uuid(), 'processing', p_fingerprint)
+      (${newClaimValues({ key: 'p_key', now: 'v_now', leaseUntil: 'v_lease_until', leaseMs: 'p_lease_ms', retentionMs: 'p_retention_ms', fingerprint: 'p_fingerprint' })})
     ON CONFLICT (key) DO UPDATE SET
       -- An expired record starts over; otherwise the record lives at least as long as the lease.
       expires_at = CASE WHEN e.expires_at <= v_now THEN excluded.expires_at

@@ -1,3 +1,4 @@
+import { NEW_CLAIM_COLUMNS, newClaimValues } from './new-claim-row.js';
 import type { TableNames } from './table-names.js';
 
 /** A named (prepared) statement: PostgreSQL parses and plans it once per connection. */
@@ -43,17 +44,16 @@ export function statements(names: TableNames): Statements {
     plainClaim: {
       // A new event's key has no row: taking the lock and inserting in plain SQL spares it the
       // PL/pgSQL call, a tenth of the pair's server time (BENCHMARKS.md, B6). The row is the one
-      // the function would insert. The function runs only when nothing was inserted (a row exists,
-      // or a transactional claim holds the lock exclusively) and decides as it always does; a lock
-      // taken twice in one transaction is simply held twice. `ON CONFLICT DO NOTHING` neither locks
-      // nor writes an existing row, so duplicates still touch nothing.
+      // the function inserts (new-claim-row.ts). The function runs only when nothing was inserted
+      // (a row exists, or a transactional claim holds the lock exclusively) and decides as it
+      // always does; a lock taken twice in one transaction is simply held twice. `ON CONFLICT DO
+      // NOTHING` neither locks nor writes an existing row, so duplicates still touch nothing.
       name: name('plain_claim'),
       text: `WITH lock AS MATERIALIZED (
   SELECT pg_catalog.pg_try_advisory_xact_lock_shared(pg_catalog.hashtextextended($1::text, ${lockSeed})) AS held
 ), inserted AS (
-  INSERT INTO ${table} AS e (key, expires_at, lease_until, first_seen_at, claimed_at, attempt, token, state, fingerprint)
-  SELECT $1::text, ${at('greatest($3::float8, $2::float8)')}, ${at('$2')}, pg_catalog.statement_timestamp(),
-    pg_catalog.statement_timestamp(), 1, pg_catalog.gen_random_uuid(), 'processing', $4::text
+  INSERT INTO ${table} AS e (${NEW_CLAIM_COLUMNS})
+  SELECT ${newClaimValues({ key: '$1::text', now: 'pg_catalog.statement_timestamp()', leaseUntil: at('$2'), leaseMs: '$2::float8', retentionMs: '$3::float8', fingerprint: '$4::text' })}
   FROM lock WHERE lock.held
   ON CONFLICT (key) DO NOTHING
   RETURNING e.token, e.attempt
