@@ -34,7 +34,6 @@ const HANDLERS_SUCCEEDED: HandlersOutcome = Object.freeze({ ok: true });
 /** What one delivery learned on its way through the pipeline, for the report. */
 type Trace = Omit<DeliveryReport, 'outcome' | 'status' | 'durationMs' | 'error'>;
 
-const NEVER_ABORTED = new AbortController().signal;
 
 /**
  * Creates a webhook receiver: it verifies each delivery's signature, skips event ids already
@@ -405,7 +404,7 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events> {
     const key = trace.key ?? '';
     // The store just failed, so ctx.once cannot ask it either: it runs fn directly, like the handlers.
     const once = contextOnceWithoutStore(logger, key);
-    const outcome = await this.#runHandlers(routes, event, { attempt: 1, signal: NEVER_ABORTED, headers, key, once });
+    const outcome = await this.#runHandlers(routes, event, { attempt: 1, signal: new AbortController().signal, headers, key, once });
     if (outcome.ok) return success('processed', event);
     return { ...this.#handlerFailed(event, 1, outcome.error), event };
   }
