@@ -8,3 +8,4 @@ export { consoleLogger, silentLogger, type LogFields, type Logger } from './logg
 export * from './verifiers/index.js';
 export * from './receiver/index.js';
 export * from './once/index.js';
+export * from './queue/index.js';

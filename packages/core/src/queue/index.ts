@@ -1,0 +1,13 @@
+export {
+  retryDelayMs,
+  type EnqueueOptions,
+  type JobContext,
+  type JobProcessor,
+  type JobState,
+  type QueuedEvent,
+  type QueueWorker,
+  type QueueWorkOptions,
+  type RetryPolicy,
+  type StoredJob,
+  type WebhookQueue,
+} from './webhook-queue.js';
