@@ -251,8 +251,21 @@ export type WarningCode =
   | 'WARN_HOOKGUARD_RETENTION_SHORTER_THAN_RECEIVER'
   | 'WARN_HOOKGUARD_FINGERPRINT_MISMATCH';
 
-/** Maps event types to payload types, for `createReceiver<EventMap>()`. */
-export type EventMap = Record<string, unknown>;
+/**
+ * Maps event types to payload types, for `createReceiver<Events>()`: a type literal or an
+ * `interface`. Without one (the default) every type is accepted and payloads are `unknown`.
+ *
+ * @example
+ * ```ts
+ * interface Events {
+ *   'invoice.paid': { data: { invoiceId: string } };
+ * }
+ * const receiver = createReceiver<Events>({ verifier: stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET! }) });
+ * ```
+ */
+// `object`, not `Record<string, unknown>`: an interface has no implicit index signature, so it
+// would not satisfy a record constraint (TS2344).
+export type EventMap = object;
 
 /** The event types a pattern (`'a.b'`, `'a.*'`, `'*'`) matches in an event map. */
 export type MatchingTypes<Events extends EventMap, Pattern extends string> = Pattern extends '*'
@@ -261,9 +274,16 @@ export type MatchingTypes<Events extends EventMap, Pattern extends string> = Pat
     ? Extract<keyof Events, `${Prefix}.${string}`>
     : Extract<Pattern, keyof Events>;
 
+/** The types a pattern stands for when the map has none of them: `'a.*'` is any `a.…`, `'*'` any. */
+type PatternTypes<Pattern extends string> = Pattern extends '*'
+  ? string
+  : Pattern extends `${infer Prefix}.*`
+    ? `${Prefix}.${string}`
+    : Pattern;
+
 /** The event a handler for `Pattern` receives. */
 export type EventFor<Events extends EventMap, Pattern extends string> = [MatchingTypes<Events, Pattern>] extends [never]
-  ? WebhookEvent<Pattern, unknown>
+  ? WebhookEvent<PatternTypes<Pattern>, unknown>
   : { [Type in MatchingTypes<Events, Pattern>]: WebhookEvent<Type, Events[Type]> }[MatchingTypes<Events, Pattern>];
 
 /** A pattern: an event type of the map, a `prefix.*` wildcard, or `'*'`. */
