@@ -47,6 +47,8 @@ export const ERROR_STATUS = {
   ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON: 500,
   /** A saved store snapshot (Bloom) is truncated, altered, of another format or version, or made with other options. */
   ERR_HOOKGUARD_INVALID_SNAPSHOT: 500,
+  /** `verify()` was called with something that is not a request (headers neither a Headers nor a plain object). */
+  ERR_HOOKGUARD_INVALID_INPUT: 500,
   /** Something failed inside hookguard that no request should be able to cause. */
   ERR_HOOKGUARD_INTERNAL: 500,
 } as const;
