@@ -229,6 +229,16 @@ describe('once()', () => {
     });
   });
 
+  it('refuses a result holding U+0000 or a lone surrogate up front, releasing the key', async () => {
+    const store = new MemoryStore();
+    const error = await once(store, 'reply:msg_1', () => ({ body: 'line\u0000' })).catch((caught: unknown) => caught);
+    expect(isWebhookError(error) && error.code).toBe('ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON');
+    expect(String(error)).toMatch(/result\.body holds U\+0000/);
+    const surrogate = await once(store, 'reply:msg_1', () => ['\ud800']).catch((caught: unknown) => caught);
+    expect(String(surrogate)).toMatch(/result\[0\] holds a lone surrogate/);
+    expect(await once(store, 'reply:msg_1', () => 'stored')).toBe('stored');
+  });
+
   it('refuses an inexact store before running fn, since a false positive would skip it', async () => {
     const store = wrap(new MemoryStore(), { name: 'bloom', exact: false });
     const fn = vi.fn(() => 'x');
@@ -285,6 +295,21 @@ describe('whyNotJson()', () => {
     [{ 'x-y': () => 1 }, 'result["x-y"] is a function'],
   ])('names what JSON would change in %o', (value, reason) => {
     expect(whyNotJson(value)).toContain(reason);
+  });
+
+  it.each([
+    [{ text: 'a\u0000b' }, 'result.text holds U+0000 (NUL) at index 1'],
+    [{ items: ['ok', 'x\ud800'] }, 'result.items[1] holds a lone surrogate (\\ud800) at index 1'],
+    [{ nested: { s: '\udc01tail' } }, 'result.nested.s holds a lone surrogate (\\udc01) at index 0'],
+    ['\u0000', 'result holds U+0000 (NUL)'],
+    [{ ['k\u0000']: 1 }, 'the property name of result["k\\u0000"] holds U+0000'],
+    [{ ['\ud83d']: 1 }, 'the property name of result["\\ud83d"] holds a lone surrogate'],
+  ])('names a string PostgreSQL jsonb cannot store, with its path, in %o', (value, reason) => {
+    expect(whyNotJson(value)).toContain(reason);
+  });
+
+  it('accepts surrogate pairs and other control characters, which every store keeps', () => {
+    expect(whyNotJson({ emoji: '😀 \ud83d\ude00', tab: 'a\tb\u0001', ['😀']: 'x' })).toBeUndefined();
   });
 
   it('names a circular reference', () => {
