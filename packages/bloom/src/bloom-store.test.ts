@@ -1,5 +1,5 @@
 import { isWebhookError } from '@hookguard/core';
-import { describeStoreContract } from '@hookguard/core/testing';
+import { describeStoreContract } from '@hookguard/core/testing/contracts';
 import { describe, expect, it } from 'vitest';
 import { BloomStore, type BloomStoreOptions } from './bloom-store.js';
 

@@ -1,5 +1,5 @@
 import { isWebhookError } from '@hookguard/core';
-import { describeStoreContract } from '@hookguard/core/testing';
+import { describeStoreContract } from '@hookguard/core/testing/contracts';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { PostgresStore } from './postgres-store.js';
 import { describeWithPostgres, sleep, testPool, testSchema, withPostgres, type TestSchema } from './postgres.fixtures.js';

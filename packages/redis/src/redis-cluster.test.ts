@@ -1,4 +1,4 @@
-import { describeStoreContract } from '@hookguard/core/testing';
+import { describeStoreContract } from '@hookguard/core/testing/contracts';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from './redis-store.js';

@@ -1,5 +1,5 @@
 import { isWebhookError } from '@hookguard/core';
-import { describeStoreContract } from '@hookguard/core/testing';
+import { describeStoreContract } from '@hookguard/core/testing/contracts';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedisStore } from './redis-store.js';

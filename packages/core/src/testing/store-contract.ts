@@ -51,7 +51,7 @@ let keySequence = 0;
  *
  * @example
  * ```ts
- * import { describeStoreContract } from '@hookguard/core/testing';
+ * import { describeStoreContract } from '@hookguard/core/testing/contracts';
  *
  * describeStoreContract('RedisStore', {
  *   setup: () => ({ store: new RedisStore({ client }), advance: (ms) => sleep(ms) }),

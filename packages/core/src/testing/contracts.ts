@@ -1,0 +1,3 @@
+// The suites that register Vitest tests. Kept apart from `@hookguard/core/testing` so importing a
+// signer never loads vitest (issue: signers failed with ERR_MODULE_NOT_FOUND under node:test and jest).
+export { describeStoreContract, type StoreContractOptions, type StoreHarness } from './store-contract.js';
