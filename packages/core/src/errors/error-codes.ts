@@ -49,6 +49,10 @@ export const ERROR_STATUS = {
   ERR_HOOKGUARD_INVALID_SNAPSHOT: 500,
   /** `verify()` was called with something that is not a request (headers neither a Headers nor a plain object). */
   ERR_HOOKGUARD_INVALID_INPUT: 500,
+  /** The handlers (or their `onError` hooks) ran past `handlerTimeoutMs`: aborted, and the claim given back. */
+  ERR_HOOKGUARD_HANDLER_TIMEOUT: 500,
+  /** Queued mode: the queue could not take the event durably; the claim was released. Retry after `Retry-After`. */
+  ERR_HOOKGUARD_QUEUE_UNAVAILABLE: 503,
   /** Something failed inside hookguard that no request should be able to cause. */
   ERR_HOOKGUARD_INTERNAL: 500,
 } as const;

@@ -13,8 +13,8 @@ export type QueuedEvent = {
   id: string;
   /** The event type, as dispatch sees it. */
   type: string;
-  /** The part of the type that a bare registration matches (GitHub's event name), when the scheme has one. */
-  family: string | null;
+  /** Another name exact registrations match (GitHub's `issues` for `issues.opened`), when the scheme has one. */
+  alias: string | null;
   /** The decoded, verified payload. */
   payload: unknown;
   /** When the provider says the event happened, in epoch milliseconds. */

@@ -67,7 +67,7 @@ export class FlakyStore implements DedupStore {
 
   claim: DedupStore['claim'] = (key, options) => this.#call('claim', () => this.inner.claim(key, options));
   complete: DedupStore['complete'] = (key, token, options) => this.#call('complete', () => this.inner.complete(key, token, options));
-  release: DedupStore['release'] = (key, token) => this.#call('release', () => this.inner.release(key, token));
+  release: DedupStore['release'] = (key, token, options) => this.#call('release', () => this.inner.release(key, token, options));
   extend: DedupStore['extend'] = (key, token, leaseMs) =>
     this.#call('extend', () => (this.extendAnswer === undefined ? this.inner.extend(key, token, leaseMs) : Promise.resolve(this.extendAnswer)));
 }
@@ -80,7 +80,7 @@ export function transactionalMemoryStore(inner = new MemoryStore(), connection =
     shared: true,
     claim: (key, options) => inner.claim(key, options),
     complete: (key, token, options) => inner.complete(key, token, options),
-    release: (key, token) => inner.release(key, token),
+    release: (key, token, releaseOptions) => inner.release(key, token, releaseOptions),
     extend: (key, token, leaseMs) => inner.extend(key, token, leaseMs),
     async claimInTransaction(key, options, work) {
       const claim = await inner.claim(key, options);
@@ -106,6 +106,8 @@ export function testReceiver(options: Partial<ReceiverOptions> = {}) {
     verifier: standardWebhooks({ secret: SECRET, now: clock.now }),
     now: clock.now,
     logger: logs.logger,
+    // The tests' stores pose as shared ones, which need an explicit namespace.
+    namespace: 'standard-webhooks',
     ...options,
     store,
   });

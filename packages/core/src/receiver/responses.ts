@@ -8,6 +8,7 @@ const BODIES = {
   duplicate: '{"received":true,"duplicate":true}',
   ignored: '{"received":true,"ignored":true}',
   dead_lettered: '{"received":true,"dead_lettered":true}',
+  queued: '{"received":true,"queued":true}',
 } as const;
 
 /** A 200 answer for an outcome the provider should not retry, about `event` once it is known. */

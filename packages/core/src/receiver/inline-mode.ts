@@ -1,0 +1,161 @@
+import { describeError } from '../errors/describe-error.js';
+import { WebhookError } from '../errors/webhook-error.js';
+import { contextOnce, contextOnceWithoutStore } from '../once/context-once.js';
+import { isStoreFailure } from './store-failure.js';
+import type { ClaimResult, ReleaseOptions } from '../store/dedup-store.js';
+import { handlerFailed, notClaimed, storeUnavailable } from './claim-answers.js';
+import type { AcceptedDelivery, Trace } from './delivery.js';
+import type { HandlersOutcome } from './handler-runner.js';
+import { LeaseHeartbeat } from './lease-heartbeat.js';
+import type { Pipeline } from './pipeline.js';
+import { success } from './responses.js';
+import type { HandlerContext, ReceiveResult, WebhookEvent } from './types.js';
+
+/**
+ * Inline mode (DESIGN.md, "The pipeline", steps 5-7): claim the key, run the handlers inside the
+ * request while a heartbeat keeps the lease, then complete (200) or release (500, the provider
+ * retries), dead-lettering after `maxAttempts`.
+ */
+export async function processInline(pipeline: Pipeline, delivery: AcceptedDelivery): Promise<ReceiveResult> {
+  const { options } = pipeline;
+  const { event, key, trace } = delivery;
+  let claim: ClaimResult;
+  try {
+    claim = await options.store.claim(key, delivery.claimOptions);
+  } catch (error) {
+    return processWithoutStore(pipeline, delivery, error);
+  }
+  if (claim.status !== 'claimed') return notClaimed(pipeline, claim, event, trace);
+  trace.attempt = claim.attempt;
+  if (claim.attempt > options.maxAttempts) {
+    const lastError =
+      pipeline.lastErrors.recall(key, claim.lastError) ??
+      new WebhookError(
+        'ERR_HOOKGUARD_HANDLER_FAILED',
+        `Event '${event.id}' was claimed ${claim.attempt} times without completing (maxAttempts is ${options.maxAttempts}): its handlers crash or outlive their lease.`,
+      );
+    return deadLetter(pipeline, event, claim.token, lastError, trace);
+  }
+  const heartbeat = new LeaseHeartbeat(options.store, key, claim.token, options.leaseMs, options.logger);
+  const deadline = pipeline.deadline(heartbeat);
+  let outcome: HandlersOutcome;
+  try {
+    // signal and once are built on first use: most handlers touch neither.
+    let once: HandlerContext['once'] | undefined;
+    const context: HandlerContext = {
+      attempt: claim.attempt,
+      get signal() {
+        return deadline === undefined ? heartbeat.signal : deadline.signal;
+      },
+      headers: delivery.headers,
+      key,
+      get once() {
+        return (once ??= contextOnce(options, context));
+      },
+    };
+    const running = pipeline.handlers.run(delivery.routes, event, context);
+    outcome = deadline === undefined ? await running : await deadline.race(running);
+  } finally {
+    deadline?.stop();
+    heartbeat.stop();
+  }
+  if (outcome.ok) {
+    pipeline.lastErrors.forget(key);
+    await complete(pipeline, key, claim.token, heartbeat, trace);
+    return success('processed', event);
+  }
+  // The store failed under ctx.once: a store failure, not the handler's (503, attempt not counted).
+  if (isStoreFailure(outcome.error)) {
+    await release(pipeline, key, claim.token, trace, { uncounted: true }, heartbeat);
+    return storeUnavailable(pipeline, outcome.error, event);
+  }
+  if (claim.attempt >= options.maxAttempts) return deadLetter(pipeline, event, claim.token, outcome.error, trace);
+  const lastError = pipeline.lastErrors.remember(key, outcome.error);
+  await release(pipeline, key, claim.token, trace, { lastError }, heartbeat);
+  return handlerFailed(event, claim.attempt, outcome.error);
+}
+
+async function complete(pipeline: Pipeline, key: string, token: string, heartbeat: LeaseHeartbeat, trace: Trace): Promise<void> {
+  const { store, retentionMs, logger } = pipeline.options;
+  try {
+    if (await store.complete(key, token, { retentionMs })) return;
+    trace.leaseLost = true;
+    heartbeat.lose();
+    logger.warn(
+      { code: 'ERR_HOOKGUARD_LEASE_LOST', key },
+      'handlers finished after their lease was taken over, so another delivery may run them too; raise leaseMs if handlers legitimately run this long',
+    );
+  } catch (error) {
+    // The handlers succeeded: answer 200. The claim lapses with its lease; a redelivery would run again.
+    logger.error({ code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', key, error: describeError(error) }, 'could not record a handled event as completed');
+  }
+}
+
+/** Gives a claim back so a retry runs the handlers again; never throws. */
+export async function release(
+  pipeline: Pipeline,
+  key: string,
+  token: string,
+  trace: Trace,
+  releaseOptions: ReleaseOptions,
+  heartbeat?: LeaseHeartbeat,
+): Promise<void> {
+  try {
+    if (await pipeline.options.store.release(key, token, releaseOptions)) return;
+    trace.leaseLost = true;
+    // As for a refused completion: the handlers may still be at work (onError hooks, detached tasks).
+    heartbeat?.lose();
+  } catch (error) {
+    pipeline.options.logger.error(
+      { code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', key, error: describeError(error) },
+      'could not release a failed claim; the retry waits until the lease lapses',
+    );
+  }
+}
+
+/**
+ * Records the event as dead-lettered after its last allowed attempt: `onDeadLetter` first, so an
+ * event it cannot take is released and retried, then the completion, then 200 so the provider stops.
+ */
+export async function deadLetter(pipeline: Pipeline, event: WebhookEvent, token: string, cause: unknown, trace: Trace): Promise<ReceiveResult> {
+  const { store, logger, retentionMs, maxAttempts } = pipeline.options;
+  const key = trace.key ?? '';
+  try {
+    await pipeline.onDeadLetter?.(event, cause);
+    const result = store.exact ? { dead_lettered: true, attempts: trace.attempt } : undefined;
+    const held = await store.complete(key, token, result === undefined ? { retentionMs } : { retentionMs, result });
+    if (!held) trace.leaseLost = true;
+  } catch (error) {
+    logger.error({ key, error: describeError(error) }, 'could not dead-letter an event; releasing it so the provider retries');
+    const lastError = pipeline.lastErrors.remember(key, cause);
+    await release(pipeline, key, token, trace, { lastError });
+    return handlerFailed(event, trace.attempt ?? 1, cause);
+  }
+  pipeline.lastErrors.forget(key);
+  logger.error(
+    { code: 'ERR_HOOKGUARD_HANDLER_FAILED', key, type: event.type, attempts: trace.attempt, maxAttempts, error: describeError(cause) },
+    'event dead-lettered after its last allowed attempt; answering 200 so the provider stops retrying',
+  );
+  return success('dead_lettered', event);
+}
+
+/**
+ * The store failed at the claim: 503 (`onStoreError: 'reject'`), or run the handlers without dedup
+ * (`'process'`: duplicates possible, nothing lost).
+ */
+export async function processWithoutStore(pipeline: Pipeline, delivery: AcceptedDelivery, error: unknown): Promise<ReceiveResult> {
+  const { logger, store, onStoreError } = pipeline.options;
+  const { event, trace, key } = delivery;
+  logger.error({ code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', store: store.name, key, error: describeError(error) }, 'the dedup store failed');
+  if (onStoreError === 'reject' || delivery.routes.length === 0) return storeUnavailable(pipeline, error, event);
+  trace.dedupSkipped = true;
+  logger.warn(
+    { code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', key, store: store.name },
+    "processing without dedup because the store failed and onStoreError is 'process': this event may run more than once",
+  );
+  // The store just failed, so ctx.once cannot ask it either: it runs fn directly, like the handlers.
+  const once = contextOnceWithoutStore(logger, key);
+  const outcome = await pipeline.handlers.run(delivery.routes, event, { attempt: 1, signal: new AbortController().signal, headers: delivery.headers, key, once });
+  if (outcome.ok) return success('processed', event);
+  return handlerFailed(event, 1, outcome.error);
+}

@@ -1,0 +1,125 @@
+import { describeError } from '../errors/describe-error.js';
+import { WebhookError } from '../errors/webhook-error.js';
+import { toWebhookHeaders } from '../http/headers.js';
+import { contextOnce, contextOnceKey } from '../once/context-once.js';
+import type { JobContext, JobProcessor, QueuedEvent } from '../queue/webhook-queue.js';
+import type { HandlersOutcome } from './handler-runner.js';
+import type { Pipeline } from './pipeline.js';
+import type { Route, Router } from './router.js';
+import type { HandlerContext, TransactionalDedupStore, WebhookEvent } from './types.js';
+
+/**
+ * Queued mode's processing: what a worker does with each job. Runs the matched handlers with the
+ * same `ctx` as inline mode; a failure rejects, so the queue retries it with the receiver's policy,
+ * and the last failure calls `onDeadLetter` before the queue keeps the job as dead-lettered.
+ */
+export function createJobProcessor(pipeline: Pipeline, router: Router): JobProcessor {
+  return async function processJob(job: QueuedEvent, jobContext: JobContext): Promise<void> {
+    const { options } = pipeline;
+    const event: WebhookEvent = {
+      id: job.id,
+      type: job.type,
+      payload: job.payload,
+      timestamp: job.timestamp === null ? undefined : new Date(job.timestamp),
+    };
+    const routes = router.match(job.type, job.alias ?? undefined);
+    if (routes.length === 0) {
+      options.logger.info?.({ key: job.key, type: job.type }, 'a queued event has no handler any more; completing it');
+      return;
+    }
+    const outcome = hasTransactionalRoute(routes)
+      ? await runInTransaction(pipeline, job, event, routes, jobContext)
+      : await runHandlers(pipeline, job, event, routes, jobContext);
+    if (outcome.ok) {
+      options.logger.debug?.({ key: job.key, attempt: jobContext.attempt }, 'queued event processed');
+      return;
+    }
+    if (jobContext.attempt >= options.retry.attempts) {
+      try {
+        await pipeline.onDeadLetter?.(event, outcome.error);
+      } catch (hookError) {
+        // The queue keeps the job as dead-lettered either way: it can be replayed, nothing is lost.
+        options.logger.error({ key: job.key, error: describeError(hookError) }, 'the onDeadLetter hook threw');
+      }
+      options.logger.error(
+        { code: 'ERR_HOOKGUARD_HANDLER_FAILED', key: job.key, type: job.type, attempts: jobContext.attempt, error: describeError(outcome.error) },
+        'queued event dead-lettered after its last attempt; replay it with receiver.replay() once fixed',
+      );
+    }
+    throw outcome.error;
+  };
+}
+
+async function runHandlers(pipeline: Pipeline, job: QueuedEvent, event: WebhookEvent, routes: readonly Route[], jobContext: JobContext): Promise<HandlersOutcome> {
+  const deadline = pipeline.deadline(jobContext);
+  const signal = deadline === undefined ? jobContext.signal : deadline.signal;
+  let once: HandlerContext['once'] | undefined;
+  const context: HandlerContext = {
+    attempt: jobContext.attempt,
+    signal,
+    headers: toWebhookHeaders(job.headers),
+    key: job.key,
+    get once() {
+      return (once ??= contextOnce(pipeline.options, { signal }));
+    },
+  };
+  const running = pipeline.handlers.run(routes, event, context);
+  try {
+    return deadline === undefined ? await running : await deadline.race(running);
+  } finally {
+    deadline?.stop();
+  }
+}
+
+/**
+ * `{ transaction: true }` handlers of a queued event commit together with a processing record in
+ * the store, so a job run twice (a worker lost its lock after committing) runs them once.
+ */
+async function runInTransaction(
+  pipeline: Pipeline,
+  job: QueuedEvent,
+  event: WebhookEvent,
+  routes: readonly Route[],
+  jobContext: JobContext,
+): Promise<HandlersOutcome> {
+  const { options } = pipeline;
+  const store = options.store as TransactionalDedupStore;
+  let failed: { error: unknown } | undefined;
+  try {
+    const claim = await store.claimInTransaction(processingKey(options.namespace, job.key), { leaseMs: options.leaseMs, retentionMs: options.retentionMs }, async (session) => {
+      const deadline = pipeline.deadline({ signal: AbortSignal.any([session.signal, jobContext.signal]) });
+      const signal = deadline === undefined ? AbortSignal.any([session.signal, jobContext.signal]) : deadline.signal;
+      const once = contextOnce(options, { signal, ...(session.store === undefined ? {} : { store: session.store }) });
+      const context = { attempt: jobContext.attempt, signal, headers: toWebhookHeaders(job.headers), key: job.key, db: session.db, once };
+      const running = pipeline.handlers.run(routes, event, context);
+      let outcome: HandlersOutcome;
+      try {
+        outcome = deadline === undefined ? await running : await deadline.race(running);
+      } finally {
+        deadline?.stop();
+      }
+      if (!outcome.ok) {
+        failed = { error: outcome.error };
+        throw outcome.error;
+      }
+    });
+    if (claim.status === 'processing') {
+      return { ok: false, error: new WebhookError('ERR_HOOKGUARD_IN_PROGRESS', `Another worker is running '${job.key}'; retrying after its lease (${claim.retryAfterMs} ms at most).`) };
+    }
+    // 'completed': an earlier run committed, and only the job's own completion was lost.
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error: failed === undefined ? error : failed.error };
+  }
+}
+
+/** The store key that records a queued event's transactional handlers as committed. */
+export function processingKey(namespace: string, key: string): string {
+  // Inside the ctx.once key space, under a prefix that documentation reserves for hookguard.
+  return contextOnceKey(namespace, `hookguard:processed:${key}`);
+}
+
+function hasTransactionalRoute(routes: readonly Route[]): boolean {
+  for (const route of routes) if (route.options.transaction === true) return true;
+  return false;
+}
