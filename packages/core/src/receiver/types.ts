@@ -4,6 +4,7 @@ import type { RawBodyInput } from '../http/raw-body.js';
 import type { Logger } from '../logging/logger.js';
 import type { ContextOnce } from '../once/context-once.js';
 import type { ClaimOptions, ClaimResult, DedupStore } from '../store/dedup-store.js';
+import type { QueueWorker, RetryPolicy, WebhookQueue } from '../queue/webhook-queue.js';
 import type { Verifier } from '../verifiers/verifier.js';
 
 /**
@@ -91,6 +92,7 @@ export type ReceiveOutcome =
   | 'failed'
   | 'unavailable'
   | 'dead_lettered'
+  | 'queued'
   | 'handshake';
 
 /** What the adapter writes back. `headers` names are lower-case. */
@@ -143,9 +145,25 @@ export interface TransactionalDedupStore extends DedupStore {
   claimInTransaction(
     key: string,
     options: ClaimOptions,
-    work: (session: { db: TransactionClient; attempt: number; signal: AbortSignal }) => Promise<void>,
+    work: (session: TransactionSession) => Promise<void>,
   ): Promise<ClaimResult>;
 }
+
+/** What {@link TransactionalDedupStore.claimInTransaction} hands to the work it runs. */
+export type TransactionSession = {
+  /** A client inside the transaction. */
+  db: TransactionClient;
+  attempt: number;
+  /** Aborted when the connection holding the transaction is lost. */
+  signal: AbortSignal;
+  /**
+   * The store, as seen from inside the transaction: records written through it (`ctx.once`)
+   * commit or roll back with the transaction.
+   */
+  store?: DedupStore;
+  /** The last failed attempt's error description, as `release(…, { lastError })` recorded it. */
+  lastError?: string;
+};
 
 /** A report of one delivery, for metrics and audits. Never holds a secret or the payload. */
 export type DeliveryReport = {
@@ -173,23 +191,55 @@ export type ReceiverOptions = {
   /** How deliveries are authenticated. Use `unsafeNoVerification()` only for local experiments. */
   verifier: Verifier;
   /**
+   * Switches the receiver to queued mode: a delivery is verified, deduplicated, enqueued durably
+   * and answered 200 `{"received":true,"queued":true}` within milliseconds; workers started with
+   * `receiver.work()` run the handlers, retrying failures with `retry` and dead-lettering the
+   * last. Without it, handlers run inside the request (inline mode). See docs/queued-mode.md.
+   * @default undefined (inline mode)
+   */
+  queue?: WebhookQueue;
+  /**
+   * How queued mode retries a failed event: exponential backoff with jitter between `minDelayMs`
+   * and `maxDelayMs`, `attempts` in all, then the event is dead-lettered.
+   * @default { attempts: 25, minDelayMs: 1_000, maxDelayMs: 7_200_000 } (about a day of retries)
+   */
+  retry?: Partial<RetryPolicy>;
+  /**
    * Where handled event ids are remembered.
    * @default new MemoryStore()
    */
   store?: DedupStore;
   /**
-   * Prefix of every dedup key, so two providers or endpoints never collide.
-   * @default verifier.name
+   * Prefix of every dedup key, so two providers or endpoints never collide: give each endpoint
+   * its own (`'stripe-billing'`, `'stripe-analytics'`). Required with a shared store (Redis,
+   * PostgreSQL), where another endpoint receiving the same event ids (Stripe and Svix send one
+   * event to every subscribed endpoint) would otherwise answer them as duplicates.
+   * @default verifier.name (only with a store that is not shared)
    */
   namespace?: string;
   /**
    * How long a claim stays exclusive without a heartbeat. Heartbeats renew it every third of
-   * this while handlers run; a crashed handler's claim is taken over once it lapses.
+   * this while handlers run; a crashed handler's claim is taken over once it lapses. When no
+   * renewal is confirmed for about this long (the store unreachable), `ctx.signal` aborts with
+   * `ERR_HOOKGUARD_LEASE_LOST`, since another delivery may take the event over. An integer from
+   * 10 to 2_147_483_647.
    * @default 60_000
    */
   leaseMs?: number;
   /**
-   * How long a handled id is remembered: cover the provider's whole retry horizon.
+   * Longest time the handlers of one delivery, with their `onError` hooks, may run. When it passes,
+   * `ctx.signal` aborts with `ERR_HOOKGUARD_HANDLER_TIMEOUT`, the claim is released and the delivery
+   * answers 500, so a hung handler cannot hold its event forever (the heartbeat would renew the
+   * lease without end). No deadline by default: legitimate work has no universal bound, and a
+   * deadline too short for it turns every delivery into a failure and a rerun. An integer from 1 to
+   * 2_147_483_647, or `Infinity`.
+   * @default Infinity
+   */
+  handlerTimeoutMs?: number;
+  /**
+   * How long a handled id is remembered: cover the provider's whole retry horizon, and at least
+   * twice the verifier's timestamp tolerance, or a captured delivery replayed within the tolerance
+   * runs again (warned as `WARN_HOOKGUARD_RETENTION_BELOW_REPLAY_WINDOW`).
    * @default verifier.retentionMs ?? 259_200_000 (3 days)
    */
   retentionMs?: number;
@@ -200,6 +250,7 @@ export type ReceiverOptions = {
   maxBodyBytes?: number;
   /**
    * A streamed body must arrive completely within this long; slower ones get 408 (slow-drip defence).
+   * An integer from 1 to 2_147_483_647.
    * @default 10_000
    */
   bodyTimeoutMs?: number;
@@ -243,13 +294,23 @@ export type ReceiverOptions = {
   warnings?: Partial<Record<WarningCode, boolean>>;
 };
 
+/** Options for {@link Receiver.work}. */
+export type WorkOptions = {
+  /**
+   * Events run at once by this process.
+   * @default 1
+   */
+  concurrency?: number;
+};
+
 /** Codes of the one-time setup warnings. */
 export type WarningCode =
   | 'WARN_HOOKGUARD_UNSAFE_NO_VERIFICATION'
   | 'WARN_HOOKGUARD_STORE_NOT_SHARED'
   | 'WARN_HOOKGUARD_SECRET_WHITESPACE'
   | 'WARN_HOOKGUARD_RETENTION_SHORTER_THAN_RECEIVER'
-  | 'WARN_HOOKGUARD_FINGERPRINT_MISMATCH';
+  | 'WARN_HOOKGUARD_FINGERPRINT_MISMATCH'
+  | 'WARN_HOOKGUARD_RETENTION_BELOW_REPLAY_WINDOW';
 
 /**
  * Maps event types to payload types, for `createReceiver<Events>()`: a type literal or an
@@ -318,6 +379,23 @@ export interface Receiver<Events extends EventMap = EventMap> {
    * same response shape, logging and `onDelivery` report as `receive`.
    */
   reject(error: WebhookError): ReceiveResult;
+  /**
+   * Queued mode: starts running queued events in this process (any number of processes may),
+   * with the same handlers and `ctx` as inline mode. Resolves once the worker is running.
+   *
+   * @example
+   * ```ts
+   * const worker = await receiver.work({ concurrency: 8 });
+   * process.on('SIGTERM', () => void worker.close());
+   * ```
+   */
+  work(options?: WorkOptions): Promise<QueueWorker>;
+  /**
+   * Queued mode: runs a dead-lettered or completed event again from its stored verified payload
+   * (not by re-posting it: its signature's timestamp would be stale). Takes the event id or its
+   * dedup key; resolves `false` when the queue keeps no event for it.
+   */
+  replay(idOrKey: string): Promise<boolean>;
   /** The resolved configuration, for adapters (`maxBodyBytes`) and diagnostics. */
   readonly options: Readonly<ResolvedReceiverOptions>;
 }
@@ -325,9 +403,13 @@ export interface Receiver<Events extends EventMap = EventMap> {
 /** Options after defaults were applied. */
 export type ResolvedReceiverOptions = {
   verifier: Verifier;
+  queue: WebhookQueue | undefined;
+  retry: RetryPolicy;
   store: DedupStore;
   namespace: string;
   leaseMs: number;
+  /** `Infinity` when no deadline was set. */
+  handlerTimeoutMs: number;
   retentionMs: number;
   maxBodyBytes: number;
   bodyTimeoutMs: number;
