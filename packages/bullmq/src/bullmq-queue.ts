@@ -1,0 +1,199 @@
+import {
+  WebhookError,
+  type JobProcessor,
+  type JobState,
+  type QueuedEvent,
+  type QueueWorker,
+  type QueueWorkOptions,
+  type StoredJob,
+  type WebhookQueue,
+} from '@hookguard/core';
+import { Queue, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { jobId } from './job-id.js';
+import { startWorker } from './bullmq-worker.js';
+
+/** Options for {@link BullMQQueue}. */
+export type BullMQQueueOptions = {
+  /**
+   * Your ioredis client. The queue sends its commands on it and never closes it; each worker runs
+   * on its own `duplicate()` with `maxRetriesPerRequest: null`, as BullMQ requires of workers.
+   * Must not use ioredis `keyPrefix` (BullMQ refuses it): use `prefix`.
+   */
+  connection: Redis;
+  /**
+   * The BullMQ queue name; every process of one receiver uses the same.
+   * @default 'hookguard'
+   */
+  name?: string;
+  /**
+   * BullMQ's key prefix.
+   * @default 'bull'
+   */
+  prefix?: string;
+  /** How long finished jobs are kept (for `find`, `replay` and refusing a second copy). */
+  retention?: {
+    /**
+     * Completed jobs, in milliseconds. Keep it at least the store's `retentionMs`.
+     * @default 259_200_000 (3 days)
+     */
+    completedMs?: number;
+    /**
+     * Dead-lettered jobs, in milliseconds; `0` keeps them until replayed or removed by hand.
+     * @default 0
+     */
+    deadMs?: number;
+  };
+  /**
+   * How long a worker's lock on a running job lasts; the worker renews it at half this period. A
+   * worker that dies loses its job after this long, then stalled-job recovery runs it again.
+   * @default 30_000
+   */
+  lockDurationMs?: number;
+  /**
+   * How often workers look for stalled jobs (held by a worker whose lock lapsed).
+   * @default 30_000
+   */
+  stalledIntervalMs?: number;
+  /**
+   * How many times a job may stall (its worker died) before it is dead-lettered instead of run
+   * again: a job that kills its worker every time must not kill every worker forever.
+   * @default 3
+   */
+  maxStalledCount?: number;
+};
+
+type Resolved = Required<Omit<BullMQQueueOptions, 'retention'>> & { completedMs: number; deadMs: number };
+
+// BullMQ's own attempt limit is never reached: the worker decides the last attempt from the
+// retry policy it is given (`work(…, { retry })`), which enqueue does not know.
+const ENGINE_ATTEMPTS = 1_000_000;
+/** The custom backoff type whose delays come from `retryDelayMs` (see bullmq-worker.ts). */
+export const BACKOFF_TYPE = 'hookguard';
+
+const STATES: Record<string, JobState> = {
+  waiting: 'waiting',
+  wait: 'waiting',
+  prioritized: 'waiting',
+  'waiting-children': 'waiting',
+  delayed: 'delayed',
+  active: 'active',
+  completed: 'completed',
+  failed: 'dead',
+};
+
+/**
+ * The queue of queued mode on BullMQ (Redis). The job id is the dedup key (encoded, see `jobId`),
+ * so BullMQ itself refuses a second copy of an event while it keeps the job; retries use BullMQ's
+ * backoff with hookguard's delays; dead letters are BullMQ's failed jobs, kept with their data and
+ * last error; a worker that dies loses its lock and BullMQ's stalled-job recovery runs the job again.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { BullMQQueue } from '@hookguard/bullmq';
+ *
+ * const connection = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+ * const queue = new BullMQQueue({ connection, name: 'webhooks' });
+ * await queue.enqueue(event);
+ * const worker = await queue.work(async (event, { attempt, signal }) => {}, {
+ *   concurrency: 8,
+ *   retry: { attempts: 10, minDelayMs: 1_000, maxDelayMs: 3_600_000 },
+ * });
+ * ```
+ */
+export class BullMQQueue implements WebhookQueue {
+  readonly name = 'bullmq';
+  readonly #options: Resolved;
+  readonly #queue: Queue<QueuedEvent>;
+
+  constructor(options: BullMQQueueOptions) {
+    this.#options = resolve(options);
+    this.#queue = new Queue<QueuedEvent>(this.#options.name, { connection: options.connection, prefix: this.#options.prefix });
+    // A failing command rejects its own call; without a listener BullMQ's 'error' event would throw.
+    this.#queue.on('error', () => undefined);
+  }
+
+  async enqueue(event: QueuedEvent): Promise<void> {
+    const { completedMs, deadMs } = this.#options;
+    // BullMQ's add of an id it still holds (any state) returns the existing job and adds nothing.
+    await this.#queue.add(event.type, event, {
+      jobId: jobId(event.key),
+      attempts: ENGINE_ATTEMPTS,
+      backoff: { type: BACKOFF_TYPE },
+      removeOnComplete: { age: Math.ceil(completedMs / 1000) },
+      removeOnFail: deadMs > 0 ? { age: Math.ceil(deadMs / 1000) } : false,
+    });
+  }
+
+  async work(processor: JobProcessor, options: QueueWorkOptions): Promise<QueueWorker> {
+    return startWorker(this.#options, processor, options);
+  }
+
+  async find(key: string): Promise<StoredJob | undefined> {
+    const job = await this.#queue.getJob(jobId(key));
+    return job === undefined ? undefined : storedJob(job, await job.getState());
+  }
+
+  async deadLetters(options: { limit?: number } = {}): Promise<StoredJob[]> {
+    const limit = options.limit ?? 100;
+    const jobs = await this.#queue.getFailed(0, limit - 1);
+    return jobs.filter((job): job is Job<QueuedEvent> => job !== undefined).map((job) => storedJob(job, 'failed'));
+  }
+
+  async replay(key: string): Promise<boolean> {
+    const job = await this.#queue.getJob(jobId(key));
+    if (job === undefined) return false;
+    const state = await job.getState();
+    if (state !== 'failed' && state !== 'completed') return false;
+    await job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true });
+    return true;
+  }
+
+  /** Closes the BullMQ queue object; never the connection you passed in. */
+  async close(): Promise<void> {
+    await this.#queue.close();
+  }
+}
+
+function storedJob(job: Job<QueuedEvent>, engineState: string): StoredJob {
+  const state = STATES[engineState] ?? 'waiting';
+  const failedReason = job.failedReason as string | undefined;
+  return {
+    event: job.data,
+    state,
+    // attemptsStarted counts runs lost to a dead worker too; attemptsMade only finished ones.
+    attempts: Math.max(job.attemptsStarted ?? 0, job.attemptsMade),
+    lastError: failedReason === undefined || failedReason === '' ? undefined : failedReason,
+    updatedAt: job.finishedOn ?? job.processedOn ?? job.timestamp,
+  };
+}
+
+function resolve(options: BullMQQueueOptions): Resolved {
+  const connection = (options as Partial<BullMQQueueOptions> | undefined)?.connection;
+  if (typeof connection?.duplicate !== 'function') {
+    throw new WebhookError(
+      'ERR_HOOKGUARD_INVALID_OPTIONS',
+      `BullMQQueue needs \`connection\`, an ioredis client; received ${connection === undefined ? 'none' : typeof connection}. Pass new BullMQQueue({ connection: new Redis(url) }).`,
+    );
+  }
+  const positive = (label: string, value: number | undefined, fallback: number, zero = false): number => {
+    const chosen = value ?? fallback;
+    if (!Number.isFinite(chosen) || chosen < 0 || (!zero && chosen === 0)) {
+      throw new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', `BullMQQueue option ${label} must be a positive number of milliseconds; received ${String(value)}.`);
+    }
+    return chosen;
+  };
+  return {
+    connection,
+    name: options.name ?? 'hookguard',
+    prefix: options.prefix ?? 'bull',
+    completedMs: positive('retention.completedMs', options.retention?.completedMs, 259_200_000),
+    deadMs: positive('retention.deadMs', options.retention?.deadMs, 0, true),
+    lockDurationMs: positive('lockDurationMs', options.lockDurationMs, 30_000),
+    stalledIntervalMs: positive('stalledIntervalMs', options.stalledIntervalMs, 30_000),
+    maxStalledCount: positive('maxStalledCount', options.maxStalledCount, 3, true),
+  };
+}
+
+export type { Resolved as ResolvedBullMQOptions };
