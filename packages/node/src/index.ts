@@ -1,0 +1,1 @@
+export { webhookMiddleware, type ReceiverLike, type WebhookMiddleware, type WebhookMiddlewareOptions } from './webhook-middleware.js';

@@ -1,0 +1,1 @@
+export { webhookHandler, type ReceiverLike, type WebhookHandlerOptions } from './webhook-handler.js';
