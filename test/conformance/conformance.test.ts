@@ -5,9 +5,11 @@ import type { Framework, Transport } from './drivers/driver.js';
 import { expressFramework } from './drivers/express.js';
 import { fastifyFramework } from './drivers/fastify.js';
 import { honoFramework } from './drivers/hono.js';
+import { nodeFramework } from './drivers/node.js';
+import { webFramework } from './drivers/web.js';
 import { SECRET, wireRequest, type WireResponse } from './wire-request.js';
 
-const frameworks: Framework[] = [expressFramework, honoFramework, fastifyFramework];
+const frameworks: Framework[] = [expressFramework, honoFramework, fastifyFramework, webFramework, nodeFramework];
 const transports: Transport[] = ['in-process', 'socket'];
 
 /** A receiver whose `message.received` handler behaves as the case says and records its calls. */

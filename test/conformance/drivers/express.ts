@@ -12,7 +12,8 @@ function grouped(wire: WireRequest): Map<string, string[]> {
   return out;
 }
 
-async function sendWithSupertest(app: express.Express, wire: WireRequest): Promise<WireResponse> {
+/** Sends `wire` to `app` (an Express app or any node:http request listener) through supertest. */
+export async function sendWithSupertest(app: Parameters<typeof request>[0], wire: WireRequest): Promise<WireResponse> {
   const test = request(app).post(wire.path);
   // An array value goes out as one header line per value.
   for (const [name, values] of grouped(wire)) test.set({ [name]: values.length === 1 ? values[0] : values });
