@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../store/memory-store.js';
 import { standardWebhooks, unsafeNoVerification } from '../verifiers/index.js';
 import { createReceiver } from './create-receiver.js';
-import { FlakyStore, SECRET, captureLogs } from './receiver.fixtures.js';
+import { Webhook } from 'standardwebhooks';
+import { FlakyStore, SECRET, captureLogs, signedBody } from './receiver.fixtures.js';
 import { severalProcessesLikely } from './setup-warnings.js';
 import type { ReceiverOptions } from './types.js';
 
@@ -18,6 +19,15 @@ describe('createReceiver() configuration', () => {
     ['an empty namespace', { namespace: '' }, /namespace/],
     ['zero attempts', { maxAttempts: 0 }, /maxAttempts/],
     ['an inexact store without consent', { store: new FlakyStore(new MemoryStore(), { exact: false }) }, /acceptFalsePositives/],
+    ['a body timeout of 2^31 ms, which a timer turns into 1 ms', { bodyTimeoutMs: 2 ** 31 }, /bodyTimeoutMs must be an integer number of milliseconds from 1 to 2147483647.*received 2147483648/],
+    ['a zero body timeout', { bodyTimeoutMs: 0 }, /bodyTimeoutMs.*from 1 to 2147483647/],
+    ['a lease of 6 · 2^31 ms, which would heartbeat every millisecond', { leaseMs: 6 * 2 ** 31 }, /leaseMs.*from 10 to 2147483647/],
+    ['a fractional lease', { leaseMs: 1_000.5 }, /leaseMs/],
+    ['an infinite lease', { leaseMs: Number.POSITIVE_INFINITY }, /leaseMs/],
+    ['a zero handler deadline', { handlerTimeoutMs: 0 }, /handlerTimeoutMs.*from 1 to 2147483647/],
+    ['a handler deadline of 2^31 ms', { handlerTimeoutMs: 2 ** 31 }, /handlerTimeoutMs.*from 1 to 2147483647/],
+    ['a handler deadline that is not a number', { handlerTimeoutMs: '30s' as never }, /handlerTimeoutMs.*received string/],
+    ['a NaN handler deadline', { handlerTimeoutMs: Number.NaN }, /handlerTimeoutMs/],
   ])('throws ERR_HOOKGUARD_INVALID_OPTIONS at construction for %s', (_name, options, message) => {
     let thrown: unknown;
     try {
@@ -27,6 +37,45 @@ describe('createReceiver() configuration', () => {
     }
     expect(thrown).toMatchObject({ code: 'ERR_HOOKGUARD_INVALID_OPTIONS' });
     expect((thrown as Error).message).toMatch(message);
+  });
+
+  it('accepts the longest durations a timer can wait, no handler deadline by default, and retentions beyond 24.8 days', () => {
+    const logger = captureLogs().logger;
+    const longest = createReceiver({ verifier, logger, leaseMs: 2 ** 31 - 1, bodyTimeoutMs: 2 ** 31 - 1, handlerTimeoutMs: 2 ** 31 - 1, retentionMs: 30 * 24 * 3_600_000 });
+    expect(longest.options).toMatchObject({ leaseMs: 2 ** 31 - 1, bodyTimeoutMs: 2 ** 31 - 1, handlerTimeoutMs: 2 ** 31 - 1, retentionMs: 2_592_000_000 });
+    expect(createReceiver({ verifier, logger }).options.handlerTimeoutMs).toBe(Number.POSITIVE_INFINITY);
+    expect(createReceiver({ verifier, logger, handlerTimeoutMs: Number.POSITIVE_INFINITY }).options.handlerTimeoutMs).toBe(Number.POSITIVE_INFINITY);
+    expect(createReceiver({ verifier, logger, leaseMs: 10 }).options.leaseMs).toBe(10);
+  });
+
+  it('refuses a shared store without an explicit namespace, saying which namespace keeps the keys used so far', () => {
+    let thrown: unknown;
+    try {
+      createReceiver({ verifier, store: new FlakyStore(new MemoryStore()), logger: captureLogs().logger });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: 'ERR_HOOKGUARD_INVALID_OPTIONS' });
+    expect((thrown as Error).message).toContain("the 'flaky' store is shared");
+    expect((thrown as Error).message).toContain("pass namespace: 'standard-webhooks'");
+    // The same verifier name is kept when it is given explicitly, and a private store needs none.
+    expect(createReceiver({ verifier, store: new FlakyStore(new MemoryStore()), namespace: 'standard-webhooks' }).options.namespace).toBe('standard-webhooks');
+    expect(createReceiver({ verifier, store: new MemoryStore() }).options.namespace).toBe('standard-webhooks');
+  });
+
+  it('lets two endpoints on one shared store, one event id sent to both, each run it once', async () => {
+    // Svix and Stripe send one event, with one id, to every subscribed endpoint, each signed with its own secret.
+    const store = new FlakyStore(new MemoryStore());
+    const billingSecret = 'whsec_' + Buffer.from('billing-endpoint-secret-0123456').toString('base64');
+    const analytics = createReceiver({ verifier, store, namespace: 'svix-analytics', logger: captureLogs().logger });
+    const billing = createReceiver({ verifier: standardWebhooks({ secret: billingSecret }), store, namespace: 'svix-billing', logger: captureLogs().logger });
+    const ran: string[] = [];
+    analytics.on('invoice.paid', () => void ran.push('analytics'));
+    billing.on('invoice.paid', () => void ran.push('billing'));
+    const at = Date.now();
+    expect((await analytics.receive(signedBody('msg_shared', JSON.stringify({ type: 'invoice.paid', data: {} }), at))).outcome).toBe('processed');
+    expect((await billing.receive(signedWith(billingSecret, 'msg_shared', JSON.stringify({ type: 'invoice.paid', data: {} }), at))).outcome).toBe('processed');
+    expect(ran).toEqual(['analytics', 'billing']);
   });
 
   it('refuses a transactional handler on a store without transactions', () => {
@@ -60,11 +109,11 @@ describe('createReceiver() configuration', () => {
 
   it('warns when the store forgets ids sooner than the receiver’s retention', () => {
     const logs = captureLogs();
-    const store = Object.assign(new FlakyStore(new MemoryStore()), { retentionMs: 60_000 });
-    createReceiver({ verifier, store, retentionMs: 3_600_000, logger: logs.logger });
+    const store = Object.assign(new FlakyStore(new MemoryStore()), { retentionMs: 3_600_000 });
+    createReceiver({ verifier, store, namespace: 'mail', retentionMs: 7_200_000, logger: logs.logger });
     expect(logs.codes('warn')).toEqual(['WARN_HOOKGUARD_RETENTION_SHORTER_THAN_RECEIVER']);
     const enough = captureLogs();
-    createReceiver({ verifier, store, retentionMs: 60_000, logger: enough.logger });
+    createReceiver({ verifier, store, namespace: 'mail', retentionMs: 3_600_000, logger: enough.logger });
     expect(enough.lines).toEqual([]);
   });
 
@@ -77,3 +126,16 @@ describe('createReceiver() configuration', () => {
     expect(severalProcessesLikely({ KUBERNETES_SERVICE_HOST: '10.0.0.1' })).toMatch(/Kubernetes/);
   });
 });
+
+/** A delivery signed by the standardwebhooks SDK with another endpoint's secret. */
+function signedWith(secret: string, id: string, rawBody: string, at: number) {
+  return {
+    rawBody,
+    headers: {
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(at / 1000)),
+      'webhook-signature': new Webhook(secret).sign(id, new Date(at), rawBody),
+      'content-type': 'application/json',
+    },
+  };
+}

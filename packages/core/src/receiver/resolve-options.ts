@@ -7,14 +7,36 @@ const DEFAULT_LEASE_MS = 60_000;
 const DEFAULT_RETENTION_MS = 3 * 24 * 60 * 60 * 1000;
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
+/**
+ * Longest delay a timer accepts (2^31 − 1 ms, about 24.8 days): `setTimeout` and `setInterval`
+ * turn anything longer, and 0, into 1 ms (issue 15, item 4), so a lease of 6 · 2^31 ms would
+ * heartbeat every millisecond.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function invalid(message: string): WebhookError {
   return new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', message);
 }
 
 function positiveInteger(name: string, value: unknown, fallback: number, minimum = 1): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum) {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < minimum) {
     throw invalid(`createReceiver(): ${name} must be an integer of at least ${minimum}; received ${String(value)}.`);
+  }
+  return value;
+}
+
+/**
+ * A duration that ends up in a timer: an integer from `minimum` to 2^31 − 1 ms. `where` starts the
+ * message (`createReceiver()`, `once('reply:1')`).
+ */
+export function timerDuration(where: string, name: string, value: unknown, fallback: number, minimum = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum || value > MAX_TIMER_MS) {
+    throw invalid(
+      `${where}: ${name} must be an integer number of milliseconds from ${minimum} to ${MAX_TIMER_MS} (about 24.8 days, the longest a timer can wait); ` +
+        `received ${typeof value === 'number' ? String(value) : typeof value}.`,
+    );
   }
   return value;
 }
@@ -23,7 +45,7 @@ function positiveInteger(name: string, value: unknown, fallback: number, minimum
  * Validates `createReceiver` options and applies defaults into a new object. Every configuration
  * mistake throws here, at construction, never at request time.
  */
-export function resolveOptions(options: ReceiverOptions): ResolvedReceiverOptions {
+export function resolveOptions(options: ReceiverOptions): Omit<ResolvedReceiverOptions, 'queue' | 'retry'> {
   if (typeof options !== 'object' || options === null) {
     throw invalid('createReceiver() needs an options object with at least a verifier, e.g. { verifier: standardWebhooks({ secret }) }.');
   }
@@ -46,6 +68,19 @@ export function resolveOptions(options: ReceiverOptions): ResolvedReceiverOption
         'Pass acceptFalsePositives: true to accept that at its configured rate, or use an exact store (memory, Redis, Postgres).',
     );
   }
+  if (options.namespace === undefined && store.shared) {
+    // Issue 14, item 2: Stripe and Svix send one event id to every subscribed endpoint. Two
+    // endpoints on one shared store under the default namespace share every key, and the second
+    // answers the first one's events as duplicates without running them (a loss). A namespace
+    // derived from the secrets would change with every rotation and put a secret's digest in
+    // the store's keys, so the choice is the user's, made once, here.
+    throw invalid(
+      `createReceiver(): the '${store.name}' store is shared, so give this endpoint a namespace of its own, e.g. namespace: '${verifier.name}-billing'. ` +
+        `Without one, every endpoint on this store would key its events as '${verifier.name}:<event id>', and providers that send one event to every ` +
+        `subscribed endpoint (Stripe, Svix) would have the second endpoint skip it as a duplicate. To keep the keys this endpoint has used so far, ` +
+        `pass namespace: '${verifier.name}' (and a different one to every other endpoint on this store).`,
+    );
+  }
   const namespace = options.namespace ?? verifier.name;
   if (typeof namespace !== 'string' || namespace.length === 0) {
     throw invalid(`createReceiver(): namespace must be a non-empty string; received ${JSON.stringify(namespace)}.`);
@@ -56,14 +91,19 @@ export function resolveOptions(options: ReceiverOptions): ResolvedReceiverOption
   }
   const maxAttempts = options.maxAttempts ?? Number.POSITIVE_INFINITY;
   if (maxAttempts !== Number.POSITIVE_INFINITY) positiveInteger('maxAttempts', maxAttempts, 1);
+  const handlerTimeoutMs = options.handlerTimeoutMs ?? Number.POSITIVE_INFINITY;
+  if (handlerTimeoutMs !== Number.POSITIVE_INFINITY) timerDuration('createReceiver()', 'handlerTimeoutMs', handlerTimeoutMs, 0);
   return {
     verifier,
     store,
     namespace,
-    leaseMs: positiveInteger('leaseMs', options.leaseMs, DEFAULT_LEASE_MS, 10),
+    leaseMs: timerDuration('createReceiver()', 'leaseMs', options.leaseMs, DEFAULT_LEASE_MS, 10),
+    handlerTimeoutMs,
+    // Not a timer: stores keep it as a record's lifetime (PX, interval, expiry timestamp), so
+    // retentions beyond 24.8 days stay valid.
     retentionMs: positiveInteger('retentionMs', options.retentionMs, verifier.retentionMs ?? DEFAULT_RETENTION_MS),
     maxBodyBytes: positiveInteger('maxBodyBytes', options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES),
-    bodyTimeoutMs: positiveInteger('bodyTimeoutMs', options.bodyTimeoutMs, 10_000),
+    bodyTimeoutMs: timerDuration('createReceiver()', 'bodyTimeoutMs', options.bodyTimeoutMs, 10_000),
     onStoreError,
     maxAttempts,
     storeRetryAfterSeconds: positiveInteger('storeRetryAfterSeconds', options.storeRetryAfterSeconds, 5),

@@ -35,6 +35,7 @@ export function warnAboutSetup(options: ResolvedReceiverOptions, switches: Recei
         "retries later than that run again. Size the store's retentionMs to the provider's retry horizon.",
     );
   }
+  warnAboutReplayWindow(options, typeof storeRetention === 'number' ? storeRetention : undefined, enabled);
   const reason = options.store.shared ? undefined : severalProcessesLikely();
   if (reason !== undefined && enabled('WARN_HOOKGUARD_STORE_NOT_SHARED')) {
     options.logger.warn(
@@ -43,4 +44,27 @@ export function warnAboutSetup(options: ResolvedReceiverOptions, switches: Recei
         'Use @hookguard/redis or @hookguard/postgres, or silence with warnings: { WARN_HOOKGUARD_STORE_NOT_SHARED: false }.',
     );
   }
+}
+
+/**
+ * A signed delivery stays valid for the verifier's tolerance on either side of its timestamp, so a
+ * capture can be replayed up to twice the tolerance after the original arrived; only the store's
+ * memory of the id stops it then (issue 15, item 6). A warning, not a refusal: a replay runs the
+ * handlers again (a duplicate, which idempotent handlers absorb), never loses an event, and some
+ * setups choose a short retention on purpose (a small Bloom window).
+ */
+function warnAboutReplayWindow(options: ResolvedReceiverOptions, storeRetentionMs: number | undefined, enabled: (code: WarningCode) => boolean): void {
+  // Read as optional: verifiers written before the field existed do not declare it.
+  const toleranceMs = (options.verifier as { toleranceMs?: unknown }).toleranceMs;
+  if (typeof toleranceMs !== 'number' || !Number.isFinite(toleranceMs) || toleranceMs <= 0) return;
+  const replayWindowMs = 2 * toleranceMs;
+  const rememberedMs = Math.min(options.retentionMs, storeRetentionMs ?? Number.POSITIVE_INFINITY);
+  if (rememberedMs >= replayWindowMs || !enabled('WARN_HOOKGUARD_RETENTION_BELOW_REPLAY_WINDOW')) return;
+  const by = rememberedMs < options.retentionMs ? `the '${options.store.name}' store's retentionMs` : 'retentionMs';
+  options.logger.warn(
+    { code: 'WARN_HOOKGUARD_RETENTION_BELOW_REPLAY_WINDOW', retentionMs: rememberedMs, toleranceMs, replayWindowMs },
+    `Handled ids are remembered for ${rememberedMs} ms (${by}), but the '${options.verifier.name}' verifier accepts a signed delivery for ${toleranceMs} ms ` +
+      `on either side of its timestamp: a captured delivery replayed up to ${replayWindowMs} ms later is still authentic and runs the handlers again. ` +
+      `Raise retentionMs to at least ${replayWindowMs}, or silence with warnings: { WARN_HOOKGUARD_RETENTION_BELOW_REPLAY_WINDOW: false }.`,
+  );
 }
