@@ -1,3 +1,5 @@
+import { WebhookError } from '../errors/webhook-error.js';
+
 /**
  * Request headers as adapters hand them over: a Web `Headers`, or a plain object such as Node's
  * `IncomingHttpHeaders` (names in any case, values a string or a list of strings).
@@ -39,6 +41,42 @@ export function toWebhookHeaders(input: HeadersInput): WebhookHeaders {
   return isWebHeaders(input) ? new WebHeadersView(input) : new RecordHeadersView(input as HeaderRecord);
 }
 
+/**
+ * The {@link WebhookHeaders} view of whatever a caller of `verify` passed as `headers`: a view
+ * is used as it is; a Web `Headers` or a plain object (Node's `req.headers`, list values
+ * included) is wrapped. Anything else is `ERR_HOOKGUARD_INVALID_INPUT`, never a `TypeError`.
+ *
+ * @example
+ * ```ts
+ * const headers = asWebhookHeaders({ 'x-github-event': 'issues', 'x-forwarded-for': ['a', 'b'] });
+ * headers.get('X-Forwarded-For'); // 'a, b'
+ * ```
+ */
+export function asWebhookHeaders(input: unknown): WebhookHeaders {
+  // The receiver always passes its own view: one instanceof on the hot path.
+  if (input instanceof RecordHeadersView || input instanceof WebHeadersView) return input;
+  if (typeof input !== 'object' || input === null) {
+    throw new WebhookError(
+      'ERR_HOOKGUARD_INVALID_INPUT',
+      `verify() needs \`headers\` as a Web Headers or a plain object of header names and values ` +
+        `(such as Node's req.headers); received ${input === null ? 'null' : typeof input}.`,
+    );
+  }
+  const { get, forEach, toJSON } = input as { get?: unknown; forEach?: unknown; toJSON?: unknown };
+  // Web Headers answers a missing header with null; a WebhookHeaders with undefined.
+  if (typeof get === 'function' && typeof forEach === 'function') return new WebHeadersView(input as WebHeaders);
+  if (typeof get === 'function' && typeof toJSON === 'function') return input as WebhookHeaders;
+  if (typeof get === 'function') {
+    throw new WebhookError(
+      'ERR_HOOKGUARD_INVALID_INPUT',
+      'verify() got `headers` with a get() method but neither forEach() (a Web Headers) nor toJSON() ' +
+        '(a WebhookHeaders view): pass a Headers, a plain object, or toWebhookHeaders(…) of either.',
+    );
+  }
+  return new RecordHeadersView(input as HeaderRecord);
+}
+
+type WebHeaders = Extract<HeadersInput, { get: unknown }>;
 type HeaderRecord = Readonly<Record<string, string | readonly string[] | undefined>>;
 
 // Classes rather than closures: one allocation per request, methods shared on the prototype.

@@ -30,6 +30,41 @@ describe('Router', () => {
     expect(router.match('other')).toEqual([]);
   });
 
+  it("matches exact registrations of a delivery's alias too, as octokit's on('issues') receives every issues action", () => {
+    const router = new Router();
+    const add = (pattern: string) => router.add(pattern, () => undefined, {});
+    add('issues');
+    add('issues.opened');
+    add('issues.*');
+    add('pull_request');
+    const patterns = (type: string, alias?: string) => router.match(type, alias).map((route) => route.pattern);
+    expect(patterns('issues.opened', 'issues')).toEqual(['issues', 'issues.opened', 'issues.*']);
+    expect(patterns('issues.closed', 'issues')).toEqual(['issues', 'issues.*']);
+    // Without the alias (a scheme whose types have no family), 'issues' stays an exact type.
+    expect(patterns('issues.closed')).toEqual(['issues.*']);
+    expect(patterns('issues')).toEqual(['issues']);
+    // An alias equal to the type adds nothing twice; wildcards never apply to the alias.
+    expect(patterns('issues', 'issues')).toEqual(['issues']);
+    expect(patterns('labeled', 'issues.x')).toEqual([]);
+    expect(patterns('pull_request.synchronize', 'pull_request')).toEqual(['pull_request']);
+  });
+
+  it('caches by type and alias together, so one type seen without its alias never hides the alias later', () => {
+    const router = new Router();
+    router.add('issues', () => undefined, {});
+    // A forged event header can make a type arrive without the alias it usually has.
+    expect(router.match('issues.opened')).toEqual([]);
+    expect(router.match('issues.opened', 'issues').map((route) => route.pattern)).toEqual(['issues']);
+    expect(router.match('issues.opened')).toEqual([]);
+    const first = router.match('issues.opened', 'issues');
+    expect(router.match('issues.opened', 'issues')).toBe(first);
+    expect(router.match('issues.opened', 'other')).toEqual([]);
+    router.add('issues.opened', () => undefined, {});
+    expect(router.match('issues.opened', 'issues').map((route) => route.pattern)).toEqual(['issues', 'issues.opened']);
+    for (let index = 0; index < 2_500; index++) expect(router.match(`issues.a${index}`, 'issues')).toHaveLength(1);
+    expect(router.match('issues.opened', 'issues')).toHaveLength(2);
+  });
+
   it.each(['', 'message*', '*.received', 'a.*.b', '.*', '**'])('refuses the pattern %j at registration', (pattern) => {
     expect(() => new Router().add(pattern, () => undefined, {})).toThrow(/ERR_HOOKGUARD_INVALID_OPTIONS|wildcard|event type/);
   });

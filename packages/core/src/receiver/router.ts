@@ -9,6 +9,8 @@ export type Route = { pattern: string; handler: WebhookHandler; options: Handler
 /**
  * Maps event types to handlers: exact types, `prefix.*` wildcards (matching `prefix.x` and
  * `prefix.x.y`, not `prefix` itself), and `'*'` for everything. Every matching handler runs.
+ * A delivery may also carry an alias (`VerifiedDelivery.alias`: GitHub's `issues` for
+ * `issues.opened`): exact registrations of the alias match too.
  */
 export class Router {
   readonly #exact = new Map<string, Route[]>();
@@ -17,11 +19,17 @@ export class Router {
   #order = new Map<Route, number>();
   /** Results of {@link match} by type: a delivery's type is usually one of a few. */
   readonly #matched = new Map<string, readonly Route[]>();
+  /**
+   * Results of {@link match} with an alias, by alias then type. Keyed on both: the type and alias
+   * come from unsigned headers for some schemes, so one type may arrive with different aliases.
+   */
+  readonly #aliased = new Map<string, Map<string, readonly Route[]>>();
+  #cached = 0;
 
   add(pattern: string, handler: WebhookHandler, options: HandlerOptions): void {
     validatePattern(pattern);
     const route: Route = { pattern, handler, options };
-    this.#matched.clear();
+    this.#clearCache();
     this.#order.set(route, this.#order.size);
     if (pattern === '*') this.#catchAll.push(route);
     else if (pattern.endsWith('.*')) this.#prefixes.push({ prefix: pattern.slice(0, -1), route });
@@ -32,19 +40,48 @@ export class Router {
     }
   }
 
-  /** The routes matching `type`, in registration order, each once. */
-  match(type: string): readonly Route[] {
-    const cached = this.#matched.get(type);
+  /**
+   * The routes matching `type`, or registered exactly under `alias`, in registration order, each
+   * once. Call it as `router.match(delivery.type ?? '', delivery.alias)`.
+   */
+  match(type: string, alias?: string): readonly Route[] {
+    if (alias === undefined || alias === type) {
+      const cached = this.#matched.get(type);
+      if (cached !== undefined) return cached;
+      const matched = Object.freeze(this.#collect(type, undefined));
+      this.#makeRoom();
+      this.#matched.set(type, matched);
+      return matched;
+    }
+    const cached = this.#aliased.get(alias)?.get(type);
     if (cached !== undefined) return cached;
-    const matched = Object.freeze(this.#collect(type));
-    // Types come from authentic deliveries, but a sender may still use many: bound the cache.
-    if (this.#matched.size >= MAX_CACHED_TYPES) this.#matched.clear();
-    this.#matched.set(type, matched);
+    const matched = Object.freeze(this.#collect(type, alias));
+    this.#makeRoom();
+    let byType = this.#aliased.get(alias);
+    if (byType === undefined) {
+      byType = new Map();
+      this.#aliased.set(alias, byType);
+    }
+    byType.set(type, matched);
     return matched;
   }
 
-  #collect(type: string): Route[] {
+  /** Counts one more cached result, emptying the cache first when it is full. */
+  #makeRoom(): void {
+    // Types come from authentic deliveries, but a sender may still use many: bound the cache.
+    if (this.#cached >= MAX_CACHED_TYPES) this.#clearCache();
+    this.#cached++;
+  }
+
+  #clearCache(): void {
+    this.#matched.clear();
+    this.#aliased.clear();
+    this.#cached = 0;
+  }
+
+  #collect(type: string, alias: string | undefined): Route[] {
     const matched: Route[] = [...(this.#exact.get(type) ?? [])];
+    if (alias !== undefined) matched.push(...(this.#exact.get(alias) ?? []));
     for (const { prefix, route } of this.#prefixes) {
       if (type.length > prefix.length && type.startsWith(prefix)) matched.push(route);
     }

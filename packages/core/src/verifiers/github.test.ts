@@ -36,13 +36,31 @@ describe('github()', () => {
       type: 'ping',
     });
     await expect(deliver(verifier, '{"ref":"refs/heads/main"}', { 'X-GitHub-Event': 'push' })).resolves.toMatchObject({ type: 'push' });
-    await expect(deliver(verifier, '{"action":"opened"}')).resolves.toMatchObject({ type: undefined });
+  });
+
+  it("aliases `event.action` to its event, so on('issues') receives issues.opened as with @octokit/webhooks", async () => {
+    await expect(deliver(verifier, '{"action":"opened"}', { 'X-GitHub-Event': 'issues' })).resolves.toMatchObject({
+      type: 'issues.opened',
+      alias: 'issues',
+    });
+    const push = await deliver(verifier, '{"ref":"refs/heads/main"}', { 'X-GitHub-Event': 'push' });
+    expect(push.type).toBe('push');
+    expect(push.alias).toBeUndefined();
+  });
+
+  it('rejects a delivery without X-GitHub-Event as malformed (400), not as an event nobody handles', async () => {
+    for (const event of [undefined, '']) {
+      const error = await deliver(verifier, '{"action":"opened"}', event === undefined ? {} : { 'X-GitHub-Event': event }).catch((reason: unknown) => reason);
+      expect(error).toMatchObject({ code: 'ERR_HOOKGUARD_MISSING_HEADER', status: 400 });
+      expect((error as Error).message).toContain('X-GitHub-Event');
+    }
   });
 
   it('uses X-GitHub-Delivery as the id, and has no signed timestamp, so no replay window', async () => {
     const delivery = await deliver(verifier, '{}', { 'X-GitHub-Event': 'ping' });
     expect(delivery.id).toBe('f0a1b2c3-0000-11ee-8000-000000000001');
     expect(delivery.timestamp).toBeUndefined();
+    expect(verifier.toleranceMs).toBeUndefined();
   });
 
   it('rejects a SHA-1-only delivery with ERR_HOOKGUARD_NO_SUPPORTED_SIGNATURE', async () => {

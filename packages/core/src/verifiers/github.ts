@@ -1,11 +1,11 @@
 import { cryptoBackend, type CryptoBackend } from '../crypto/index.js';
 import type { WebhookHeaders } from '../http/headers.js';
-import { readString } from './decode-body.js';
+import { decodeJsonBody, readString } from './decode-body.js';
 import { buildHmacVerifier } from './hmac-verifier.js';
 import type { SecretInput } from './secrets.js';
-import type { Verifier } from './verifier.js';
+import type { VerifiedDelivery, Verifier } from './verifier.js';
 import { requireOptions, type CommonVerifierOptions } from './verifier-options.js';
-import { noSupportedSignature } from './verify-errors.js';
+import { missingHeader, noSupportedSignature } from './verify-errors.js';
 
 /** Options for {@link github}. */
 export type GitHubOptions = CommonVerifierOptions & {
@@ -23,14 +23,17 @@ const GITHUB_RETENTION_MS = 3 * 24 * 60 * 60 * 1000;
 
 /**
  * Verifies GitHub webhooks: `X-Hub-Signature-256: sha256=<hex>`, HMAC-SHA256 over the raw body.
- * Deliveries signed only with SHA-1 (`X-Hub-Signature`) are refused. The id is
- * `X-GitHub-Delivery`; the type is `X-GitHub-Event`, plus `.` and the body's `action` when it has
- * one (`issues.opened`). A handler for `'issues'` therefore only sees action-less events: register
- * `'issues.*'` (or both) to see them all. There is no signed timestamp, so no replay window.
+ * Deliveries signed only with SHA-1 (`X-Hub-Signature`) are refused, and so are deliveries without
+ * `X-GitHub-Event` (`ERR_HOOKGUARD_MISSING_HEADER`). The id is `X-GitHub-Delivery`; the type is
+ * `X-GitHub-Event`, plus `.` and the body's `action` when it has one (`issues.opened`). As with
+ * `@octokit/webhooks`, a handler for `'issues'` receives every `issues` action and one for
+ * `'issues.opened'` only that action. Only the body is signed: the delivery id and the event
+ * header are not, so dedup keys on the body (see `dedupId`), and there is no replay window.
  *
  * @example
  * ```ts
  * const receiver = createReceiver({ verifier: github({ secret: process.env.GITHUB_WEBHOOK_SECRET! }) });
+ * receiver.on('issues', async (event) => { … }); // issues.opened, issues.closed, …
  * receiver.on(['pull_request.opened', 'pull_request.reopened'], async (event) => { … });
  * receiver.on('ping', () => {});
  * ```
@@ -54,7 +57,6 @@ export function buildGitHub(options: GitHubOptions, backend: CryptoBackend): Ver
       encoding: 'hex',
       prefix: 'sha256=',
       id: { header: 'x-github-delivery' },
-      type: githubType,
       retentionMs: given.retentionMs ?? GITHUB_RETENTION_MS,
       ...(given.now === undefined ? {} : { now: given.now }),
       ...(given.logger === undefined ? {} : { logger: given.logger }),
@@ -67,13 +69,28 @@ export function buildGitHub(options: GitHubOptions, backend: CryptoBackend): Ver
         headers.get('x-hub-signature') === undefined
           ? undefined
           : noSupportedSignature('GitHub', 'X-Hub-Signature-256', 'SHA-256', 'only a SHA-1 X-Hub-Signature'),
+      unsignedId: true,
+      interpret: interpretGitHub,
     },
   );
 }
 
-function githubType({ headers, payload }: { headers: WebhookHeaders; payload: unknown }): string | undefined {
-  const event = headers.get('x-github-event');
-  if (event === undefined || event.length === 0) return undefined;
+function interpretGitHub(rawBody: Uint8Array, headers: WebhookHeaders): VerifiedDelivery {
+  const event = nonEmpty(headers.get('x-github-event'));
+  // Every GitHub delivery names its event: without it the request is malformed (400), not an
+  // event nobody handles (200 ignored, which GitHub never resends).
+  if (event === undefined) throw missingHeader('GitHub', 'X-GitHub-Event');
+  const { payload, bodyError } = decodeJsonBody(rawBody);
+  const delivery: VerifiedDelivery = { id: nonEmpty(headers.get('x-github-delivery')), type: event, timestamp: undefined, payload };
   const action = readString(payload, 'action');
-  return action === undefined ? event : `${event}.${action}`;
+  if (action !== undefined) {
+    delivery.type = `${event}.${action}`;
+    delivery.alias = event;
+  }
+  if (bodyError !== undefined) delivery.bodyError = bodyError;
+  return delivery;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.length === 0 ? undefined : value;
 }

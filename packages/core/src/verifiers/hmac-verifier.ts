@@ -5,6 +5,7 @@ import { decodeJsonBody } from './decode-body.js';
 import { compileFieldSource, type FieldSource } from './field-source.js';
 import { createHmacMatcher } from './hmac-matcher.js';
 import { createSchemeVerifier, type SignatureMaterial } from './scheme-verifier.js';
+import { rawSecretHint } from './raw-secret-hint.js';
 import { resolveSecrets, type SecretEncoding, type SecretInput } from './secrets.js';
 import { decodeSignature, type SignatureEncoding } from './signature-encoding.js';
 import { requireUnixSeconds } from './timestamp.js';
@@ -78,6 +79,16 @@ export type HmacVerifierOptions = CommonVerifierOptions & {
    */
   id?: FieldSource;
   /**
+   * Whether `signedContent` covers the id. An id read from the body is signed with it; an id
+   * from a header or a function is assumed unsigned, so dedup does not trust it: the receiver
+   * keys dedup on a digest of the signed body and the type instead (a replayed body never runs
+   * again under a fresh id, and a forged id never marks a genuine delivery as seen). Set `true`
+   * when `signedContent` includes the id header's value: distinct ids with identical bodies are
+   * then distinct deliveries.
+   * @default false
+   */
+  idSigned?: boolean;
+  /**
    * Where the event type (for dispatch) comes from.
    * @default { body: 'type' }
    */
@@ -102,6 +113,8 @@ export type HmacSchemeHooks = {
   whenMissing?: (headers: WebhookHeaders) => WebhookError | undefined;
   /** Decodes an authentic request, replacing the JSON body + `id`/`type` sources. */
   interpret?: (rawBody: Uint8Array, headers: WebhookHeaders, signedAt: Date | undefined) => VerifiedDelivery;
+  /** Whether the scheme's id is outside the signed content. @default from `id` and `idSigned` */
+  unsignedId?: boolean;
 };
 
 const ALGORITHMS: readonly HmacAlgorithm[] = ['SHA-256', 'SHA-512', 'SHA-1'];
@@ -171,13 +184,19 @@ export function buildHmacVerifier(
     verifier: name,
     option: hooks.secretOption ?? 'secret',
     encoding: secretEncoding,
+    rawOption: "secretEncoding: 'utf8'",
     logger,
   });
+  const unprefixed = secrets.unprefixedBase64;
   const interpret = hooks.interpret ?? defaultInterpret(name, given.id, given.type);
   const label = hooks.label ?? name;
   const headerLabel = hooks.headerLabel ?? header;
   const timestampLabel = hooks.timestampHeaderLabel ?? timestampHeader ?? header;
   const whenMissing = hooks.whenMissing;
+  if (given.idSigned !== undefined && typeof given.idSigned !== 'boolean') {
+    throw invalidOptions(`${name}(): \`idSigned\` must be true or false.`);
+  }
+  const unsignedId = hooks.unsignedId ?? (given.idSigned !== true && !readsBody(given.id ?? { body: 'id' }));
 
   return createSchemeVerifier({
     name,
@@ -189,6 +208,11 @@ export function buildHmacVerifier(
     secretCount: secrets.keys.length,
     paddedSecret: secrets.padded,
     freshness: timestampHeader === undefined ? undefined : { toleranceSeconds, now },
+    mismatchNote:
+      unprefixed.length === 0
+        ? undefined
+        : "Note: a secret without the `whsec_` prefix was decoded as base64; if the sender uses the string itself as the key, pass `secretEncoding: 'utf8'`.",
+    onMismatch: rawSecretHint({ verifier: name, rawOption: "secretEncoding: 'utf8'", unprefixed, backend, algorithm, logger, now }),
     read(rawBody, headers): SignatureMaterial {
       const value = headers.get(header);
       if (value === undefined || value.length === 0) throw whenMissing?.(headers) ?? missingHeader(label, headerLabel);
@@ -210,7 +234,12 @@ export function buildHmacVerifier(
         : { timestampSeconds: seconds, signatures, offered: 1, parts };
     },
     interpret,
+    bodyDigest: unsignedId ? (rawBody) => backend.sha256(rawBody) : undefined,
   });
+}
+
+function readsBody(source: FieldSource): boolean {
+  return typeof source === 'object' && source !== null && typeof (source as { body?: unknown }).body === 'string';
 }
 
 function defaultInterpret(

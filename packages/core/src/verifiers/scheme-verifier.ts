@@ -1,4 +1,4 @@
-import type { WebhookHeaders } from '../http/headers.js';
+import { asWebhookHeaders, type WebhookHeaders } from '../http/headers.js';
 import type { HmacMatcher } from './hmac-matcher.js';
 import { assertFresh } from './timestamp.js';
 import type { VerifiedDelivery, Verifier, VerifyInput } from './verifier.js';
@@ -35,6 +35,15 @@ export type SchemeSpec = {
   read(rawBody: Uint8Array, headers: WebhookHeaders): SignatureMaterial;
   /** Decodes an authentic request. */
   interpret(rawBody: Uint8Array, headers: WebhookHeaders, signedAt: Date | undefined): VerifiedDelivery;
+  /**
+   * Present when the event id is not signed: the SHA-256 (base64url) of the body, from which
+   * {@link VerifiedDelivery.dedupId} is made. Synchronous on node:crypto.
+   */
+  bodyDigest?: ((rawBody: Uint8Array) => string | Promise<string>) | undefined;
+  /** A sentence added to the signature mismatch message (a likely cause the options reveal). */
+  mismatchNote?: string | undefined;
+  /** Called before a signature mismatch is thrown, to log a hint (rate-limited) about its cause. */
+  onMismatch?: ((material: SignatureMaterial) => void | Promise<void>) | undefined;
 };
 
 /**
@@ -42,10 +51,12 @@ export type SchemeSpec = {
  * before any HMAC), compare signatures in constant time, then decode the body.
  */
 export function createSchemeVerifier(spec: SchemeSpec): Verifier {
-  const { freshness } = spec;
+  const { freshness, bodyDigest } = spec;
   const verifier: Verifier = {
     name: spec.name,
-    async verify({ rawBody, headers }: VerifyInput): Promise<VerifiedDelivery> {
+    async verify(input: VerifyInput): Promise<VerifiedDelivery> {
+      const { rawBody } = input;
+      const headers = asWebhookHeaders(input.headers);
       const material = spec.read(rawBody, headers);
       const seconds = material.timestampSeconds;
       if (seconds !== undefined && freshness !== undefined) {
@@ -53,16 +64,29 @@ export function createSchemeVerifier(spec: SchemeSpec): Verifier {
       }
       const matched = spec.matcher(material.parts, material.signatures);
       if (!(typeof matched === 'boolean' ? matched : await matched)) {
-        throw signatureMismatch(
+        const error = signatureMismatch(
           spec.label,
           spec.signatureHeader,
           material.offered,
           spec.secretCount,
           spec.paddedSecret,
+          spec.mismatchNote,
         );
+        const hinted = spec.onMismatch?.(material);
+        if (hinted !== undefined) await hinted;
+        throw error;
       }
-      return spec.interpret(rawBody, headers, seconds === undefined ? undefined : new Date(seconds * 1000));
+      const delivery = spec.interpret(rawBody, headers, seconds === undefined ? undefined : new Date(seconds * 1000));
+      // An undecodable body or a handshake never reaches the dedup store: no digest needed.
+      if (bodyDigest === undefined || delivery.bodyError !== undefined || delivery.reply !== undefined) return delivery;
+      const digest = bodyDigest(rawBody);
+      const text = typeof digest === 'string' ? digest : await digest;
+      delivery.dedupId = delivery.type === undefined ? `body:${text}` : `body:${text}:${delivery.type}`;
+      return delivery;
     },
   };
-  return spec.retentionMs === undefined ? verifier : { ...verifier, retentionMs: spec.retentionMs };
+  const described: { retentionMs?: number; toleranceMs?: number } = {};
+  if (spec.retentionMs !== undefined) described.retentionMs = spec.retentionMs;
+  if (freshness !== undefined) described.toleranceMs = freshness.toleranceSeconds * 1000;
+  return { ...verifier, ...described };
 }

@@ -12,10 +12,16 @@ export type SecretInput = string | readonly string[];
  */
 export type SecretEncoding = 'utf8' | 'base64';
 
-/** The prepared keys, plus whether any secret carried stray whitespace (for mismatch messages). */
+/** The prepared keys, plus what mismatch messages may point out about the secrets. */
 export type ResolvedSecrets = {
   keys: Uint8Array[];
+  /** Some secret carried stray whitespace. */
   padded: boolean;
+  /**
+   * The secrets decoded as base64 without the `whsec_` prefix, trimmed: each may be a raw secret
+   * that merely happens to be valid base64, and then no signature ever matches.
+   */
+  unprefixedBase64: string[];
 };
 
 type ResolveSecretsOptions = {
@@ -24,6 +30,8 @@ type ResolveSecretsOptions = {
   /** The option's name as the user wrote it (`secret`, `signingSecret`). */
   option: string;
   encoding: SecretEncoding;
+  /** The option that makes the verifier use a secret's own bytes (`secretFormat: 'raw'`), for messages. */
+  rawOption?: string;
   logger: Logger;
 };
 
@@ -48,6 +56,7 @@ export function resolveSecrets(input: unknown, options: ResolveSecretsOptions): 
     throw invalidOptions(`${verifier}(): \`${option}\` is an empty list; pass at least one signing secret.`);
   }
   const padded: number[] = [];
+  const unprefixedBase64: string[] = [];
   const keys = list.map((secret, index) => {
     const where = list.length === 1 ? `\`${option}\`` : `\`${option}[${index}]\``;
     if (typeof secret !== 'string') {
@@ -62,6 +71,7 @@ export function resolveSecrets(input: unknown, options: ResolveSecretsOptions): 
       );
     }
     if (trimmed.length !== secret.length) padded.push(index);
+    if (options.encoding === 'base64' && !trimmed.startsWith(STANDARD_WEBHOOKS_PREFIX)) unprefixedBase64.push(trimmed);
     return toKey(options.encoding === 'base64' ? trimmed : secret, options, where);
   });
   if (padded.length > 0) {
@@ -75,18 +85,24 @@ export function resolveSecrets(input: unknown, options: ResolveSecretsOptions): 
         `trim the value where it is loaded.`,
     );
   }
-  return { keys, padded: padded.length > 0 };
+  return { keys, padded: padded.length > 0, unprefixedBase64 };
 }
 
 function toKey(secret: string, options: ResolveSecretsOptions, where: string): Uint8Array {
   if (options.encoding === 'utf8') return encoder.encode(secret);
-  const body = secret.startsWith(STANDARD_WEBHOOKS_PREFIX) ? secret.slice(STANDARD_WEBHOOKS_PREFIX.length) : secret;
+  const prefixed = secret.startsWith(STANDARD_WEBHOOKS_PREFIX);
+  const body = prefixed ? secret.slice(STANDARD_WEBHOOKS_PREFIX.length) : secret;
   const key = bytesFromBase64(body);
   if (key === undefined || key.length === 0) {
+    const received = prefixed
+      ? `\`whsec_\` and ${body.length} characters after it that are not base64`
+      : `${body.length} characters without the \`whsec_\` prefix, not base64`;
     throw invalidOptions(
       `${options.verifier}(): ${where} is not a base64 secret (expected \`whsec_\` followed by ` +
-        `base64, ${body.length} characters received after the prefix). Copy the whole secret from ` +
-        `the sender's dashboard.`,
+        `base64; received ${received}). Copy the whole secret from the sender's dashboard` +
+        (options.rawOption === undefined
+          ? '.'
+          : `, or, if the sender uses the string itself as the key, pass \`${options.rawOption}\`.`),
     );
   }
   return key;

@@ -31,6 +31,14 @@ describe('shopify()', () => {
     });
   });
 
+  it('aliases the topic to its GraphQL name, so on(\'ORDERS_CREATE\') receives orders/create', async () => {
+    await expect(deliver()).resolves.toMatchObject({ type: 'orders/create', alias: 'ORDERS_CREATE' });
+    await expect(deliver({}, { ...HEADERS, 'X-Shopify-Topic': 'customers/data_request' })).resolves.toMatchObject({
+      type: 'customers/data_request',
+      alias: 'CUSTOMERS_DATA_REQUEST',
+    });
+  });
+
   it("uses X-Shopify-Event-Id as the id with idHeader: 'x-shopify-event-id'", async () => {
     await expect(deliver({ idHeader: 'x-shopify-event-id' })).resolves.toMatchObject({ id: '98880550-7158-44d4-b7cd-2c97c8a091b5' });
   });

@@ -31,7 +31,9 @@ const SHOPIFY_RETENTION_MS = 48 * 60 * 60 * 1000;
  * Verifies Shopify webhooks: `X-Shopify-Hmac-Sha256`, base64 HMAC-SHA256 over the raw body, keyed
  * with the app's client secret. The id is `X-Shopify-Webhook-Id` (or `X-Shopify-Event-Id`), the
  * type is `X-Shopify-Topic` (`orders/create`), and the timestamp is `X-Shopify-Triggered-At` when
- * present. There is no signed timestamp, so no replay window.
+ * present. A handler may also be registered under the GraphQL topic (`ORDERS_CREATE`). Only the
+ * body is signed: the id and topic headers are not, so dedup keys on the body and topic (see
+ * `dedupId`), and there is no signed timestamp, so no replay window.
  *
  * @example
  * ```ts
@@ -69,6 +71,7 @@ export function buildShopify(options: ShopifyOptions, backend: CryptoBackend): V
       label: 'Shopify',
       headerLabel: 'X-Shopify-Hmac-Sha256',
       interpret: (rawBody, headers) => interpretShopify(rawBody, headers, idHeader),
+      unsignedId: true,
     },
   );
 }
@@ -77,12 +80,15 @@ function interpretShopify(rawBody: Uint8Array, headers: WebhookHeaders, idHeader
   const { payload, bodyError } = decodeJsonBody(rawBody);
   const triggeredAt = headers.get('x-shopify-triggered-at');
   const timestamp = triggeredAt === undefined ? undefined : new Date(triggeredAt);
+  const type = nonEmpty(headers.get('x-shopify-topic'));
   const delivery: VerifiedDelivery = {
     id: nonEmpty(headers.get(idHeader)),
-    type: nonEmpty(headers.get('x-shopify-topic')),
+    type,
     timestamp: timestamp === undefined || Number.isNaN(timestamp.getTime()) ? undefined : timestamp,
     payload,
   };
+  // The GraphQL Admin API and Shopify's app templates name topics as enum values (ORDERS_CREATE).
+  if (type !== undefined) delivery.alias = type.toUpperCase().replaceAll('/', '_');
   if (bodyError !== undefined) delivery.bodyError = bodyError;
   return delivery;
 }

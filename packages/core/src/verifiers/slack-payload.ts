@@ -13,13 +13,28 @@ const OPEN_BRACE = 0x7b;
  *   (`block_actions`, `view_submission`, `shortcut`…), id its `trigger_id` or, failing that,
  *   an action timestamp or the view id;
  * - slash commands (form fields): type `slash_command.<command>` (`slash_command./deploy`), id
- *   the `trigger_id`.
+ *   the `trigger_id`, alias the command (`/deploy`).
+ *
+ * The shape is decided from the signed bytes, never from the unsigned `Content-Type`: a JSON
+ * body starts with `{`, a form body never does (a `{` in a form is written `%7B`). Otherwise a
+ * genuine event whose user-typed text holds `&command=/deploy&…`, replayed as form-encoded, would
+ * run a slash-command handler.
  */
-export function interpretSlack(rawBody: Uint8Array, headers: WebhookHeaders, signedAt: Date | undefined): VerifiedDelivery {
-  const contentType = headers.get('content-type')?.toLowerCase() ?? '';
-  const json = contentType.includes('json') || (!contentType.includes('form') && firstNonSpace(rawBody) === OPEN_BRACE);
-  return json ? interpretEvent(rawBody, signedAt) : interpretForm(rawBody, signedAt);
+export function interpretSlack(rawBody: Uint8Array, _headers: WebhookHeaders, signedAt: Date | undefined): VerifiedDelivery {
+  return firstNonSpace(rawBody) === OPEN_BRACE ? interpretEvent(rawBody, signedAt) : interpretForm(rawBody, signedAt);
 }
+
+/**
+ * The Events API subscription a message event answers to: Slack subscribes apps to
+ * `message.channels`, `message.im`… but delivers them all as type `message` with a `channel_type`.
+ */
+const MESSAGE_SUBSCRIPTIONS: Readonly<Record<string, string>> = {
+  channel: 'message.channels',
+  group: 'message.groups',
+  im: 'message.im',
+  mpim: 'message.mpim',
+  app_home: 'message.app_home',
+};
 
 function interpretEvent(rawBody: Uint8Array, signedAt: Date | undefined): VerifiedDelivery {
   const { payload, bodyError } = decodeJsonBody(rawBody);
@@ -35,12 +50,15 @@ function interpretEvent(rawBody: Uint8Array, signedAt: Date | undefined): Verifi
     const eventTime = typeof payload === 'object' && payload !== null && Object.hasOwn(payload, 'event_time')
       ? dateFromUnixSeconds((payload as { event_time: unknown }).event_time)
       : undefined;
-    return {
-      id: readString(payload, 'event_id'),
-      type: readString(readObject(payload, 'event'), 'type'),
-      timestamp: eventTime ?? signedAt,
-      payload,
-    };
+    const event = readObject(payload, 'event');
+    const eventType = readString(event, 'type');
+    const delivery: VerifiedDelivery = { id: readString(payload, 'event_id'), type: eventType, timestamp: eventTime ?? signedAt, payload };
+    if (eventType === 'message') {
+      const channelType = readString(event, 'channel_type');
+      const subscription = channelType !== undefined && Object.hasOwn(MESSAGE_SUBSCRIPTIONS, channelType) ? MESSAGE_SUBSCRIPTIONS[channelType] : undefined;
+      if (subscription !== undefined) delivery.alias = subscription;
+    }
+    return delivery;
   }
   if (type === 'app_rate_limited') {
     // No event id; the team and the rate-limited minute identify the notice.
@@ -69,7 +87,7 @@ function interpretForm(rawBody: Uint8Array, signedAt: Date | undefined): Verifie
   }
   const command = readString(fields, 'command');
   if (command !== undefined) {
-    return { id: readString(fields, 'trigger_id'), type: `slash_command.${command}`, timestamp: signedAt, payload: fields };
+    return { id: readString(fields, 'trigger_id'), type: `slash_command.${command}`, alias: command, timestamp: signedAt, payload: fields };
   }
   if (readString(fields, 'ssl_check') === '1') {
     // Slack's certificate check for slash-command URLs: answer 200 and do nothing else.

@@ -105,11 +105,64 @@ describe('slack()', () => {
     await expect(deliver(form({ ssl_check: '1', token: 'x' }))).resolves.toMatchObject({ type: 'ssl_check', reply: {} });
   });
 
-  it('decides between JSON and form from Content-Type, or from the first character without one', async () => {
+  it('decides between JSON and form from the signed bytes, whatever the unsigned Content-Type says', async () => {
     await expect(deliver('{"type":"event_callback","event_id":"Ev1","event":{"type":"message"}}')).resolves.toMatchObject({ type: 'message' });
     await expect(deliver(form({ command: '/deploy', trigger_id: 't1' }))).resolves.toMatchObject({ type: 'slash_command./deploy' });
-    const jsonAsForm = await deliver('{"type":"event_callback"}', 'application/x-www-form-urlencoded');
-    expect(jsonAsForm.type).toBeUndefined();
+    await expect(deliver(form({ command: '/deploy', trigger_id: 't1' }), 'application/json')).resolves.toMatchObject({
+      type: 'slash_command./deploy',
+    });
+    const jsonAsForm = await deliver('\ufeff {"type":"event_callback","event_id":"Ev2","event":{"type":"app_mention"}}', 'application/x-www-form-urlencoded');
+    expect(jsonAsForm).toMatchObject({ id: 'Ev2', type: 'app_mention' });
+  });
+
+  it('never reads a genuine event replayed as form-encoded as a slash command typed into its text', async () => {
+    // A user typed this into a message: the event is genuine and signed, its text is not ours.
+    const body = JSON.stringify({
+      token: 'XXYYZZ',
+      team_id: 'T123ABC456',
+      api_app_id: 'A123ABC456',
+      event: {
+        type: 'message',
+        channel: 'C123ABC456',
+        channel_type: 'channel',
+        user: 'U123ABC456',
+        text: 'see &command=/deploy&trigger_id=1234.5678.abcdef&text=prod&x=',
+        ts: '1700000000.000100',
+      },
+      type: 'event_callback',
+      event_id: 'Ev08MFMKH6',
+      event_time: T,
+    });
+    // Parsed as a form, these bytes hold a command field: that is what a replay would exploit.
+    expect(new URLSearchParams(body).get('command')).toBe('/deploy');
+    for (const contentType of ['application/x-www-form-urlencoded', 'application/x-www-form-urlencoded; charset=utf-8', undefined]) {
+      const delivery = await deliver(body, contentType);
+      expect(delivery).toMatchObject({ id: 'Ev08MFMKH6', type: 'message', alias: 'message.channels' });
+      expect(delivery.type).not.toMatch(/^slash_command/);
+    }
+  });
+
+  it('aliases a slash command to its command and a message to its Events API subscription', async () => {
+    await expect(deliver(form({ command: '/deploy', trigger_id: 't1', text: 'prod' }))).resolves.toMatchObject({
+      type: 'slash_command./deploy',
+      alias: '/deploy',
+    });
+    const message = (channelType: string) =>
+      JSON.stringify({ type: 'event_callback', event_id: `Ev_${channelType}`, event: { type: 'message', channel_type: channelType, text: 'hi' } });
+    await expect(deliver(message('im'))).resolves.toMatchObject({ type: 'message', alias: 'message.im' });
+    await expect(deliver(message('group'))).resolves.toMatchObject({ type: 'message', alias: 'message.groups' });
+    await expect(deliver(message('mpim'))).resolves.toMatchObject({ type: 'message', alias: 'message.mpim' });
+    await expect(deliver(message('app_home'))).resolves.toMatchObject({ type: 'message', alias: 'message.app_home' });
+    const unknown = await deliver(message('toString'));
+    expect(unknown.alias).toBeUndefined();
+    const mention = await deliver('{"type":"event_callback","event_id":"Ev3","event":{"type":"app_mention","channel_type":"channel"}}');
+    expect(mention.alias).toBeUndefined();
+  });
+
+  it('signs its event ids with the body, so it leaves dedupId unset', async () => {
+    const delivery = await deliver('{"type":"event_callback","event_id":"Ev1","event":{"type":"message"}}');
+    expect(delivery.id).toBe('Ev1');
+    expect(delivery.dedupId).toBeUndefined();
   });
 
   it('rejects a signature without its v0= prefix with ERR_HOOKGUARD_MALFORMED_HEADER', async () => {

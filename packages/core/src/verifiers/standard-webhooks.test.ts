@@ -1,8 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
-import { describe, expect, it } from 'vitest';
+import { Webhook as SvixWebhook } from 'svix';
+import { describe, expect, it, vi } from 'vitest';
 import { toWebhookHeaders } from '../http/headers.js';
-import { silentLogger } from '../logging/logger.js';
+import { silentLogger, type LogFields, type Logger } from '../logging/logger.js';
 import { standardWebhooks, svix } from './standard-webhooks.js';
 import type { VerifiedDelivery, Verifier } from './verifier.js';
 
@@ -140,15 +141,131 @@ describe('svix()', () => {
     expect(verifier.retentionMs).toBe(2 * 24 * 3_600_000);
   });
 
-  it('does not read webhook-* header names', async () => {
-    const error = await verify(verifier, vectorHeaders()).catch((reason: unknown) => reason);
+  it('accepts the unbranded webhook-* header names, header by header, as the Svix SDK does', async () => {
+    const body = JSON.stringify({ type: 'user.created', data: { id: 'u_1' } });
+    const signature = new SvixWebhook(VECTOR.secret).sign('msg_unbranded', new Date(NOW), body);
+    const unbranded = { 'webhook-id': 'msg_unbranded', 'webhook-timestamp': VECTOR.timestamp, 'webhook-signature': signature };
+    // The SDK itself accepts these headers (its clock pinned to the signing time)…
+    vi.useFakeTimers({ now: NOW, toFake: ['Date'] });
+    try {
+      expect(new SvixWebhook(VECTOR.secret).verify(body, unbranded)).toEqual({ type: 'user.created', data: { id: 'u_1' } });
+    } finally {
+      vi.useRealTimers();
+    }
+    // …and so does svix(), also when the two families are mixed.
+    await expect(verify(verifier, unbranded, body)).resolves.toMatchObject({ id: 'msg_unbranded', type: 'user.created' });
+    const mixed = { 'svix-id': 'msg_unbranded', 'webhook-timestamp': VECTOR.timestamp, 'Webhook-Signature': signature };
+    await expect(verify(verifier, mixed, body)).resolves.toMatchObject({ id: 'msg_unbranded' });
+  });
+
+  it('prefers svix-* over webhook-* when both are there, as the Svix SDK does', async () => {
+    const body = JSON.stringify({ type: 'user.created' });
+    const signature = new SvixWebhook(VECTOR.secret).sign('msg_svix', new Date(NOW), body);
+    const both = {
+      'svix-id': 'msg_svix',
+      'svix-timestamp': VECTOR.timestamp,
+      'svix-signature': signature,
+      'webhook-id': 'msg_other',
+      'webhook-timestamp': VECTOR.timestamp,
+      'webhook-signature': 'v1,AAAA',
+    };
+    await expect(verify(verifier, both, body)).resolves.toMatchObject({ id: 'msg_svix' });
+  });
+
+  it('names both header names when neither is there', async () => {
+    const { 'webhook-id': _removed, ...rest } = vectorHeaders();
+    const error = await verify(verifier, rest).catch((reason: unknown) => reason);
     expect(error).toMatchObject({ code: 'ERR_HOOKGUARD_MISSING_HEADER' });
-    expect((error as Error).message).toContain('svix-id');
+    expect((error as Error).message).toContain('svix-id (or webhook-id)');
   });
 
   it('agrees with an independent HMAC over `${id}.${timestamp}.${body}`', async () => {
     const key = Buffer.from(VECTOR.secret.slice('whsec_'.length), 'base64');
     const signature = createHmac('sha256', key).update(`${VECTOR.id}.${VECTOR.timestamp}.${VECTOR.body}`).digest('base64');
     expect(`v1,${signature}`).toBe(VECTOR.signature);
+  });
+});
+
+describe('secret format messages and hints', () => {
+  type Line = { fields: LogFields; message: string };
+  const recorder = (): { logger: Logger; lines: Line[] } => {
+    const lines: Line[] = [];
+    return { lines, logger: { warn: (fields, message) => void lines.push({ fields, message }), error: () => undefined } };
+  };
+
+  it("explains a secret that is neither whsec_ nor base64 without speaking of a prefix, and names secretFormat: 'raw'", () => {
+    let thrown: unknown;
+    try {
+      standardWebhooks({ secret: 'mysupersecret' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: 'ERR_HOOKGUARD_INVALID_OPTIONS' });
+    const message = (thrown as Error).message;
+    expect(message).not.toContain('after the prefix');
+    expect(message).toContain('without the `whsec_` prefix');
+    expect(message).toContain("secretFormat: 'raw'");
+    expect(message).not.toContain('mysupersecret');
+    const prefixed = (() => {
+      try {
+        standardWebhooks({ secret: 'whsec_not*base64!' });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return '';
+    })();
+    expect(prefixed).toContain('after it');
+  });
+
+  it("logs one hint naming secretFormat: 'raw' when a raw secret that happens to be base64 fails every delivery", async () => {
+    const raw = 'mysupersecret123'; // valid base64, so accepted and decoded: the wrong key
+    let now = NOW;
+    const { logger, lines } = recorder();
+    const verifier = standardWebhooks({ secret: raw, now: () => now, logger });
+    const send = (id: string) => {
+      const signature = new StandardWebhook(raw, { format: 'raw' }).sign(id, new Date(now), VECTOR.body);
+      return verify(verifier, { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now / 1000)), 'webhook-signature': signature });
+    };
+    const error = await send('msg_1').catch((reason: unknown) => reason);
+    expect(error).toMatchObject({ code: 'ERR_HOOKGUARD_SIGNATURE_MISMATCH', status: 401 });
+    expect((error as Error).message).toContain("secretFormat: 'raw'");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.fields).toMatchObject({ code: 'WARN_HOOKGUARD_SECRET_FORMAT', verifier: 'standard-webhooks', rawMatches: true });
+    expect(lines[0]!.message).toContain("secretFormat: 'raw'");
+    expect(lines[0]!.message).not.toContain(raw);
+    // Rate-limited: more failures within the hour log nothing more…
+    for (const id of ['msg_2', 'msg_3']) await expect(send(id)).rejects.toMatchObject({ code: 'ERR_HOOKGUARD_SIGNATURE_MISMATCH' });
+    expect(lines).toHaveLength(1);
+    // …and the hint comes back once an hour has passed.
+    now += 60 * 60 * 1000;
+    await expect(send('msg_4')).rejects.toMatchObject({ code: 'ERR_HOOKGUARD_SIGNATURE_MISMATCH' });
+    expect(lines).toHaveLength(2);
+    // With secretFormat: 'raw' the same deliveries pass.
+    const fixed = standardWebhooks({ secret: raw, secretFormat: 'raw', now: () => now, logger });
+    const signature = new StandardWebhook(raw, { format: 'raw' }).sign('msg_5', new Date(now), VECTOR.body);
+    await expect(
+      verify(fixed, { 'webhook-id': 'msg_5', 'webhook-timestamp': String(Math.floor(now / 1000)), 'webhook-signature': signature }),
+    ).resolves.toMatchObject({ id: 'msg_5' });
+  });
+
+  it('says so more cautiously when the raw bytes do not match either, and never hints for a whsec_ secret', async () => {
+    const { logger, lines } = recorder();
+    const unprefixed = standardWebhooks({ secret: 'mysupersecret123', now: () => NOW, logger });
+    await expect(verify(unprefixed, vectorHeaders())).rejects.toMatchObject({ code: 'ERR_HOOKGUARD_SIGNATURE_MISMATCH' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.fields).toMatchObject({ code: 'WARN_HOOKGUARD_SECRET_FORMAT', rawMatches: false });
+    expect(lines[0]!.message).toContain("secretFormat: 'raw'");
+
+    const other = recorder();
+    const prefixed = standardWebhooks({ secret: 'whsec_bXlzdXBlcnNlY3JldDEyMw==', now: () => NOW, logger: other.logger });
+    const error = await verify(prefixed, vectorHeaders()).catch((reason: unknown) => reason);
+    expect(error).toMatchObject({ code: 'ERR_HOOKGUARD_SIGNATURE_MISMATCH' });
+    expect((error as Error).message).not.toContain('secretFormat');
+    expect(other.lines).toHaveLength(0);
+  });
+
+  it('announces its replay window as toleranceMs', () => {
+    expect(standardWebhooks({ secret: VECTOR.secret }).toleranceMs).toBe(300_000);
+    expect(svix({ secret: VECTOR.secret, toleranceSeconds: 60 }).toleranceMs).toBe(60_000);
   });
 });

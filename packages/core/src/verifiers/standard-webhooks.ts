@@ -13,6 +13,7 @@ import {
   resolveTolerance,
   type CommonVerifierOptions,
 } from './verifier-options.js';
+import { rawSecretHint } from './raw-secret-hint.js';
 import { invalidOptions, missingHeader, noSupportedSignature } from './verify-errors.js';
 
 /** Options for {@link standardWebhooks} and {@link svix}. */
@@ -53,7 +54,8 @@ const SVIX: HeaderNames = { id: 'svix-id', timestamp: 'svix-timestamp', signatur
 /**
  * Verifies the [Standard Webhooks](https://www.standardwebhooks.com) scheme: HMAC-SHA256 over
  * `${webhook-id}.${webhook-timestamp}.${body}`, signatures as a space-separated `v1,<base64>`
- * list. Also accepts Svix's `svix-*` header names. The id is `webhook-id`, the type is the body's
+ * list. Also accepts Svix's `svix-*` header names. The secret is `whsec_` + base64; pass
+ * `secretFormat: 'raw'` for a sender that uses a plain string as the key. The id is `webhook-id`, the type is the body's
  * `type`, and the timestamp is the signed `webhook-timestamp` (the attempt's time, not the event's).
  *
  * @example
@@ -69,7 +71,8 @@ export function standardWebhooks(options: StandardWebhooksOptions): Verifier {
 
 /**
  * Verifies [Svix](https://docs.svix.com/receiving/verifying-payloads/how-manual) deliveries: the
- * Standard Webhooks scheme under `svix-id`, `svix-timestamp` and `svix-signature`.
+ * Standard Webhooks scheme under `svix-id`, `svix-timestamp` and `svix-signature`, or under the
+ * unbranded `webhook-*` names, header by header, as the Svix SDK accepts.
  *
  * @example
  * ```ts
@@ -101,15 +104,18 @@ export function buildStandardWebhooks(
     verifier: name,
     option: 'secret',
     encoding: format === 'raw' ? 'utf8' : 'base64',
+    rawOption: "secretFormat: 'raw'",
     logger,
   });
+  const unprefixed = secrets.unprefixedBase64;
   const label = flavour === 'svix' ? 'Svix' : 'Standard Webhooks';
+  // Both read both header families, header by header: standardWebhooks() prefers webhook-*, svix()
+  // prefers svix-* and falls back to the unbranded webhook-* names, as the Svix SDK does.
   const names = flavour === 'svix' ? SVIX : WEBHOOK;
-  // standardWebhooks() also reads svix-* headers, header by header, as the Svix SDK does.
-  const fallback = flavour === 'svix' ? undefined : SVIX;
+  const fallback = flavour === 'svix' ? WEBHOOK : SVIX;
   const header = (headers: WebhookHeaders, key: keyof HeaderNames): string => {
-    const value = headers.get(names[key]) ?? (fallback === undefined ? undefined : headers.get(fallback[key]));
-    if (value === undefined || value.length === 0) throw missingHeader(label, names[key]);
+    const value = headers.get(names[key]) ?? headers.get(fallback[key]);
+    if (value === undefined || value.length === 0) throw missingHeader(label, `${names[key]} (or ${fallback[key]})`);
     return value;
   };
 
@@ -123,6 +129,11 @@ export function buildStandardWebhooks(
     secretCount: secrets.keys.length,
     paddedSecret: secrets.padded,
     freshness: { toleranceSeconds, now },
+    mismatchNote:
+      unprefixed.length === 0
+        ? undefined
+        : "Note: a secret without the `whsec_` prefix was decoded as base64; if the sender uses the string itself as the key, pass `secretFormat: 'raw'`.",
+    onMismatch: rawSecretHint({ verifier: name, rawOption: "secretFormat: 'raw'", unprefixed, backend, algorithm: 'SHA-256', logger, now }),
     read(rawBody, headers): SignatureMaterial {
       const id = header(headers, 'id');
       const timestamp = header(headers, 'timestamp');
@@ -134,7 +145,7 @@ export function buildStandardWebhooks(
     interpret(rawBody, headers, signedAt): VerifiedDelivery {
       const { payload, bodyError } = decodeJsonBody(rawBody);
       const delivery: VerifiedDelivery = {
-        id: headers.get(names.id) ?? (fallback === undefined ? undefined : headers.get(fallback.id)),
+        id: headers.get(names.id) ?? headers.get(fallback.id),
         type: readString(payload, 'type'),
         timestamp: signedAt,
         payload,

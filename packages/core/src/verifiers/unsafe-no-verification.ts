@@ -1,3 +1,4 @@
+import { asWebhookHeaders } from '../http/headers.js';
 import { decodeJsonBody, readString } from './decode-body.js';
 import { parseUnixSeconds } from './timestamp.js';
 import type { VerifiedDelivery, Verifier, VerifyInput } from './verifier.js';
@@ -20,8 +21,14 @@ export function unsafeNoVerification(): UnsafeVerifier {
   return {
     name: 'unsafe-no-verification',
     unsafe: true,
-    verify({ rawBody, headers }: VerifyInput): Promise<VerifiedDelivery> {
-      const { payload, bodyError } = decodeJsonBody(rawBody);
+    verify(input: VerifyInput): Promise<VerifiedDelivery> {
+      let headers;
+      try {
+        headers = asWebhookHeaders(input.headers);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const { payload, bodyError } = decodeJsonBody(input.rawBody);
       const header = headers.get('webhook-id');
       const seconds = parseUnixSeconds(headers.get('webhook-timestamp') ?? '');
       const delivery: VerifiedDelivery = {

@@ -310,6 +310,36 @@ describe.each(harnesses)('$name verifier', (harness) => {
     await expect(verify(verifierFor(harness), body, new globalThis.Headers(mixed))).resolves.toMatchObject({ id, type: harness.type });
   });
 
+  it("takes a plain header object (Node's req.headers, list values included) or a Web Headers straight into verify()", async () => {
+    const { body, headers } = await signed();
+    const rawBody = typeof body === 'string' ? encoder.encode(body) : body;
+    const verifier = verifierFor(harness);
+    const nodeStyle: Record<string, string | string[] | undefined> = {
+      ...headers,
+      [harness.signatureHeader]: [headers[harness.signatureHeader]!],
+      'set-cookie': ['a=1', 'b=2'],
+      'x-absent': undefined,
+    };
+    await expect(verifier.verify({ rawBody, headers: nodeStyle })).resolves.toMatchObject({ id, type: harness.type });
+    await expect(verifier.verify({ rawBody, headers: new globalThis.Headers(headers) })).resolves.toMatchObject({ id, type: harness.type });
+    // A Web Headers answers a missing header with null: still a coded rejection, never a TypeError.
+    const withoutSignature = new globalThis.Headers(headers);
+    withoutSignature.delete(harness.signatureHeader);
+    await expectCode(verifier.verify({ rawBody, headers: withoutSignature }), 'ERR_HOOKGUARD_MISSING_HEADER');
+    for (const bad of [undefined, null, 'x-signature: abc', 42]) {
+      await expectCode(verifier.verify({ rawBody, headers: bad as unknown as Headers }), 'ERR_HOOKGUARD_INVALID_INPUT');
+    }
+  });
+
+  it('announces the replay window of its signed timestamp as toleranceMs, and none when it signs no timestamp', () => {
+    const verifier = verifierFor(harness);
+    if (harness.timestampAt === undefined) expect(verifier.toleranceMs).toBeUndefined();
+    else {
+      expect(verifier.toleranceMs).toBe(300_000);
+      expect(verifierFor(harness, { toleranceSeconds: 30 }).toleranceMs).toBe(30_000);
+    }
+  });
+
   it('resolves an authentic empty body with ERR_HOOKGUARD_EMPTY_BODY and no payload', async () => {
     const { body, headers } = await signed({ body: '' });
     const delivery = await verify(verifierFor(harness), body, headers);

@@ -1,10 +1,14 @@
 import type { WebhookError } from '../errors/webhook-error.js';
-import type { WebhookHeaders } from '../http/headers.js';
+import type { HeadersInput, WebhookHeaders } from '../http/headers.js';
 
-/** What a verifier is given: the exact bytes received and a case-insensitive header view. */
+/**
+ * What a verifier is given: the exact bytes received and the headers, as a
+ * {@link WebhookHeaders} view (what the receiver passes), a Web `Headers`, or a plain object such
+ * as Node's `req.headers` (list values included).
+ */
 export type VerifyInput = {
   rawBody: Uint8Array;
-  headers: WebhookHeaders;
+  headers: WebhookHeaders | HeadersInput;
 };
 
 /**
@@ -16,6 +20,23 @@ export type VerifiedDelivery = {
   id: string | undefined;
   /** The provider's event type, used for dispatch. */
   type: string | undefined;
+  /**
+   * Another name an exact registration may use for this type: `receiver.on(alias)` receives the
+   * delivery too (wildcards still match `type` only). GitHub: the event without its action
+   * (`issues` for `issues.opened`, as `@octokit/webhooks` does); Shopify: the GraphQL topic
+   * (`ORDERS_CREATE` for `orders/create`); Slack: the command of a slash command (`/deploy`) and
+   * the subscription of a message (`message.channels`). Dispatch with `router.match(type, alias)`.
+   */
+  alias?: string;
+  /**
+   * Set when the event id is not covered by the signature (GitHub, Shopify, an `hmacVerifier`
+   * whose id comes from a header): what the dedup key is made from instead of `id`, so that a
+   * replayed body never runs again under a fresh id and a forged id never marks another
+   * delivery as seen. It is `body:<sha256 of the raw body, base64url>`, followed by `:<type>`
+   * when there is a type (two topics may carry byte-identical bodies). Deliveries with the same
+   * body and type share it whatever their ids; `id` stays the provider's id, for handlers.
+   */
+  dedupId?: string;
   /** When the provider says the event happened or was signed. */
   timestamp: Date | undefined;
   /** The decoded body (JSON, or form fields for form-encoded providers). */
@@ -47,5 +68,11 @@ export interface Verifier {
   readonly retentionMs?: number;
   /** `true` only for `unsafeNoVerification()`: the receiver then warns once at construction. */
   readonly unsafe?: boolean;
+  /**
+   * The replay window of the scheme's signed timestamp, in milliseconds, in both directions:
+   * absent when the scheme signs no timestamp (GitHub, Shopify), so a captured delivery stays
+   * valid forever and only the dedup store's memory stops its replay.
+   */
+  readonly toleranceMs?: number;
   verify(input: VerifyInput): Promise<VerifiedDelivery>;
 }

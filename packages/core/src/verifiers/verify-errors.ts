@@ -37,6 +37,7 @@ export function signatureMismatch(
   signatureCount: number,
   secretCount: number,
   paddedSecret: boolean,
+  note?: string,
 ): WebhookError {
   const signatures =
     signatureCount === 1
@@ -48,7 +49,8 @@ export function signatureMismatch(
     `${scheme}: ${signatures} the request under ${secrets}. ` +
       `Check that the secret is this endpoint's signing secret and that verify receives the raw body ` +
       `bytes exactly as sent (not re-serialized JSON).` +
-      (paddedSecret ? ' Note: a configured secret has leading or trailing whitespace.' : ''),
+      (paddedSecret ? ' Note: a configured secret has leading or trailing whitespace.' : '') +
+      (note === undefined ? '' : ` ${note}`),
   );
 }
 
