@@ -7,18 +7,21 @@ const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 const VALUE = new Uint8Array(128);
 for (let index = 0; index < BASE64URL.length; index++) VALUE[BASE64URL.charCodeAt(index)] = index;
 
-/** Characters read: 7 × 6 = 42 bits, an integer Redis stores inside the value object. */
-const DIGEST_CHARACTERS = 7;
+/**
+ * Characters read: 5 × 6 = 30 bits. With the 9-digit token tag in front, a completed record is at
+ * most 19 digits below 2^63, an integer Redis stores inside the value object.
+ */
+const DIGEST_CHARACTERS = 5;
 
 /**
- * What a Redis record keeps of a body fingerprint: 1 + its first 42 bits, in decimal (`0` means
+ * What a Redis record keeps of a body fingerprint: 1 + its first 30 bits, in decimal (`0` means
  * "no fingerprint"). Fingerprints of another shape are hashed with SHA-256 first. Two different
- * bodies are reported as matching with probability 2⁻⁴², which at worst hides one
+ * bodies are reported as matching with probability 2⁻³⁰, which at worst hides one
  * `WARN_HOOKGUARD_FINGERPRINT_MISMATCH`; it never changes whether an event runs.
  *
  * @example
  * ```ts
- * fingerprintDigest('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0'); // '3203514695229'
+ * fingerprintDigest('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0'); // '782108080'
  * ```
  */
 export function fingerprintDigest(fingerprint: string): string {

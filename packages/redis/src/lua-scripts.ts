@@ -5,24 +5,33 @@
  *
  * A record is one string (docs/stores/redis.md, "Record layout"):
  *
- * | state      | value                                                    | TTL                                     |
- * |------------|----------------------------------------------------------|-----------------------------------------|
- * | processing | `p<attempt>:<lease start s>:<µs>:<lease ms>:<digest>:<token>` | max(retention, lease), kept ≥ the lease |
- * | released   | `r<attempt>`                                             | unchanged                               |
- * | completed  | `<digest>` or `<digest>\|<result JSON>`                  | retention from completion               |
+ * | state      | value                                                                  | TTL                                     |
+ * |------------|------------------------------------------------------------------------|-----------------------------------------|
+ * | processing | `p<attempt>:<lease start s>:<µs>:<lease ms>:<digest>:<token>[\|<last error>]` | max(retention, lease), kept ≥ the lease |
+ * | released   | `r<attempts counted>:<token>[\|<last error>]`                           | unchanged                               |
+ * | completed  | `<tag><digest>` or `<tag><digest>\|<result JSON>`                      | retention from completion               |
  *
  * The lease start is `TIME` as Redis gives it (seconds, microseconds), so writing a claim needs no
  * number formatting, the slowest step of a small script. `<digest>` is `0` without a fingerprint,
  * else the decimal the store computes from it ({@link fingerprintDigest}), so the script hashes
- * nothing. A completed record without a result is thus an integer, which Redis keeps inside the
- * value object (or shares, for `0`): no string allocation per remembered event.
+ * nothing. `<tag>` is the first 9 characters of the token that completed the record, 9 digits the
+ * store puts at the start of every token (`900000000` for a token without them), so a `complete`
+ * re-sent after its reply was lost is recognised. A completed record without a result is thus an
+ * integer of at most 19 digits, which Redis keeps inside the value object: no string allocation
+ * per remembered event.
+ *
+ * A record keeps the token that last claimed or released it, so every operation repeated by the
+ * same token (ioredis re-sends commands whose reply a dropped connection lost: issue 14, item 7)
+ * answers as the first did: a re-sent claim is `claimed` again with the same attempt, a re-sent
+ * release or complete answers 1.
  *
  * Millisecond arguments arrive as positive integers (the store rounds them up), so the scripts pass
  * them to `PX` as they are.
  *
- * Claim replies: a positive integer is the attempt just claimed; a negative one is minus the
- * milliseconds left on another caller's lease; a string is a completed record, its first character
- * `m` (fingerprints match), `d` (they differ) or `u` (either had none), the rest the result JSON.
+ * Claim replies: a positive integer is the attempt just claimed; `c<attempt>|<last error>` the same
+ * with the last error a release left; a negative integer is minus the milliseconds left on another
+ * caller's lease; any other string is a completed record, its first character `m` (fingerprints
+ * match), `d` (they differ) or `u` (either had none), the rest the result JSON.
  * The other scripts answer 1 (done) or 0 (the token does not own the key).
  */
 
@@ -35,8 +44,9 @@ if state and state >= 48 and state <= 57 then
   local bar = string.find(record, '|', 2, true)
   local stored = record
   if bar then stored = string.sub(record, 1, bar - 1) end
+  stored = string.sub(stored, 10)
   local match = 'u'
-  if stored ~= '0' and ARGV[4] then
+  if stored ~= '0' and stored ~= '' and ARGV[4] then
     if stored == digest then match = 'm' else match = 'd' end
   end
   if bar then return match .. string.sub(record, bar + 1) end
@@ -48,18 +58,26 @@ if not record then
   redis.call('SET', KEYS[1], 'p1' .. tail, 'PX', ARGV[3])
   return 1
 end
-local attempt
+local attempt, last
 if state == 112 then
-  local held, seconds, micros, ms = string.match(record, '^p(%d+):(%d+):(%d+):(%d+):')
-  local left = (seconds - time[1]) * 1000000 + (micros - time[2]) + ms * 1000
-  if left > 0 then return -math.ceil(left / 1000) end
-  attempt = held + 1
+  local held, seconds, micros, ms, token, rest = string.match(record, '^p(%d+):(%d+):(%d+):(%d+):%d+:([^|]*)(.*)$')
+  last = rest
+  if token == ARGV[1] then
+    attempt = tonumber(held)
+  else
+    local left = (seconds - time[1]) * 1000000 + (micros - time[2]) + ms * 1000
+    if left > 0 then return -math.ceil(left / 1000) end
+    attempt = held + 1
+  end
 elseif state == 114 then
-  attempt = string.sub(record, 2) + 1
+  local counted, rest = string.match(record, '^r(%d+)[^|]*(.*)$')
+  attempt = counted + 1
+  last = rest
 else
   return redis.error_reply('ERR hookguard: ' .. KEYS[1] .. ' holds a value that is not a hookguard record')
 end
-redis.call('SET', KEYS[1], 'p' .. attempt .. tail, 'PX', math.max(redis.call('PTTL', KEYS[1]), ARGV[2]))
+redis.call('SET', KEYS[1], 'p' .. attempt .. tail .. last, 'PX', math.max(redis.call('PTTL', KEYS[1]), ARGV[2]))
+if last ~= '' then return 'c' .. attempt .. last end
 return attempt
 `;
 
@@ -67,21 +85,33 @@ return attempt
 export const COMPLETE_SCRIPT = `
 local record = redis.call('GET', KEYS[1])
 if not record then return 0 end
-local digest, token = string.match(record, '^p%d+:%d+:%d+:%d+:(%d+):(.*)$')
+local tag = string.match(ARGV[1], '^[1-8]%d%d%d%d%d%d%d%d')
+local state = string.byte(record)
+if state >= 48 and state <= 57 then
+  if tag and string.sub(record, 1, 9) == tag then return 1 end
+  return 0
+end
+local digest, token = string.match(record, '^p%d+:%d+:%d+:%d+:(%d+):([^|]*)')
 if token ~= ARGV[1] then return 0 end
-local value = digest
-if ARGV[3] then value = digest .. '|' .. ARGV[3] end
+local value = (tag or '900000000') .. digest
+if ARGV[3] then value = value .. '|' .. ARGV[3] end
 redis.call('SET', KEYS[1], value, 'PX', ARGV[2])
 return 1
 `;
 
-/** KEYS[1] record · ARGV token */
+/** KEYS[1] record · ARGV token[, `u` (uncounted) or `c`, last error] */
 export const RELEASE_SCRIPT = `
 local record = redis.call('GET', KEYS[1])
 if not record then return 0 end
-local attempt, token = string.match(record, '^p(%d+):%d+:%d+:%d+:%d+:(.*)$')
+if string.byte(record) == 114 then
+  if string.match(record, '^r%d+:([^|]*)') == ARGV[1] then return 1 end
+  return 0
+end
+local attempt, token, last = string.match(record, '^p(%d+):%d+:%d+:%d+:%d+:([^|]*)(.*)$')
 if token ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], 'r' .. attempt, 'KEEPTTL')
+if ARGV[2] == 'u' then attempt = attempt - 1 end
+if ARGV[3] then last = '|' .. ARGV[3] end
+redis.call('SET', KEYS[1], 'r' .. attempt .. ':' .. token .. last, 'KEEPTTL')
 return 1
 `;
 
@@ -89,10 +119,10 @@ return 1
 export const EXTEND_SCRIPT = `
 local record = redis.call('GET', KEYS[1])
 if not record then return 0 end
-local attempt, digest, token = string.match(record, '^p(%d+):%d+:%d+:%d+:(%d+):(.*)$')
+local attempt, digest, token, last = string.match(record, '^p(%d+):%d+:%d+:%d+:(%d+):([^|]*)(.*)$')
 if token ~= ARGV[1] then return 0 end
 local time = redis.call('TIME')
-local value = 'p' .. attempt .. ':' .. time[1] .. ':' .. time[2] .. ':' .. ARGV[2] .. ':' .. digest .. ':' .. token
+local value = 'p' .. attempt .. ':' .. time[1] .. ':' .. time[2] .. ':' .. ARGV[2] .. ':' .. digest .. ':' .. token .. last
 redis.call('SET', KEYS[1], value, 'PX', math.max(redis.call('PTTL', KEYS[1]), ARGV[2]))
 return 1
 `;
@@ -100,18 +130,18 @@ return 1
 /**
  * KEYS[1] record · ARGV token. Withdraws a claim whose caller saw it fail (timed out, connection
  * lost): if it landed anyway, the key goes back to how the claim found it, absent or released with
- * the same attempt count, instead of blocking redeliveries for a lease and counting an attempt
- * that never ran.
+ * the same attempt count and last error, instead of blocking redeliveries for a lease and counting
+ * an attempt that never ran.
  */
 export const ABANDON_SCRIPT = `
 local record = redis.call('GET', KEYS[1])
 if not record then return 0 end
-local attempt, token = string.match(record, '^p(%d+):%d+:%d+:%d+:%d+:(.*)$')
+local attempt, token, last = string.match(record, '^p(%d+):%d+:%d+:%d+:%d+:([^|]*)(.*)$')
 if token ~= ARGV[1] then return 0 end
-if attempt == '1' then
+if attempt == '1' and last == '' then
   redis.call('DEL', KEYS[1])
 else
-  redis.call('SET', KEYS[1], 'r' .. (attempt - 1), 'KEEPTTL')
+  redis.call('SET', KEYS[1], 'r' .. (attempt - 1) .. ':' .. token .. last, 'KEEPTTL')
 end
 return 1
 `;

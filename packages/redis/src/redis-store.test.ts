@@ -81,19 +81,20 @@ describeWithRedis('RedisStore', () => {
     }
   });
 
-  it('stores a record as one string key under the prefix, a completed one as an integer', async () => {
+  it('stores a record as one string key under the prefix, a completed one as an integer that starts with the token tag', async () => {
     const store = new RedisStore({ client, prefix });
     for (const [key, fingerprint] of [['layout-fingerprint', 'body-digest'], ['layout-plain', undefined]] as const) {
       const claim = await store.claim(key, { leaseMs: 60_000, retentionMs: 3_600_000, ...(fingerprint ? { fingerprint } : {}) });
       if (claim.status !== 'claimed') throw new Error(`expected a claim, got ${claim.status}`);
       expect(await client.type(prefix + key)).toBe('string');
+      expect(claim.token).toMatch(/^[1-8]\d{8}-[0-9a-f-]{27}$/);
       expect(await client.get(prefix + key)).toMatch(new RegExp(`^p1:\\d+:\\d+:60000:${fingerprint ? '\\d+' : '0'}:${claim.token}$`));
       expect(await client.pttl(prefix + key)).toBeGreaterThan(3_500_000);
       await store.complete(key, claim.token, { retentionMs: 86_400_000 });
       expect(await client.call('OBJECT', 'ENCODING', prefix + key)).toBe('int');
       expect(await client.pttl(prefix + key)).toBeGreaterThan(86_000_000);
+      if (fingerprint === undefined) expect(await client.get(prefix + key)).toBe(`${claim.token.slice(0, 9)}0`);
     }
-    expect(await client.get(`${prefix}layout-plain`)).toBe('0');
   });
 
   it('keeps the TTL of a released record, so released keys still expire', async () => {
@@ -101,7 +102,7 @@ describeWithRedis('RedisStore', () => {
     const claim = await store.claim('released-ttl', { leaseMs: 60_000, retentionMs: 3_600_000 });
     if (claim.status !== 'claimed') throw new Error(`expected a claim, got ${claim.status}`);
     expect(await store.release('released-ttl', claim.token)).toBe(true);
-    expect(await client.get(`${prefix}released-ttl`)).toBe('r1');
+    expect(await client.get(`${prefix}released-ttl`)).toBe(`r1:${claim.token}`);
     expect(await client.pttl(`${prefix}released-ttl`)).toBeGreaterThan(3_500_000);
   });
 
@@ -164,6 +165,9 @@ describeWithRedis('RedisStore', () => {
     const error = await store.claim('closed-client', { leaseMs: 60_000, retentionMs: 60_000 }).catch((caught: unknown) => caught);
     expect(isWebhookError(error) && error.code).toBe('ERR_HOOKGUARD_STORE_UNAVAILABLE');
     expect(((error as Error).cause as Error).message).toContain('Connection is closed');
+    // One period between the cause and the advice, not two (issue 14, item 20).
+    expect((error as Error).message).toContain('Redis failed a hookguard claim: Connection is closed. Check that Redis is reachable');
+    expect((error as Error).message).not.toContain('..');
   });
 
   it('throws ERR_HOOKGUARD_INVALID_OPTIONS at construction for a missing client or a bad timeout', () => {

@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import {
   WebhookError,
+  capLastError,
+  consoleLogger,
   type ClaimOptions,
   type ClaimResult,
   type CompleteOptions,
   type DedupStore,
+  type Logger,
+  type ReleaseOptions,
 } from '@hookguard/core';
+import { checkEvictionPolicy } from './eviction-policy.js';
 import { fingerprintDigest } from './fingerprint-digest.js';
 import { ABANDON_SCRIPT, CLAIM_SCRIPT, COMPLETE_SCRIPT, EXTEND_SCRIPT, RELEASE_SCRIPT } from './lua-scripts.js';
 import { ScriptRunner, luaScript, type RedisClient, type ScriptArgument } from './script-runner.js';
@@ -30,9 +35,29 @@ export type RedisStoreOptions = {
    * @default 2000
    */
   commandTimeoutMs?: number;
+  /**
+   * Where the store's one warning goes (`WARN_HOOKGUARD_REDIS_EVICTION`); pass the receiver's.
+   * @default consoleLogger
+   */
+  logger?: Logger;
+  /**
+   * Turns the store's warnings off by code: `{ WARN_HOOKGUARD_REDIS_EVICTION: false }` skips the
+   * one-time `CONFIG GET maxmemory-policy`.
+   * @default {}
+   */
+  warnings?: { WARN_HOOKGUARD_REDIS_EVICTION?: boolean };
+};
+
+type ResolvedOptions = {
+  client: RedisClient;
+  prefix: string;
+  commandTimeoutMs: number;
+  logger: Logger;
+  checkEviction: boolean;
 };
 
 const MATCH = 'm'.charCodeAt(0);
+const CLAIMED_WITH_ERROR = 'c'.charCodeAt(0);
 const DIFFER = 'd'.charCodeAt(0);
 
 const CLAIM = luaScript('claim', CLAIM_SCRIPT);
@@ -53,6 +78,13 @@ function withdrawClaim(runner: ScriptRunner, key: string, args: readonly ScriptA
   runner.run(ABANDON, key, [args[0]!], isDone).catch(ignore);
 }
 
+// The token starts with 9 digits (from 100000000 to 899999999), which a completed record keeps,
+// so a re-sent complete is recognised (lua-scripts.ts); the rest of the UUID keeps it unique.
+function newToken(): string {
+  const uuid = randomUUID();
+  return String(100_000_000 + (Number.parseInt(uuid.slice(0, 8), 16) % 800_000_000)) + uuid.slice(8);
+}
+
 // The claim script's reply protocol is described in lua-scripts.ts; its first argument is the token.
 function decodeClaim(reply: unknown, args: readonly ScriptArgument[]): ClaimResult {
   if (typeof reply === 'number') {
@@ -64,6 +96,10 @@ function decodeClaim(reply: unknown, args: readonly ScriptArgument[]): ClaimResu
     throw new TypeError(`unexpected reply to the claim script: ${typeof reply}`);
   }
   const flag = reply.charCodeAt(0);
+  if (flag === CLAIMED_WITH_ERROR) {
+    const bar = reply.indexOf('|');
+    return { status: 'claimed', token: args[0] as string, attempt: Number(reply.slice(1, bar)), lastError: reply.slice(bar + 1) };
+  }
   const fingerprintMatches = flag === MATCH ? true : flag === DIFFER ? false : undefined;
   if (reply.length === 1) return { status: 'completed', fingerprintMatches };
   return { status: 'completed', fingerprintMatches, result: JSON.parse(reply.slice(1)) as unknown };
@@ -98,15 +134,28 @@ export class RedisStore implements DedupStore {
 
   readonly #runner: ScriptRunner;
   readonly #prefix: string;
+  readonly #client: RedisClient;
+  readonly #logger: Logger;
+  #evictionChecked: boolean;
 
   constructor(options: RedisStoreOptions) {
     const resolved = resolveOptions(options);
     this.#prefix = resolved.prefix;
+    this.#client = resolved.client;
+    this.#logger = resolved.logger;
+    this.#evictionChecked = !resolved.checkEviction;
     this.#runner = new ScriptRunner(resolved.client, resolved.commandTimeoutMs);
   }
 
   claim(key: string, options: ClaimOptions): Promise<ClaimResult> {
-    const token = randomUUID();
+    if (!this.#evictionChecked) {
+      // Sent before the first claim on the same connection, so its answer is in before the claim's.
+      this.#evictionChecked = true;
+      void checkEvictionPolicy(this.#client, this.#logger);
+    }
+    // Made here, before sending: a claim that ioredis re-sends after a reconnect carries the same
+    // token, and the script answers it as the claim it already is (issue 14, item 7).
+    const token = newToken();
     const lease = milliseconds(options.leaseMs);
     const ttl = Math.max(lease, milliseconds(options.retentionMs));
     const { fingerprint } = options;
@@ -135,8 +184,11 @@ export class RedisStore implements DedupStore {
     return this.#runner.run(COMPLETE, this.#prefix + key, args, isDone);
   }
 
-  release(key: string, token: string): Promise<boolean> {
-    return this.#runner.run(RELEASE, this.#prefix + key, [token], isDone);
+  release(key: string, token: string, options?: ReleaseOptions): Promise<boolean> {
+    const mode = options?.uncounted === true ? 'u' : 'c';
+    const lastError = options?.lastError;
+    const args = lastError === undefined ? (mode === 'u' ? [token, mode] : [token]) : [token, mode, capLastError(lastError)];
+    return this.#runner.run(RELEASE, this.#prefix + key, args, isDone);
   }
 
   extend(key: string, token: string, leaseMs: number): Promise<boolean> {
@@ -152,7 +204,7 @@ export class RedisStore implements DedupStore {
   }
 }
 
-function resolveOptions(options: RedisStoreOptions): Required<RedisStoreOptions> {
+function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
   const client = (options as Partial<RedisStoreOptions> | undefined)?.client;
   if (typeof (client as { sendCommand?: unknown } | undefined)?.sendCommand !== 'function') {
     throw new WebhookError(
@@ -176,5 +228,10 @@ function resolveOptions(options: RedisStoreOptions): Required<RedisStoreOptions>
         'Use a bound a webhook request can wait, such as 2000.',
     );
   }
-  return { client: client as RedisClient, prefix, commandTimeoutMs };
+  const logger = options.logger ?? consoleLogger;
+  if (typeof (logger as Partial<Logger> | null)?.warn !== 'function') {
+    throw new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', 'RedisStore `logger` must have warn() and error() methods (pino, winston, console, or the receiver\'s logger).');
+  }
+  const checkEviction = options.warnings?.WARN_HOOKGUARD_REDIS_EVICTION !== false;
+  return { client: client as RedisClient, prefix, commandTimeoutMs, logger, checkEviction };
 }

@@ -28,7 +28,8 @@ export function luaScript(operation: Operation, lua: string, { inline = false }:
 
 /** The error every failed operation rejects with, so the receiver applies its store-error policy. */
 export function storeUnavailable(operation: Operation, cause: unknown): WebhookError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
+  // Redis and ioredis end some messages with a period ('Connection is closed.'): one is enough.
+  const reason = (cause instanceof Error ? cause.message : String(cause)).replace(/\.+$/, '');
   return new WebhookError(
     'ERR_HOOKGUARD_STORE_UNAVAILABLE',
     `Redis failed a hookguard ${operation}: ${reason}. Check that Redis is reachable, writable (not a replica, ` +

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { isWebhookError } from '../errors/webhook-error.js';
+import { silentLogger } from '../logging/logger.js';
+import { createReceiver } from '../receiver/create-receiver.js';
 import { describeStoreContract } from '../testing/store-contract.js';
+import { unsafeNoVerification } from '../verifiers/index.js';
 import { MemoryStore } from './memory-store.js';
 
 function manualClock(start = 1_700_000_000_000) {
@@ -47,10 +51,82 @@ describe('MemoryStore expiry', () => {
     await store.close();
   });
 
-  it('stops its sweep timer on close', async () => {
-    const store = new MemoryStore({ sweepIntervalMs: 10 });
-    await store.claim('k', { leaseMs: 1000, retentionMs: 1000 });
+  it('stops its sweep timer on close and forgets completed records', async () => {
+    vi.useFakeTimers();
+    try {
+      const store = new MemoryStore({ sweepIntervalMs: 10 });
+      const done = await store.claim('done', { leaseMs: 1000, retentionMs: 1000 });
+      if (done.status === 'claimed') await store.complete('done', done.token, { retentionMs: 1000 });
+      expect(vi.getTimerCount()).toBe(1);
+      await store.close();
+      expect(vi.getTimerCount()).toBe(0);
+      expect(store.size).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('MemoryStore after close()', () => {
+  const options = { leaseMs: 60_000, retentionMs: 60_000 };
+
+  it('refuses every claim with ERR_HOOKGUARD_STORE_UNAVAILABLE while a running handler can still complete or release', async () => {
+    const store = new MemoryStore();
+    const running = await store.claim('running', options);
+    const failing = await store.claim('failing', options);
+    if (running.status !== 'claimed' || failing.status !== 'claimed') throw new Error('expected claims');
     await store.close();
+    for (const key of ['running', 'failing', 'new']) {
+      const error = await store.claim(key, options).catch((caught: unknown) => caught);
+      expect(isWebhookError(error) && error.code).toBe('ERR_HOOKGUARD_STORE_UNAVAILABLE');
+      expect((error as Error).message).toMatch(/closed/);
+    }
+    expect(await store.extend('running', running.token, 60_000)).toBe(true);
+    expect(await store.complete('running', running.token, { retentionMs: 60_000 })).toBe(true);
+    expect(await store.release('failing', failing.token)).toBe(true);
+    expect(await store.complete('failing', 'not-the-token', { retentionMs: 60_000 })).toBe(false);
     expect(store.size).toBe(0);
+  });
+
+  it('answers 503 to a redelivery that arrives after close() while the first delivery still runs, and runs the handler once', async () => {
+    const store = new MemoryStore();
+    const receiver = createReceiver({ verifier: unsafeNoVerification(), store, logger: silentLogger });
+    let finish!: () => void;
+    let runs = 0;
+    receiver.on('order.paid', () => {
+      runs++;
+      return new Promise<void>((resolve) => (finish = resolve));
+    });
+    const delivery = { rawBody: '{"id":"evt_1","type":"order.paid"}', headers: {} };
+    const first = receiver.receive(delivery);
+    await vi.waitFor(() => expect(runs).toBe(1));
+    await store.close();
+    const again = await receiver.receive(delivery);
+    expect(again.status).toBe(503);
+    expect(runs).toBe(1);
+    finish();
+    expect((await first).status).toBe(200);
+  });
+});
+
+describe('MemoryStore options', () => {
+  it('throws ERR_HOOKGUARD_INVALID_OPTIONS for a sweepIntervalMs that is not an integer from 1 to 2^31 - 1', () => {
+    for (const sweepIntervalMs of [0, -1, 0.5, 2 ** 31, Number.NaN, Number.POSITIVE_INFINITY, '60000']) {
+      let caught: unknown;
+      try {
+        new MemoryStore({ sweepIntervalMs: sweepIntervalMs as number });
+      } catch (error) {
+        caught = error;
+      }
+      expect(isWebhookError(caught) && caught.code, String(sweepIntervalMs)).toBe('ERR_HOOKGUARD_INVALID_OPTIONS');
+      expect((caught as Error).message).toContain('sweepIntervalMs');
+      expect((caught as Error).message).toContain(String(sweepIntervalMs));
+    }
+    expect(() => new MemoryStore({ sweepIntervalMs: 1 })).not.toThrow();
+    expect(() => new MemoryStore({ sweepIntervalMs: 2 ** 31 - 1 })).not.toThrow();
+  });
+
+  it('throws ERR_HOOKGUARD_INVALID_OPTIONS for a now that is not a function', () => {
+    expect(() => new MemoryStore({ now: 5 as unknown as () => number })).toThrow(/now/);
   });
 });

@@ -1,5 +1,6 @@
-import type { ClaimOptions, ClaimResult, CompleteOptions, DedupStore } from './dedup-store.js';
+import { capLastError, type ClaimOptions, type ClaimResult, type CompleteOptions, type DedupStore, type ReleaseOptions } from './dedup-store.js';
 import { cryptoBackend } from '../crypto/index.js';
+import { WebhookError } from '../errors/webhook-error.js';
 
 /** Options for {@link MemoryStore}. */
 export type MemoryStoreOptions = {
@@ -9,17 +10,25 @@ export type MemoryStoreOptions = {
    */
   now?: () => number;
   /**
-   * How often expired records are swept. Expired records are also ignored on read, so this bounds
-   * memory, not correctness.
+   * How often expired records are swept, an integer from 1 to 2_147_483_647 (the longest a timer
+   * waits). Expired records are also ignored on read, so this bounds memory, not correctness.
    * @default 60_000
    */
   sweepIntervalMs?: number;
 };
 
+const MAX_TIMER_MS = 2_147_483_647;
+/** Completions whose tokens are remembered, so a repeated `complete` is recognised. */
+const RECENT_COMPLETIONS = 1024;
+
 type InFlightRecord = {
   /** `undefined` once released: claimable at once, attempt count kept. */
   token: string | undefined;
+  /** The token that released the record, so a repeated release is recognised. */
+  releasedBy: string | undefined;
+  /** Attempts counted so far: the one in flight, or the last released one (minus uncounted ones). */
   attempt: number;
+  lastError: string | undefined;
   leaseUntil: number;
   expiresAt: number;
   fingerprint: string | undefined;
@@ -67,13 +76,27 @@ export class MemoryStore implements DedupStore {
   /** retentionMs → (key → packed expiry and fingerprint), in expiry order. */
   readonly #completed = new Map<number, Map<string, number>>();
   readonly #results = new Map<string, string>();
+  /** key → token of the latest completions, oldest first, at most {@link RECENT_COMPLETIONS}. */
+  readonly #completedBy = new Map<string, string>();
   /** The most recently created retention map: the only one when `#completed.size` is 1. */
   #latest: Map<string, number> | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.#now = options.now ?? Date.now;
-    this.#sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+    const { now = Date.now, sweepIntervalMs = 60_000 } = options;
+    if (typeof now !== 'function') {
+      throw new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', `MemoryStore \`now\` must be a function returning epoch milliseconds; received ${typeof now}.`);
+    }
+    if (typeof sweepIntervalMs !== 'number' || !Number.isInteger(sweepIntervalMs) || sweepIntervalMs < 1 || sweepIntervalMs > MAX_TIMER_MS) {
+      throw new WebhookError(
+        'ERR_HOOKGUARD_INVALID_OPTIONS',
+        `MemoryStore \`sweepIntervalMs\` must be an integer number of milliseconds from 1 to ${MAX_TIMER_MS} (the longest a timer waits); ` +
+          `received ${String(sweepIntervalMs)}. Omit it for the default of 60000.`,
+      );
+    }
+    this.#now = now;
+    this.#sweepIntervalMs = sweepIntervalMs;
     this.#origin = this.#now();
   }
 
@@ -85,6 +108,17 @@ export class MemoryStore implements DedupStore {
   }
 
   claim(key: string, options: ClaimOptions): Promise<ClaimResult> {
+    if (this.#closed) {
+      // A redelivery must not run beside a handler still running in this process (issue 15, item 7):
+      // the store is gone for new work, which the receiver answers 503 (the provider retries).
+      return Promise.reject(
+        new WebhookError(
+          'ERR_HOOKGUARD_STORE_UNAVAILABLE',
+          'The MemoryStore was closed, so it claims nothing more: a redelivery could otherwise run beside a handler still running. ' +
+            'Close the store after the server stopped taking requests, or create a new MemoryStore.',
+        ),
+      );
+    }
     this.#startSweeping();
     const now = this.#now();
     const record = this.#inFlight.get(key);
@@ -93,15 +127,21 @@ export class MemoryStore implements DedupStore {
         return Promise.resolve({ status: 'processing', retryAfterMs: record.leaseUntil - now });
       }
       const expired = record.expiresAt <= now;
+      const token = cryptoBackend.randomId();
+      const lastError = expired ? undefined : record.lastError;
       const next: InFlightRecord = {
-        token: cryptoBackend.randomId(),
+        token,
+        releasedBy: undefined,
         attempt: expired ? 1 : record.attempt + 1,
+        lastError,
         leaseUntil: now + options.leaseMs,
         expiresAt: Math.max(expired ? now + options.retentionMs : record.expiresAt, now + options.leaseMs),
         fingerprint: options.fingerprint,
       };
       this.#inFlight.set(key, next);
-      return Promise.resolve({ status: 'claimed', token: next.token!, attempt: next.attempt });
+      return Promise.resolve(
+        lastError === undefined ? { status: 'claimed', token, attempt: next.attempt } : { status: 'claimed', token, attempt: next.attempt, lastError },
+      );
     }
     const completed = this.#findCompleted(key, now);
     if (completed !== undefined) {
@@ -117,7 +157,9 @@ export class MemoryStore implements DedupStore {
     const token = cryptoBackend.randomId();
     this.#inFlight.set(key, {
       token,
+      releasedBy: undefined,
       attempt: 1,
+      lastError: undefined,
       leaseUntil: now + options.leaseMs,
       expiresAt: now + Math.max(options.retentionMs, options.leaseMs),
       fingerprint: options.fingerprint,
@@ -127,10 +169,12 @@ export class MemoryStore implements DedupStore {
 
   complete(key: string, token: string, options: CompleteOptions): Promise<boolean> {
     const record = this.#inFlight.get(key);
-    if (record === undefined || record.token !== token) return Promise.resolve(false);
+    if (record === undefined || record.token !== token) return Promise.resolve(this.#completedBy.get(key) === token);
     // Serialised now, so later mutation by the caller cannot change what duplicates receive.
     const result = options.result === undefined ? undefined : JSON.stringify(options.result);
     this.#inFlight.delete(key);
+    // After close() nothing claims any more: the handler's success is acknowledged, not stored.
+    if (this.#closed) return Promise.resolve(true);
     const expiresAt = this.#now() + options.retentionMs;
     let byKey = this.#completed.get(options.retentionMs);
     if (byKey === undefined) {
@@ -140,13 +184,26 @@ export class MemoryStore implements DedupStore {
     }
     byKey.set(key, Math.max(0, expiresAt - this.#origin) * FINGERPRINT_SLOTS + fingerprintDigest(record.fingerprint));
     if (result !== undefined) this.#results.set(key, result);
+    // Bounded, unlike the completed maps, which keep one number per key (issue 9, B8): a repeated
+    // complete comes right after the first one or not at all.
+    this.#completedBy.delete(key);
+    this.#completedBy.set(key, token);
+    if (this.#completedBy.size > RECENT_COMPLETIONS) this.#completedBy.delete(this.#completedBy.keys().next().value!);
     return Promise.resolve(true);
   }
 
-  release(key: string, token: string): Promise<boolean> {
+  release(key: string, token: string, options: ReleaseOptions = {}): Promise<boolean> {
     const record = this.#inFlight.get(key);
-    if (record === undefined || record.token !== token) return Promise.resolve(false);
+    if (record === undefined) return Promise.resolve(false);
+    if (record.token !== token) return Promise.resolve(record.token === undefined && record.releasedBy === token);
+    if (this.#closed) {
+      this.#inFlight.delete(key);
+      return Promise.resolve(true);
+    }
     record.token = undefined;
+    record.releasedBy = token;
+    if (options.uncounted === true) record.attempt--;
+    if (options.lastError !== undefined) record.lastError = capLastError(options.lastError);
     return Promise.resolve(true);
   }
 
@@ -173,14 +230,21 @@ export class MemoryStore implements DedupStore {
     }
   }
 
-  /** Stops the sweep timer and forgets every record. */
+  /**
+   * Stops the sweep timer and forgets every completed record. From then on every claim rejects
+   * with `ERR_HOOKGUARD_STORE_UNAVAILABLE` (the receiver answers 503, and the provider retries),
+   * so a redelivery never runs beside a handler still running; those handlers can still
+   * `complete`, `release` and `extend` their claims.
+   */
   close(): Promise<void> {
+    this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#inFlight.clear();
+    for (const [key, record] of this.#inFlight) if (record.token === undefined) this.#inFlight.delete(key);
     this.#completed.clear();
     this.#latest = undefined;
     this.#results.clear();
+    this.#completedBy.clear();
     return Promise.resolve();
   }
 

@@ -185,13 +185,80 @@ export function describeStoreContract(name: string, options: StoreContractOption
       expect((await claimed(k)).attempt).toBe(3);
     });
 
-    it('never lets a late release or complete undo a completed key', async () => {
+    it('never lets a late release or extend undo a completed key', async () => {
       const k = key('late-writes');
       const { token } = await claimed(k);
       expect(await harness.store.complete(k, token, { retentionMs: retention })).toBe(true);
       expect(await harness.store.release(k, token)).toBe(false);
-      expect(await harness.store.complete(k, token, { retentionMs: retention })).toBe(false);
+      expect(await harness.store.release(k, token, { uncounted: true, lastError: 'late' })).toBe(false);
       expect(await harness.store.extend(k, token, lease)).toBe(false);
+      expect((await claim(k)).status).toBe('completed');
+    });
+
+    it('answers true to a complete repeated by the token that completed the key, false to any other', async () => {
+      // A client that re-sends a command whose reply was lost (ioredis after a reconnect) must not
+      // report a lease loss for its own completion (issue 14, item 7).
+      const k = key('complete-twice');
+      const { token } = await claimed(k);
+      expect(await harness.store.complete(k, token, { retentionMs: retention })).toBe(true);
+      expect(await harness.store.complete(k, token, { retentionMs: retention })).toBe(true);
+      expect(await harness.store.complete(k, 'not-the-token', { retentionMs: retention })).toBe(false);
+      expect((await claim(k)).status).toBe('completed');
+    });
+
+    it('answers true to a release repeated by the token that released the key, until another token claims it', async () => {
+      const k = key('release-twice');
+      const first = await claimed(k);
+      expect(await harness.store.release(k, first.token)).toBe(true);
+      expect(await harness.store.release(k, first.token)).toBe(true);
+      expect(await harness.store.release(k, 'not-the-token')).toBe(false);
+      const second = await claimed(k);
+      expect(second.attempt).toBe(2);
+      expect(await harness.store.release(k, first.token)).toBe(false);
+      expect(await harness.store.complete(k, first.token, { retentionMs: retention })).toBe(false);
+      expect((await claim(k)).status).toBe('processing');
+      expect(await harness.store.complete(k, second.token, { retentionMs: retention })).toBe(true);
+    });
+
+    it('reports the same attempt again after an uncounted release, and counts a repeated one once', async () => {
+      const k = key('uncounted');
+      const first = await claimed(k);
+      expect(await harness.store.release(k, first.token, { uncounted: true })).toBe(true);
+      const again = await claimed(k);
+      expect(again.attempt).toBe(1);
+      expect(again.token).not.toBe(first.token);
+      expect(await harness.store.release(k, again.token)).toBe(true);
+      const second = await claimed(k);
+      expect(second.attempt).toBe(2);
+      expect(await harness.store.release(k, second.token, { uncounted: true })).toBe(true);
+      expect(await harness.store.release(k, second.token, { uncounted: true })).toBe(true);
+      expect((await claimed(k)).attempt).toBe(2);
+    });
+
+    it('returns the last released error to later claims until a new one replaces it', async () => {
+      const k = key('last-error');
+      const first = await claimed(k);
+      expect('lastError' in first).toBe(false);
+      expect(await harness.store.release(k, first.token, { lastError: 'TypeError: boom | 1: ünï' })).toBe(true);
+      const second = await claimed(k);
+      expect(second).toMatchObject({ attempt: 2, lastError: 'TypeError: boom | 1: ünï' });
+      // A release without an error (an uncounted one: the store failed, not the handler) keeps it.
+      expect(await harness.store.release(k, second.token, { uncounted: true })).toBe(true);
+      const third = await claimed(k);
+      expect(third).toMatchObject({ attempt: 2, lastError: 'TypeError: boom | 1: ünï' });
+      const long = `Error: ${'x'.repeat(5000)}`;
+      expect(await harness.store.release(k, third.token, { lastError: long })).toBe(true);
+      const fourth = await claimed(k);
+      expect(fourth.attempt).toBe(3);
+      expect(fourth.lastError?.length).toBeGreaterThanOrEqual(100);
+      expect(fourth.lastError?.length).toBeLessThanOrEqual(1000);
+      expect(long.startsWith(fourth.lastError ?? '-')).toBe(true);
+      // A lease that lapsed (a crash) recorded no error: the takeover still sees the last one.
+      await harness.advance(lease * 1.5);
+      const fifth = await claimed(k);
+      expect(fifth.attempt).toBe(4);
+      expect(fifth.lastError).toBe(fourth.lastError);
+      expect(await harness.store.complete(k, fifth.token, { retentionMs: retention })).toBe(true);
       expect((await claim(k)).status).toBe('completed');
     });
 
@@ -207,6 +274,7 @@ export function describeStoreContract(name: string, options: StoreContractOption
       expect((await claim(k)).status).toBe('processing');
       expect(await harness.store.complete(k, second.token, { retentionMs: retention })).toBe(true);
       expect((await claim(k)).status).toBe('completed');
+      expect(await harness.store.complete(k, first.token, { retentionMs: retention })).toBe(false);
     });
 
     it('keeps a lease alive through extend', async () => {
