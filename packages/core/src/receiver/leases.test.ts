@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebhookError } from '../errors/webhook-error.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { FlakyStore, json, signed, testReceiver, transactionalMemoryStore } from './receiver.fixtures.js';
+import type { DedupStore } from '../store/dedup-store.js';
 import type { DeliveryReport } from './types.js';
 
 afterEach(() => {
@@ -110,6 +111,105 @@ describe('leases', () => {
     await vi.advanceTimersByTimeAsync(350);
     expect(signal.aborted).toBe(false);
     expect(logs.lines.some((line) => line.message.includes('heartbeat failed'))).toBe(true);
+    finish();
+    expect((await running).outcome).toBe('processed');
+  });
+});
+
+/** A memory store whose renewals are answered as `extendMode` says: normally, never (cut off), or with an error. */
+class RenewalStore implements DedupStore {
+  readonly name = 'renewal-test';
+  readonly exact = true;
+  readonly shared = true;
+  extendMode: 'normal' | 'hang' | 'reject' = 'normal';
+  /** When set, a renewal is applied when sent but answered only after this many ms. */
+  answerDelayMs = 0;
+  readonly extendsSent: number[] = [];
+  readonly inner = new MemoryStore({ now: Date.now });
+
+  claim: DedupStore['claim'] = (key, options) => this.inner.claim(key, options);
+  complete: DedupStore['complete'] = (key, token, options) => this.inner.complete(key, token, options);
+  release: DedupStore['release'] = (key, token) => this.inner.release(key, token);
+  extend: DedupStore['extend'] = async (key, token, leaseMs) => {
+    this.extendsSent.push(Date.now());
+    if (this.extendMode === 'hang') return new Promise<boolean>(() => undefined);
+    if (this.extendMode === 'reject') throw new Error('connect ETIMEDOUT 10.0.0.7:6379');
+    const held = await this.inner.extend(key, token, leaseMs);
+    if (this.answerDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.answerDelayMs));
+    return held;
+  };
+}
+
+describe('leases without confirmed renewals', () => {
+  it.each(['hang', 'reject'] as const)(
+    'aborts ctx.signal before the lease can lapse when every renewal %ss, and the event is then taken over',
+    async (mode) => {
+      vi.useFakeTimers({ now: Date.UTC(2026, 10, 28, 12) });
+      const store = new RenewalStore();
+      store.extendMode = mode;
+      const { receiver, logs } = testReceiver({ store, namespace: 'mail', leaseMs: 600, now: Date.now });
+      let signal!: AbortSignal;
+      let finish!: () => void;
+      receiver.on('job.run', (_event, ctx) => {
+        signal = ctx.signal;
+        return new Promise<void>((resolve) => (finish = resolve));
+      });
+      const running = receiver.receive(signed('job_1', 'job.run', Date.now()));
+      await vi.advanceTimersByTimeAsync(450);
+      expect(store.extendsSent.length).toBeGreaterThan(0);
+      expect(signal.aborted).toBe(false);
+      // The claim was sent at 0: its lease lapses in the store at 600 at the earliest.
+      await vi.advanceTimersByTimeAsync(149);
+      expect(signal.aborted).toBe(true);
+      expect(signal.reason).toMatchObject({ code: 'ERR_HOOKGUARD_LEASE_LOST' });
+      expect(String((signal.reason as Error).message)).toMatch(/confirmed no renewal/);
+      expect(logs.codes('warn')).toContain('ERR_HOOKGUARD_LEASE_LOST');
+      await vi.advanceTimersByTimeAsync(1);
+      // Another process takes the event over as soon as the lease lapses: this run was stopped first.
+      const takeover = await store.claim('mail:job_1', { leaseMs: 600, retentionMs: 60_000 });
+      expect(takeover).toMatchObject({ status: 'claimed', attempt: 2 });
+      finish();
+      await running;
+    },
+  );
+
+  it('counts the lease from when a renewal was sent, not from when its late answer came', async () => {
+    vi.useFakeTimers({ now: Date.UTC(2026, 10, 28, 12) });
+    const store = new RenewalStore();
+    const { receiver } = testReceiver({ store, namespace: 'mail', leaseMs: 600, now: Date.now });
+    let signal!: AbortSignal;
+    let finish!: () => void;
+    receiver.on('job.run', (_event, ctx) => {
+      signal = ctx.signal;
+      return new Promise<void>((resolve) => (finish = resolve));
+    });
+    // The first renewal (sent at 200) is answered 'held' only at 650; every later one goes unanswered.
+    store.answerDelayMs = 450;
+    const running = receiver.receive(signed('job_1', 'job.run', Date.now()));
+    await vi.advanceTimersByTimeAsync(201);
+    store.extendMode = 'hang';
+    await vi.advanceTimersByTimeAsync(500);
+    // The renewal sent at 200 keeps the lease until 800 at most: counted from its answer (650) it would run to 1 250.
+    expect(store.extendsSent[0]).toBe(Date.UTC(2026, 10, 28, 12) + 200);
+    expect(signal.aborted).toBe(true);
+    finish();
+    await running;
+  });
+
+  it('keeps a lease whose renewals are confirmed, however slowly, within a third of it', async () => {
+    vi.useFakeTimers({ now: Date.UTC(2026, 10, 28, 12) });
+    const store = new RenewalStore();
+    store.answerDelayMs = 150;
+    const { receiver } = testReceiver({ store, namespace: 'mail', leaseMs: 600, now: Date.now });
+    let signal!: AbortSignal;
+    let finish!: () => void;
+    receiver.on('job.run', (_event, ctx) => {
+      signal = ctx.signal;
+      return new Promise<void>((resolve) => (finish = resolve));
+    });
+    const running = receiver.receive(signed('job_1', 'job.run', Date.now()));
+    await vi.advanceTimersByTimeAsync(6_000);
+    expect(signal.aborted).toBe(false);
     finish();
     expect((await running).outcome).toBe('processed');
   });
