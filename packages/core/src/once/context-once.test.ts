@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { FlakyStore, signed, testReceiver, transactionalMemoryStore } from '../receiver/receiver.fixtures.js';
+import { FlakyStore, captureLogs, signed, testReceiver, transactionalMemoryStore } from '../receiver/receiver.fixtures.js';
 import type { WebhookHandler } from '../receiver/types.js';
 import { MemoryStore } from '../store/memory-store.js';
+import { contextOnce } from './context-once.js';
 
 type Reply = { replyId: string };
 
@@ -67,6 +68,59 @@ describe('ctx.once', () => {
     const eventRecord = await store.claim('mail:msg_1', { leaseMs: 1_000, retentionMs: 1_000 });
     expect(eventRecord.status).toBe('completed');
     expect(eventRecord).not.toHaveProperty('result');
+  });
+
+  it('digests keys a store could not keep apart, under <namespace>:once:, never equal to an event key', async () => {
+    const inner = new MemoryStore();
+    const claimed: string[] = [];
+    const store = Object.assign(Object.create(inner) as MemoryStore, {
+      claim: (key: string, options: Parameters<MemoryStore['claim']>[1]) => {
+        claimed.push(key);
+        return inner.claim(key, options);
+      },
+    });
+    const { receiver, clock } = testReceiver({ store, namespace: 'mail' });
+    const replies: unknown[] = [];
+    const longId = 'x'.repeat(3_000);
+    receiver.on('message.received', async (event, ctx) => {
+      replies.push(await ctx.once(`reply:m\ud800`, () => 'first'));
+      replies.push(await ctx.once(`reply:m\ud801`, () => 'second'));
+      replies.push(await ctx.once(`reply:${event.id}`, () => 'long'));
+      replies.push(await ctx.once('sha256:forged', () => 'forged'));
+    });
+    expect((await receiver.receive(signed(longId, 'message.received', clock.now()))).outcome).toBe('processed');
+    expect(replies).toEqual(['first', 'second', 'long', 'forged']);
+    const [eventKey, ...onceKeys] = claimed;
+    expect(eventKey).toMatch(/^mail:sha256:[\w-]{43}$/);
+    for (const key of onceKeys) expect(key).toMatch(/^mail:once:sha256:[\w-]{43}$/);
+    expect(new Set(onceKeys).size).toBe(4);
+  });
+
+  it('uses the transaction’s view of the store when the delivery brings one', async () => {
+    const receiverStore = new MemoryStore();
+    const transactionView = new MemoryStore();
+    const ctxOnce = contextOnce(
+      { store: receiverStore, namespace: 'mail', leaseMs: 1_000, retentionMs: 60_000, logger: captureLogs().logger },
+      { signal: new AbortController().signal, store: transactionView },
+    );
+    expect(await ctxOnce('reply:msg_1', () => 'rpl_1')).toBe('rpl_1');
+    expect(await transactionView.claim('mail:once:reply:msg_1', { leaseMs: 1_000, retentionMs: 1_000 })).toMatchObject({ status: 'completed', result: 'rpl_1' });
+    expect(receiverStore.size).toBe(0);
+  });
+
+  it('answers 503 and runs nothing when the store fails under ctx.once', async () => {
+    const inner = new MemoryStore();
+    const store = new FlakyStore(inner);
+    const { receiver, clock } = testReceiver({ store, namespace: 'mail', maxAttempts: 1 });
+    const work = vi.fn(() => 'sent');
+    receiver.on('message.received', async (event, ctx) => {
+      store.down = true;
+      await ctx.once(`reply:${event.id}`, work);
+    });
+    const result = await receiver.receive(signed('msg_1', 'message.received', clock.now()));
+    expect(result.status).toBe(503);
+    expect(result.outcome).not.toBe('dead_lettered');
+    expect(work).not.toHaveBeenCalled();
   });
 
   it('shares results between two receivers (two processes) on one store', async () => {

@@ -1,22 +1,29 @@
 import { WebhookError } from '../errors/webhook-error.js';
 import type { Logger } from '../logging/logger.js';
+import { contextOnceStoreKey } from '../receiver/dedup-key.js';
 import type { ResolvedReceiverOptions } from '../receiver/types.js';
+import type { DedupStore } from '../store/dedup-store.js';
 import { linkSignals } from './abortable.js';
 import { whyNotJson } from './json-result.js';
-import { once, type OnceOptions, type OnceWork } from './once.js';
+import { onceAt, resolveOnceOptions, type OnceOptions, type OnceWork } from './once.js';
 
 /** Options for `ctx.once`; the others come from the receiver. */
 export type ContextOnceOptions = Pick<OnceOptions, 'leaseMs' | 'retentionMs' | 'waitMs' | 'signal'>;
 
 /**
- * `ctx.once(key, fn, options?)`: {@link once} inside a handler, on the receiver's store, with the
- * key namespaced as `<namespace>:once:<key>` and the receiver's `leaseMs` and `retentionMs`.
+ * `ctx.once(key, fn, options?)`: `once()` inside a handler, on the receiver's store, with the key
+ * namespaced as `<namespace>:once:<key>` (`<namespace>:once:sha256:<digest>` for a key over 200
+ * characters or holding control characters or lone surrogates, as for event ids) and the
+ * receiver's `leaseMs` and `retentionMs`.
  */
 export type ContextOnce = <T>(key: string, fn: OnceWork<T>, options?: ContextOnceOptions) => Promise<T>;
 
 type ReceiverSettings = Pick<ResolvedReceiverOptions, 'store' | 'namespace' | 'leaseMs' | 'retentionMs' | 'logger'>;
 
-/** The key `ctx.once(key)` uses in the store; never equal to an event's `<namespace>:<id>` key. */
+/**
+ * The key `ctx.once(key)` stands for, before the digest rule of {@link contextOnceStoreKey}: equal
+ * to the store key for every key that rule keeps as it is. Never equal to an event's key.
+ */
 export function contextOnceKey(namespace: string, key: string): string {
   return `${namespace}:once:${key}`;
 }
@@ -25,19 +32,24 @@ export function contextOnceKey(namespace: string, key: string): string {
  * Builds `ctx.once` for a delivery that holds its claim. The delivery's signal (aborted when its
  * lease is lost) also stops the wait and is passed on to `fn`; it is read only when `ctx.once` is
  * called, since creating a signal per delivery costs more than the rest of the dedup work.
+ * `delivery.store`, when given (a transactional handler's view of the store inside its
+ * transaction), is used instead of the receiver's store, so once records commit or roll back with
+ * the handler's writes (issue 14, item 5).
  */
-export function contextOnce(settings: ReceiverSettings, delivery: { readonly signal: AbortSignal }): ContextOnce {
+export function contextOnce(settings: ReceiverSettings, delivery: { readonly signal: AbortSignal; readonly store?: DedupStore | undefined }): ContextOnce {
   return async function contextualOnce<T>(key: string, fn: OnceWork<T>, options: ContextOnceOptions = {}): Promise<T> {
     requireKey(key);
+    const store = delivery.store ?? settings.store;
+    const resolved = resolveOnceOptions(store, key, fn, {
+      leaseMs: options.leaseMs ?? settings.leaseMs,
+      retentionMs: options.retentionMs ?? settings.retentionMs,
+      ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
+      logger: settings.logger,
+    });
+    const storeKey = contextOnceStoreKey(settings.namespace, key);
     const linked = linkSignals([delivery.signal, options.signal]);
     try {
-      return await once(settings.store, contextOnceKey(settings.namespace, key), fn, {
-        leaseMs: options.leaseMs ?? settings.leaseMs,
-        retentionMs: options.retentionMs ?? settings.retentionMs,
-        ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
-        signal: linked.signal,
-        logger: settings.logger,
-      });
+      return await onceAt(store, typeof storeKey === 'string' ? storeKey : await storeKey, fn, { ...resolved, signal: linked.signal });
     } finally {
       linked.dispose();
     }
@@ -68,6 +80,9 @@ export function contextOnceWithoutStore(logger: Logger, deliveryKey: string): Co
 
 function requireKey(key: unknown): void {
   if (typeof key !== 'string' || key === '') {
-    throw new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', `ctx.once() needs a non-empty string key, such as 'reply:' + messageId; received ${JSON.stringify(key)}.`);
+    throw new WebhookError(
+      'ERR_HOOKGUARD_INVALID_OPTIONS',
+      `ctx.once() needs a non-empty string key, such as 'reply:' + messageId; received ${typeof key === 'string' ? "''" : typeof key}.`,
+    );
   }
 }

@@ -280,6 +280,116 @@ describe('once()', () => {
   });
 });
 
+/** A memory store that records the keys it is asked to claim. */
+function recordingStore(inner = new MemoryStore()): { store: DedupStore; keys: string[] } {
+  const keys: string[] = [];
+  return {
+    keys,
+    store: wrap(inner, {
+      claim: (key, options) => {
+        keys.push(key);
+        return inner.claim(key, options);
+      },
+    }),
+  };
+}
+
+describe('once() keys in the store', () => {
+  it('keeps a plain key as it is', async () => {
+    const { store, keys } = recordingStore();
+    await once(store, 'inbox:client_1', () => 'inb_1');
+    expect(keys).toEqual(['inbox:client_1']);
+  });
+
+  it.each([
+    ['lone surrogates', 'reply:m\ud800', 'reply:m\ud801'],
+    ['NUL characters', 'reply:m\u0000a', 'reply:m\u0000b'],
+    ['other control characters', 'reply:m\na', 'reply:m\nb'],
+    ['more than 200 characters', `reply:${'x'.repeat(3_000)}a`, `reply:${'x'.repeat(3_000)}b`],
+    ['the digest form', 'sha256:abc', 'sha256:abd'],
+  ])('stores keys holding %s as distinct sha256 digests, as event ids', async (_name, first, second) => {
+    const { store, keys } = recordingStore();
+    expect(await once(store, first, () => 'first')).toBe('first');
+    expect(await once(store, second, () => 'second')).toBe('second');
+    expect(await once(store, first, () => 'again')).toBe('first');
+    expect(keys[0]).toMatch(/^sha256:[\w-]{43}$/);
+    expect(keys[1]).toMatch(/^sha256:[\w-]{43}$/);
+    expect(keys[0]).not.toBe(keys[1]);
+    expect(keys[2]).toBe(keys[0]);
+  });
+});
+
+describe('once() and store failures', () => {
+  it('rejects with ERR_HOOKGUARD_STORE_UNAVAILABLE, the store error as cause, without running fn', async () => {
+    const outage = new Error('connect ECONNREFUSED 127.0.0.1:6379');
+    const store = wrap(new MemoryStore(), { name: 'redis', claim: () => Promise.reject(outage) });
+    const fn = vi.fn(() => 'x');
+    const error = await once(store, 'reply:msg_1', fn).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', status: 503, cause: outage });
+    expect(String(error)).toMatch(/once\('reply:msg_1'\): the 'redis' store failed \(Error: connect ECONNREFUSED/);
+    expect(fn).not.toHaveBeenCalled();
+  });
+
+  it('passes through a coded error the store raised on purpose', async () => {
+    const refusal = new WebhookError('ERR_HOOKGUARD_UNSUPPORTED', 'no once records here');
+    const store = wrap(new MemoryStore(), { claim: () => Promise.reject(refusal) });
+    await expect(once(store, 'reply:msg_1', () => 'x')).rejects.toBe(refusal);
+  });
+
+  it('describes a store failure that cannot be described, instead of failing on it', async () => {
+    const store = wrap(new MemoryStore(), { claim: () => Promise.reject(Object.create(null)) });
+    await expect(once(store, 'reply:msg_1', () => 'x')).rejects.toMatchObject({ code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE' });
+  });
+
+  it.each(['hang', 'reject'] as const)('aborts fn’s signal once no renewal was confirmed for the lease, when renewals %s', async (mode) => {
+    vi.useFakeTimers();
+    const inner = new MemoryStore({ now: Date.now });
+    const store = wrap(inner, {
+      extend: () => (mode === 'hang' ? new Promise<boolean>(() => undefined) : Promise.reject(new Error('connect ETIMEDOUT'))),
+    });
+    let signal!: AbortSignal;
+    const gate = deferred<string>();
+    const running = once(
+      store,
+      'reply:msg_1',
+      (context) => {
+        signal = context.signal;
+        return gate.promise;
+      },
+      { leaseMs: 600, logger: captureLogs().logger },
+    );
+    await vi.advanceTimersByTimeAsync(450);
+    expect(signal.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(149);
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toMatchObject({ code: 'ERR_HOOKGUARD_LEASE_LOST' });
+    gate.resolve('late');
+    await running;
+  });
+});
+
+describe('once() durations', () => {
+  it.each([
+    ['leaseMs', { leaseMs: 2 ** 31 }, /leaseMs must be an integer number of milliseconds from 10 to 2147483647/],
+    ['leaseMs', { leaseMs: 6 * 2 ** 31 }, /leaseMs.*received 12884901888/],
+    ['leaseMs', { leaseMs: 9 }, /leaseMs.*from 10/],
+    ['waitMs', { waitMs: 2 ** 31 }, /waitMs must be an integer number of milliseconds from 0 to 2147483647/],
+    ['waitMs', { waitMs: 1.5 }, /waitMs/],
+    ['retentionMs', { retentionMs: 0 }, /retentionMs/],
+  ])('refuses %s out of range before claiming: %o', async (_name, options, message) => {
+    const store = new MemoryStore();
+    const error = await once(store, 'k', () => 1, options).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'ERR_HOOKGUARD_INVALID_OPTIONS' });
+    expect(String(error)).toMatch(message);
+    expect(store.size).toBe(0);
+  });
+
+  it('accepts the longest lease and wait a timer can take, and retentions beyond 24.8 days', async () => {
+    const store = new MemoryStore();
+    expect(await once(store, 'k', () => 1, { leaseMs: 2 ** 31 - 1, waitMs: 2 ** 31 - 1, retentionMs: 30 * 24 * 3_600_000 })).toBe(1);
+  });
+});
+
 describe('whyNotJson()', () => {
   it('accepts plain JSON data, including object properties that are undefined', () => {
     expect(whyNotJson({ a: [1, 'two', true, null, { b: -0.5 }], c: undefined, 'd-e': {} })).toBeUndefined();

@@ -1,15 +1,21 @@
+import { describeError } from '../errors/describe-error.js';
 import { WebhookError, isWebhookError } from '../errors/webhook-error.js';
 import { consoleLogger, type Logger } from '../logging/logger.js';
-import { LeaseHeartbeat } from '../receiver/lease-heartbeat.js';
-import type { DedupStore } from '../store/dedup-store.js';
+import { onceStoreKey } from '../receiver/dedup-key.js';
+import { LeaseHeartbeat, leaseClock } from '../receiver/lease-heartbeat.js';
+import { timerDuration } from '../receiver/resolve-options.js';
+import type { ClaimResult, DedupStore } from '../store/dedup-store.js';
 import { linkSignals, sleep } from './abortable.js';
 import { whyNotJson } from './json-result.js';
+import { storeFailure } from './store-failure.js';
 
 /** Options for {@link once}. */
 export type OnceOptions = {
   /**
    * How long the key stays exclusive without a heartbeat. Renewed every third of this while `fn`
-   * runs; if the process dies, another call takes the key over once it lapses.
+   * runs; if the process dies, another call takes the key over once it lapses. If no renewal is
+   * confirmed for about this long (the store unreachable), `fn`'s signal aborts with
+   * `ERR_HOOKGUARD_LEASE_LOST`. An integer from 10 to 2_147_483_647.
    * @default 60_000
    */
   leaseMs?: number;
@@ -17,7 +23,7 @@ export type OnceOptions = {
   retentionMs?: number;
   /**
    * How long a call waits, in total, for another call that holds the key to finish before it
-   * rejects with `ERR_HOOKGUARD_ONCE_IN_PROGRESS`. `0` never waits.
+   * rejects with `ERR_HOOKGUARD_ONCE_IN_PROGRESS`. `0` never waits. An integer from 0 to 2_147_483_647.
    * @default 30_000
    */
   waitMs?: number;
@@ -38,7 +44,8 @@ export type OnceContext = {
 /** The work `once` guards. Its result must be JSON data, or `undefined`. */
 export type OnceWork<T> = (context: OnceContext) => Promise<T> | T;
 
-type ResolvedOnceOptions = {
+/** {@link OnceOptions} after validation and defaults. */
+export type ResolvedOnceOptions = {
   leaseMs: number;
   retentionMs: number;
   waitMs: number;
@@ -63,10 +70,14 @@ const MAX_POLL_MS = 1_000;
  * - if `fn` throws, the key is released and the error rethrown, so the next call runs `fn` again;
  *   if the process dies, the next call takes the key over once the lease lapses (`attempt` > 1).
  *
- * The result must be JSON data (plain objects, arrays, strings, finite numbers, booleans, `null`)
- * or `undefined`; anything else rejects with `ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON` and releases
- * the key. Needs an exact store: a Bloom store rejects with `ERR_HOOKGUARD_UNSUPPORTED`. Inside a
- * webhook handler, use `ctx.once`, which namespaces the key and takes the receiver's settings.
+ * The result must be JSON data (plain objects, arrays, strings without U+0000 or lone surrogates,
+ * finite numbers, booleans, `null`) or `undefined`; anything else rejects with
+ * `ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON` and releases the key. A key over 200 characters, or holding
+ * control characters or lone surrogates, is stored as `sha256:<digest>` (distinct keys stay
+ * distinct in every store). When the store fails, the call rejects with
+ * `ERR_HOOKGUARD_STORE_UNAVAILABLE` (the store's error as `cause`; see `isStoreFailure`). Needs an
+ * exact store: a Bloom store rejects with `ERR_HOOKGUARD_UNSUPPORTED`. Inside a webhook handler,
+ * use `ctx.once`, which namespaces the key and takes the receiver's settings.
  *
  * `once` cannot tell whether a `fn` that failed midway had its effect (a request that timed out
  * after the server acted): pass an idempotency key to such calls when the API accepts one.
@@ -81,14 +92,29 @@ const MAX_POLL_MS = 1_000;
  */
 export async function once<T>(store: DedupStore, key: string, fn: OnceWork<T>, options: OnceOptions = {}): Promise<T> {
   const resolved = resolveOnceOptions(store, key, fn, options);
+  const storeKey = onceStoreKey(key);
+  return onceAt(store, typeof storeKey === 'string' ? storeKey : await storeKey, fn, resolved);
+}
+
+/**
+ * {@link once} on a store key already derived from the caller's key (`ctx.once` keeps its
+ * `<namespace>:once:` prefix), with options already resolved.
+ */
+export async function onceAt<T>(store: DedupStore, key: string, fn: OnceWork<T>, resolved: ResolvedOnceOptions): Promise<T> {
   const claimOptions = { leaseMs: resolved.leaseMs, retentionMs: resolved.retentionMs };
   let waited = 0;
   let pollMs = FIRST_POLL_MS;
   for (;;) {
     resolved.signal?.throwIfAborted();
-    const claim = await store.claim(key, claimOptions);
+    const claimSentAt = leaseClock();
+    let claim: ClaimResult;
+    try {
+      claim = await store.claim(key, claimOptions);
+    } catch (error) {
+      throw storeFailure(error, store, `once('${shown(key)}')`);
+    }
     if (claim.status === 'completed') return claim.result as T;
-    if (claim.status === 'claimed') return run(store, key, claim.token, claim.attempt, fn, resolved);
+    if (claim.status === 'claimed') return run(store, key, claim.token, claim.attempt, claimSentAt, fn, resolved);
     const remaining = resolved.waitMs - waited;
     if (remaining <= 0) throw stillInProgress(key, resolved.waitMs, claim.retryAfterMs);
     // The holder usually finishes long before its lease lapses, so poll on a backoff, but never
@@ -100,9 +126,17 @@ export async function once<T>(store: DedupStore, key: string, fn: OnceWork<T>, o
   }
 }
 
-async function run<T>(store: DedupStore, key: string, token: string, attempt: number, fn: OnceWork<T>, options: ResolvedOnceOptions): Promise<T> {
+async function run<T>(
+  store: DedupStore,
+  key: string,
+  token: string,
+  attempt: number,
+  claimSentAt: number,
+  fn: OnceWork<T>,
+  options: ResolvedOnceOptions,
+): Promise<T> {
   const { logger, retentionMs } = options;
-  const heartbeat = new LeaseHeartbeat(store, key, token, options.leaseMs, logger);
+  const heartbeat = new LeaseHeartbeat(store, key, token, options.leaseMs, logger, claimSentAt);
   const linked = linkSignals([heartbeat.signal, options.signal]);
   let value: T;
   try {
@@ -113,7 +147,7 @@ async function run<T>(store: DedupStore, key: string, token: string, attempt: nu
     if (reason !== undefined) {
       throw new WebhookError(
         'ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON',
-        `once('${key}'): the result cannot be stored because ${reason}. Return plain JSON data (for a Date, date.toISOString()); ` +
+        `once('${shown(key)}'): the result cannot be stored because ${reason}. Return plain JSON data (for a Date, date.toISOString()); ` +
           'the key was released, so the next call runs fn again.',
       );
     }
@@ -138,7 +172,7 @@ async function run<T>(store: DedupStore, key: string, token: string, attempt: nu
       await releaseQuietly(store, key, token, logger);
       throw new WebhookError(
         'ERR_HOOKGUARD_UNSUPPORTED',
-        `once('${key}'): the '${store.name}' store cannot keep results (${error.message}). once() is unsupported on it: use the memory, Redis or Postgres store.`,
+        `once('${shown(key)}'): the '${store.name}' store cannot keep results (${error.message}). once() is unsupported on it: use the memory, Redis or Postgres store.`,
         { cause: error },
       );
     }
@@ -166,48 +200,51 @@ async function releaseQuietly(store: DedupStore, key: string, token: string, log
 function stillInProgress(key: string, waitMs: number, retryAfterMs: number): WebhookError {
   return new WebhookError(
     'ERR_HOOKGUARD_ONCE_IN_PROGRESS',
-    `once('${key}'): another call has been running fn for this key throughout the ${waitMs} ms wait (its lease lapses in about ${retryAfterMs} ms). ` +
+    `once('${shown(key)}'): another call has been running fn for this key throughout the ${waitMs} ms wait (its lease lapses in about ${retryAfterMs} ms). ` +
       'Retry later or raise waitMs; if that call crashed, the key is taken over once its lease lapses.',
   );
 }
 
-function resolveOnceOptions(store: DedupStore, key: string, fn: unknown, options: OnceOptions): ResolvedOnceOptions {
+/** Validates `once()` arguments and applies defaults; throws `ERR_HOOKGUARD_INVALID_OPTIONS` before anything is claimed. */
+export function resolveOnceOptions(store: DedupStore, key: string, fn: unknown, options: OnceOptions): ResolvedOnceOptions {
   if (typeof key !== 'string' || key === '') {
-    throw invalid(`once() needs a non-empty string key, such as 'reply:' + messageId; received ${JSON.stringify(key)}.`);
+    throw invalid(`once() needs a non-empty string key, such as 'reply:' + messageId; received ${typeof key === 'string' ? "''" : typeof key}.`);
   }
-  if (typeof fn !== 'function') throw invalid(`once('${key}') needs a function to run; received ${typeof fn}.`);
+  if (typeof fn !== 'function') throw invalid(`once('${shown(key)}') needs a function to run; received ${typeof fn}.`);
   if (typeof store !== 'object' || store === null || typeof store.claim !== 'function') {
-    throw invalid(`once('${key}') needs a DedupStore (MemoryStore, RedisStore, PostgresStore) as its first argument.`);
+    throw invalid(`once('${shown(key)}') needs a DedupStore (MemoryStore, RedisStore, PostgresStore) as its first argument.`);
   }
   if (!store.exact) {
     throw new WebhookError(
       'ERR_HOOKGUARD_UNSUPPORTED',
-      `once('${key}') needs an exact store: the '${store.name}' store can answer a key it never saw as done (a false positive), ` +
+      `once('${shown(key)}') needs an exact store: the '${store.name}' store can answer a key it never saw as done (a false positive), ` +
         'which would skip fn and return no result. Use the memory, Redis or Postgres store for once().',
     );
   }
+  const where = `once('${shown(key)}')`;
   return {
-    leaseMs: integer(key, 'leaseMs', options.leaseMs, DEFAULT_LEASE_MS, 10),
-    retentionMs: integer(key, 'retentionMs', options.retentionMs, DEFAULT_RETENTION_MS, 1),
-    waitMs: integer(key, 'waitMs', options.waitMs, DEFAULT_WAIT_MS, 0),
+    leaseMs: timerDuration(where, 'leaseMs', options.leaseMs, DEFAULT_LEASE_MS, 10),
+    // Not a timer: the store keeps it as the record's lifetime, so retentions beyond 24.8 days stay valid.
+    retentionMs: integer(where, 'retentionMs', options.retentionMs, DEFAULT_RETENTION_MS, 1),
+    waitMs: timerDuration(where, 'waitMs', options.waitMs, DEFAULT_WAIT_MS, 0),
     signal: options.signal,
     logger: options.logger ?? consoleLogger,
   };
 }
 
-function integer(key: string, name: string, value: unknown, fallback: number, minimum: number): number {
+function integer(where: string, name: string, value: unknown, fallback: number, minimum: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < minimum) {
-    throw invalid(`once('${key}'): ${name} must be an integer of at least ${minimum} (milliseconds); received ${String(value)}.`);
+    throw invalid(`${where}: ${name} must be an integer of at least ${minimum} (milliseconds); received ${typeof value === 'number' ? String(value) : typeof value}.`);
   }
   return value;
 }
 
-function invalid(message: string): WebhookError {
-  return new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', message);
+/** A key as messages quote it: long keys (a 3 000-character event id) cut short. */
+function shown(key: string): string {
+  return key.length <= 120 ? key : `${key.slice(0, 100)}…(${key.length} characters)`;
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof Error) return isWebhookError(error) ? `${error.code}: ${error.message}` : `${error.name}: ${error.message}`;
-  return String(error);
+function invalid(message: string): WebhookError {
+  return new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', message);
 }

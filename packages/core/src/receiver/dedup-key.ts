@@ -1,15 +1,37 @@
 import { cryptoBackend } from '../crypto/index.js';
 
 /**
- * Longest id kept as it is in the dedup key, in UTF-16 code units (at most 600 UTF-8 bytes).
- * Provider ids are far shorter; a B-tree entry (Postgres) must stay under about 2.7 KB.
+ * Longest id or once key kept as it is in a store key, in UTF-16 code units (at most 600 UTF-8
+ * bytes). Provider ids are far shorter; a B-tree entry (Postgres) must stay under about 2.7 KB.
  */
-const MAX_PLAIN_ID_LENGTH = 200;
+const MAX_PLAIN_LENGTH = 200;
 
-// Ids that no store may see as they are: C0 controls (Postgres text refuses NUL), lone surrogates
-// (encoded to UTF-8 each becomes U+FFFD, so two ids would share one key) and ids shaped like the
-// digest form or like ctx.once() keys (`<namespace>:once:<key>`), which would collide with them.
-const NEEDS_DIGEST = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|^(?:sha256|once):/;
+// What no store may see as it is: C0 controls (Postgres text refuses NUL) and lone surrogates
+// (encoded to UTF-8 each becomes U+FFFD, so two ids would share one key).
+const UNSTORABLE = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+// Event ids shaped like the digest form or like ctx.once() keys (`<namespace>:once:<key>`) would
+// collide with them; ctx.once keys shaped like the digest form too.
+const EVENT_RESERVED = /^(?:sha256|once):/;
+// A once() key shaped like the digest form would collide with a digested one.
+const ONCE_RESERVED = /^sha256:/;
+
+/**
+ * `prefix + text`, or `prefix + 'sha256:' + digest` when `text` is too long, holds what a store
+ * cannot keep apart, or starts like a reserved form. The digest covers the UTF-16 code units, so
+ * distinct texts always get distinct keys. A promise only when a digest is needed and the crypto
+ * backend hashes asynchronously (Web Crypto): the common case costs no promise hop.
+ */
+function storeKey(prefix: string, text: string, reserved: RegExp): string | Promise<string> {
+  if (text.length <= MAX_PLAIN_LENGTH && !UNSTORABLE.test(text) && !reserved.test(text)) return prefix + text;
+  const units = new Uint8Array(text.length * 2);
+  for (let index = 0; index < text.length; index++) {
+    const unit = text.charCodeAt(index);
+    units[2 * index] = unit & 0xff;
+    units[2 * index + 1] = unit >> 8;
+  }
+  const digest = cryptoBackend.sha256(units);
+  return typeof digest === 'string' ? `${prefix}sha256:${digest}` : digest.then((hex) => `${prefix}sha256:${hex}`);
+}
 
 /**
  * The dedup key of an event: `<namespace>:<id>`, or `<namespace>:sha256:<digest>` when the id is
@@ -25,13 +47,33 @@ const NEEDS_DIGEST = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(
  * ```
  */
 export function dedupKey(namespace: string, id: string): string | Promise<string> {
-  if (id.length <= MAX_PLAIN_ID_LENGTH && !NEEDS_DIGEST.test(id)) return `${namespace}:${id}`;
-  const units = new Uint8Array(id.length * 2);
-  for (let index = 0; index < id.length; index++) {
-    const unit = id.charCodeAt(index);
-    units[2 * index] = unit & 0xff;
-    units[2 * index + 1] = unit >> 8;
-  }
-  const digest = cryptoBackend.sha256(units);
-  return typeof digest === 'string' ? `${namespace}:sha256:${digest}` : digest.then((text) => `${namespace}:sha256:${text}`);
+  return storeKey(`${namespace}:`, id, EVENT_RESERVED);
+}
+
+/**
+ * The store key of `ctx.once(key)`: `<namespace>:once:<key>`, or `<namespace>:once:sha256:<digest>`
+ * by the same rule as event ids (issue 14, item 1). Never equal to an event's key: event ids that
+ * start with `once:` are digested.
+ *
+ * @example
+ * ```ts
+ * contextOnceStoreKey('mail', 'reply:msg_1'); // 'mail:once:reply:msg_1'
+ * ```
+ */
+export function contextOnceStoreKey(namespace: string, key: string): string | Promise<string> {
+  return storeKey(`${namespace}:once:`, key, EVENT_RESERVED);
+}
+
+/**
+ * The store key of `once(store, key)`: the key itself, or `sha256:<digest>` by the same rule as
+ * event ids, so that keys a store could not keep apart (lone surrogates), could not store (NUL on
+ * PostgreSQL) or could not index (over about 2.7 KB on PostgreSQL) still work (issue 14, item 1).
+ *
+ * @example
+ * ```ts
+ * onceStoreKey('inbox:client_1'); // 'inbox:client_1'
+ * ```
+ */
+export function onceStoreKey(key: string): string | Promise<string> {
+  return storeKey('', key, ONCE_RESERVED);
 }
