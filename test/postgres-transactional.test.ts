@@ -7,6 +7,7 @@ import { POSTGRES, describeWithPostgres } from './support/services.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const schema = `hookguard_tx_${process.pid}_${Date.now().toString(36)}`;
+const NAMESPACE = 'standard-webhooks';
 const silent = { warn: () => undefined, error: () => undefined };
 
 async function delivery(id: string, text = 'hello') {
@@ -30,7 +31,7 @@ describeWithPostgres('transactional handlers through the receiver, on real Postg
   });
 
   function receiverOn(pool: pg.Pool, options: { failFirst?: boolean } = {}): Receiver {
-    const receiver = createReceiver({ verifier: standardWebhooks({ secret: SECRET }), store: new PostgresStore({ pool, schema }), logger: silent });
+    const receiver = createReceiver({ verifier: standardWebhooks({ secret: SECRET }), store: new PostgresStore({ pool, schema }), namespace: NAMESPACE, logger: silent });
     receiver.on(
       'message.received',
       async (event, ctx) => {
@@ -45,7 +46,7 @@ describeWithPostgres('transactional handlers through the receiver, on real Postg
 
   const count = async (id: string) => Number((await admin.query(`SELECT count(*) FROM "${schema}".replies WHERE message_id = $1`, [id])).rows[0].count);
   const state = async (id: string) =>
-    (await admin.query(`SELECT state FROM "${schema}".hookguard_events WHERE key = $1`, [`standard-webhooks:${id}`])).rows[0]?.state as string | undefined;
+    (await admin.query(`SELECT state FROM "${schema}".hookguard_events WHERE key = $1`, [`${NAMESPACE}:${id}`])).rows[0]?.state as string | undefined;
 
   it('rolls back the handler’s insert with a failed attempt, and the retry inserts it exactly once', async () => {
     const pool = new pg.Pool({ ...POSTGRES, max: 4 });
@@ -65,7 +66,7 @@ describeWithPostgres('transactional handlers through the receiver, on real Postg
 
   it('answers 500, not 503, when a handler swallows a failed statement and leaves the transaction aborted', async () => {
     const pool = new pg.Pool({ ...POSTGRES, max: 2 });
-    const receiver = createReceiver({ verifier: standardWebhooks({ secret: SECRET }), store: new PostgresStore({ pool, schema }), logger: silent });
+    const receiver = createReceiver({ verifier: standardWebhooks({ secret: SECRET }), store: new PostgresStore({ pool, schema }), namespace: NAMESPACE, logger: silent });
     receiver.on(
       'message.received',
       async (_event, ctx) => {
@@ -94,7 +95,7 @@ describeWithPostgres('transactional handlers through the receiver, on real Postg
 
   it('answers a concurrent redelivery 409 while the first holds the transaction, and runs the handler once', async () => {
     const pool = new pg.Pool({ ...POSTGRES, max: 4 });
-    const receiver = createReceiver({ verifier: standardWebhooks({ secret: SECRET }), store: new PostgresStore({ pool, schema }), logger: silent });
+    const receiver = createReceiver({ verifier: standardWebhooks({ secret: SECRET }), store: new PostgresStore({ pool, schema }), namespace: NAMESPACE, logger: silent });
     let release!: () => void;
     let started!: () => void;
     const running = new Promise<void>((resolve) => (started = resolve));

@@ -9,6 +9,8 @@ export type ClaimRow = {
   out_fingerprint_matches: boolean | null;
   /** jsonb as text, so a stored JSON `null` stays distinct from no result (SQL NULL). */
   out_result: string | null;
+  /** What the latest failed attempt released the key with; SQL NULL for nothing. */
+  out_last_error: string | null;
 };
 
 /**
@@ -22,7 +24,12 @@ export type ClaimRow = {
  */
 export function toClaimResult(row: ClaimRow | undefined): ClaimResult {
   if (row?.out_status === 'claimed' && row.out_token !== null && row.out_attempt !== null) {
-    return { status: 'claimed', token: row.out_token, attempt: row.out_attempt };
+    return {
+      status: 'claimed',
+      token: row.out_token,
+      attempt: row.out_attempt,
+      ...(row.out_last_error === null ? {} : { lastError: row.out_last_error }),
+    };
   }
   if (row?.out_status === 'processing' && row.out_retry_after_ms !== null) {
     return { status: 'processing', retryAfterMs: row.out_retry_after_ms };

@@ -1,8 +1,8 @@
 import { isWebhookError } from '@hookguard/core';
 import { describeStoreContract } from '@hookguard/core/testing/contracts';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PostgresStore } from './postgres-store.js';
-import { describeWithPostgres, sleep, testPool, testSchema, withPostgres, type TestSchema } from './postgres.fixtures.js';
+import { describeWithPostgres, recordStatementNames, sleep, testPool, testSchema, withPostgres, type TestSchema } from './postgres.fixtures.js';
 
 const LEASE_MS = 300;
 
@@ -56,14 +56,15 @@ describeWithPostgres('PostgresStore', () => {
     expect(() => new PostgresStore({} as never)).toThrow(/needs `pool`/);
   });
 
-  it('keeps the row a released claim leaves, so the attempt count survives', async () => {
+  it('keeps the row a released claim leaves, so the attempt count survives, with the token that released it', async () => {
     const first = await db.store.claim('kept-attempt', options);
     if (first.status !== 'claimed') throw new Error('expected a claim');
-    await db.store.release('kept-attempt', first.token);
-    const { rows } = await db.pool.query(`SELECT state, attempt, token FROM "${db.schema}".hookguard_events WHERE key = $1`, [
-      'kept-attempt',
-    ]);
-    expect(rows).toEqual([{ state: 'released', attempt: 1, token: null }]);
+    await db.store.release('kept-attempt', first.token, { lastError: 'Error: boom' });
+    const { rows } = await db.pool.query(
+      `SELECT state, attempt, token::text, lease_until, last_error FROM "${db.schema}".hookguard_events WHERE key = $1`,
+      ['kept-attempt'],
+    );
+    expect(rows).toEqual([{ state: 'released', attempt: 1, token: first.token, lease_until: null, last_error: 'Error: boom' }]);
   });
 
   it('records when a key was first seen, last claimed and completed', async () => {
@@ -82,12 +83,7 @@ describeWithPostgres('PostgresStore', () => {
   });
 
   it('sends each operation as one statement', async () => {
-    const sent: string[] = [];
-    const query = db.pool.query.bind(db.pool);
-    const spy = vi.spyOn(db.pool, 'query').mockImplementation(((config: { name?: string }, ...rest: never[]) => {
-      sent.push(config.name ?? 'unnamed');
-      return (query as (...args: unknown[]) => unknown)(config, ...rest);
-    }) as never);
+    const statements = recordStatementNames();
     try {
       const claim = await db.store.claim('one-statement', options);
       if (claim.status !== 'claimed') throw new Error('expected a claim');
@@ -95,13 +91,13 @@ describeWithPostgres('PostgresStore', () => {
       await db.store.complete('one-statement', claim.token, { retentionMs: 60_000 });
       await db.store.claim('one-statement', options);
     } finally {
-      spy.mockRestore();
+      statements.restore();
     }
-    expect(sent.map((name) => name.replace(/_[0-9a-z]+$/, ''))).toEqual([
-      'hookguard_plain_claim',
-      'hookguard_extend',
-      'hookguard_complete',
-      'hookguard_plain_claim',
+    expect(statements.names.map((name) => name.replace(/_[0-9a-z]+$/, ''))).toEqual([
+      'hookguard_plain_claim_v2',
+      'hookguard_extend_v2',
+      'hookguard_complete_v2',
+      'hookguard_plain_claim_v2',
     ]);
   });
 

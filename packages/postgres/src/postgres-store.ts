@@ -5,14 +5,18 @@ import {
   type ClaimResult,
   type CompleteOptions,
   type Logger,
+  type ReleaseOptions,
   type TransactionalDedupStore,
 } from '@hookguard/core';
 import type { Pool, QueryConfig, QueryResult, QueryResultRow } from 'pg';
-import { toClaimResult, type ClaimRow } from './claim-row.js';
-import { migrationSql } from './sql/migration-sql.js';
+import { DedupOperations } from './dedup-operations.js';
+import { checkKey } from './postgres-text.js';
+import { checkout } from './pool-checkout.js';
+import { migrations } from './sql/migration-sql.js';
+import { tableShapeCheck } from './sql/migration-v2-sql.js';
 import { statements, type Statement, type Statements } from './sql/statements.js';
-import { tableNames } from './sql/table-names.js';
-import { storeError } from './store-error.js';
+import { tableNames, type TableNames } from './sql/table-names.js';
+import { isConnectionError, storeError } from './store-error.js';
 import { claimInTransaction, type TransactionScope } from './transactional-claim.js';
 
 /** Options for {@link PostgresStore}. */
@@ -36,9 +40,12 @@ export type PostgresStoreOptions = {
    */
   pruneIntervalMs?: number;
   /**
-   * Longest wait for the answer to one statement; past it the operation rejects with
-   * `ERR_HOOKGUARD_STORE_UNAVAILABLE` and the client is destroyed, not reused. Also catches a
-   * silently dropped connection, which no server-side timeout can. `0` waits forever.
+   * Longest wait for one operation: for a free pool client and the statement's answer together.
+   * Past it the operation rejects with `ERR_HOOKGUARD_STORE_UNAVAILABLE` (a client whose statement
+   * went unanswered is destroyed, not reused). Bounds the wait for a client even on a pool
+   * without `connectionTimeoutMillis`, and catches a silently dropped connection, which no
+   * server-side timeout can. In transactional mode it bounds the wait for the transaction's
+   * client and each of the store's statements in it. `0` waits forever.
    * @default 5_000
    */
   statementTimeoutMs?: number;
@@ -67,7 +74,9 @@ type ResolvedOptions = {
   logger: Logger;
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// pg 8.21.0 added Client#getTransactionStatus, which transactional mode needs to tell whether a
+// handler ended the store's transaction; the peer range starts at the version the tests run on.
+const NEEDED_PG = '8.23.1';
 
 /**
  * The PostgreSQL dedup store: exact and shared by every process using the database. Each
@@ -91,13 +100,21 @@ export class PostgresStore implements TransactionalDedupStore {
   readonly shared = true;
 
   readonly #options: ResolvedOptions;
+  readonly #names: TableNames;
   readonly #statements: Statements;
+  readonly #operations: DedupOperations;
   #timer: ReturnType<typeof setInterval> | undefined;
   #pruning: Promise<unknown> | undefined;
 
   constructor(options: PostgresStoreOptions) {
     this.#options = resolveOptions(options);
-    this.#statements = statements(tableNames(this.#options.table, this.#options.schema));
+    this.#names = tableNames(this.#options.table, this.#options.schema);
+    this.#statements = statements(this.#names);
+    const { plainClaim } = this.#statements;
+    this.#operations = new DedupOperations((operation, statement, values) => this.#run(operation, statement, values), this.#statements, (key, claim) => ({
+      statement: plainClaim,
+      values: [key, claim.leaseMs, claim.retentionMs, claim.fingerprint ?? null],
+    }));
     if (this.#options.pruneIntervalMs > 0) {
       this.#timer = setInterval(() => this.#pruneInBackground(), this.#options.pruneIntervalMs);
       this.#timer.unref();
@@ -105,63 +122,71 @@ export class PostgresStore implements TransactionalDedupStore {
   }
 
   /**
-   * Creates the table, its index and the claim function when missing. Idempotent and safe to run
-   * from many processes at once (serialised by an advisory lock, in one transaction).
+   * Brings the table, its index and the claim function to the current schema version, creating
+   * what is missing (`migrationSql()`, in one transaction). Idempotent and safe to run from many
+   * processes at once (serialised by an advisory lock). Rejects with
+   * `ERR_HOOKGUARD_INVALID_OPTIONS`, changing nothing, when a table of that name exists but its
+   * columns differ from the store's, saying what differs.
    */
   async migrate(): Promise<void> {
-    const sql = migrationSql({
+    const options = {
       table: this.#options.table,
       ...(this.#options.schema === undefined ? {} : { schema: this.#options.schema }),
-    });
+    };
+    // The shape check first as well: version 1 alone would build its index on any table of that name.
+    const sql = [tableShapeCheck(this.#names), ...migrations(options).map((migration) => migration.sql)].join('\n');
     try {
       // No parameters: sent as one simple query, which PostgreSQL runs as a single transaction.
       await this.#options.pool.query(sql);
     } catch (error) {
+      const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+      if (code === '42P16' && typeof message === 'string' && message.startsWith('hookguard:')) {
+        throw new WebhookError(
+          'ERR_HOOKGUARD_INVALID_OPTIONS',
+          `PostgresStore migrate() found ${message.slice('hookguard: '.length)}. Nothing was changed. Give the store a table of its own with the table option (e.g. table: 'hookguard_events'), or fix or rename the existing table.`,
+          { cause: error },
+        );
+      }
       throw storeError('migrate', error, 0);
     }
   }
 
-  async claim(key: string, options: ClaimOptions): Promise<ClaimResult> {
-    const { rows } = await this.#run<ClaimRow>('claim', this.#statements.plainClaim, [
-      key,
-      options.leaseMs,
-      options.retentionMs,
-      options.fingerprint ?? null,
-    ]);
-    return toClaimResult(rows[0]);
+  claim(key: string, options: ClaimOptions): Promise<ClaimResult> {
+    return this.#operations.claim(key, options);
   }
 
-  async complete(key: string, token: string, options: CompleteOptions): Promise<boolean> {
-    if (!UUID.test(token)) return false;
-    // Serialised now: JSON `null` is stored as jsonb 'null', no result as SQL NULL.
-    const result = options.result === undefined ? null : (JSON.stringify(options.result) ?? null);
-    const { rowCount } = await this.#run('complete', this.#statements.complete, [key, token, options.retentionMs, result]);
-    return rowCount === 1;
+  /** processing → completed; `true` also when repeated by the token that completed the key. */
+  complete(key: string, token: string, options: CompleteOptions): Promise<boolean> {
+    return this.#operations.complete(key, token, options);
   }
 
-  async release(key: string, token: string): Promise<boolean> {
-    if (!UUID.test(token)) return false;
-    const { rowCount } = await this.#run('release', this.#statements.release, [key, token]);
-    return rowCount === 1;
+  /**
+   * processing → released; `true` also when repeated by the token that released the key, until
+   * another token claims it. `uncounted` gives the attempt back; `lastError` (capped at 1 000
+   * characters) is returned by later claims.
+   */
+  release(key: string, token: string, options?: ReleaseOptions): Promise<boolean> {
+    return this.#operations.release(key, token, options);
   }
 
-  async extend(key: string, token: string, leaseMs: number): Promise<boolean> {
-    if (!UUID.test(token)) return false;
-    const { rowCount } = await this.#run('extend', this.#statements.extend, [key, token, leaseMs]);
-    return rowCount === 1;
+  extend(key: string, token: string, leaseMs: number): Promise<boolean> {
+    return this.#operations.extend(key, token, leaseMs);
   }
 
   /**
    * Claims `key` and, when granted, runs `work` in one transaction with the completion record, on
    * one pool client for the whole run: the handler's writes through `scope.db` and the
-   * completion commit together or not at all. A concurrent delivery of the key answers
-   * `processing` at once; a dropped connection rolls everything back so the retry runs again.
+   * completion commit together or not at all. `scope.store` is this store as seen from inside the
+   * transaction: records written through it (`ctx.once`) commit or roll back with it. A concurrent
+   * delivery of the key answers `processing` at once; a dropped connection rolls everything back
+   * so the retry runs again.
    */
-  claimInTransaction(
+  async claimInTransaction(
     key: string,
     options: ClaimOptions,
     work: (scope: TransactionScope) => Promise<void>,
   ): Promise<ClaimResult> {
+    checkKey(key, 'claimInTransaction');
     const { pool, statementTimeoutMs } = this.#options;
     return claimInTransaction({ pool, statements: this.#statements, statementTimeoutMs }, key, options, work);
   }
@@ -212,14 +237,25 @@ export class PostgresStore implements TransactionalDedupStore {
     statement: Statement,
     values: unknown[],
   ): Promise<QueryResult<Row>> {
+    const { pool, statementTimeoutMs } = this.#options;
+    let broken: Error | undefined;
+    const onError = (error: Error): void => {
+      broken ??= error;
+    };
+    // Not pool.query: its wait for a client has no bound on a pool without connectionTimeoutMillis.
+    const { client, remainingMs } = await checkout(pool, operation, statementTimeoutMs, onError);
     const config: QueryConfig & { query_timeout?: number } = { ...statement, values };
-    if (this.#options.statementTimeoutMs > 0) config.query_timeout = this.#options.statementTimeoutMs;
+    if (remainingMs > 0) config.query_timeout = remainingMs;
     try {
-      // pool.query releases its client with the error on failure, so a broken connection is
-      // destroyed rather than handed to the next caller.
-      return await this.#options.pool.query<Row>(config);
+      return await client.query<Row>(config);
     } catch (error) {
-      throw storeError(operation, error, this.#options.statementTimeoutMs);
+      // A failed statement leaves a healthy connection; only a broken one must be destroyed.
+      if (isConnectionError(error)) broken ??= error as Error;
+      throw storeError(operation, error, statementTimeoutMs);
+    } finally {
+      client.release(broken);
+      // After release: the pool's own listener is attached by then, so the client is never without one.
+      client.removeListener('error', onError);
     }
   }
 }
@@ -230,6 +266,13 @@ function resolveOptions(options: PostgresStoreOptions): ResolvedOptions {
     throw new WebhookError(
       'ERR_HOOKGUARD_INVALID_OPTIONS',
       'PostgresStore needs `pool`, a pg Pool: new PostgresStore({ pool: new pg.Pool({ connectionString }) }).',
+    );
+  }
+  const Client = (pool as { Client?: { prototype?: { getTransactionStatus?: unknown } } }).Client;
+  if (Client?.prototype !== undefined && typeof Client.prototype.getTransactionStatus !== 'function') {
+    throw new WebhookError(
+      'ERR_HOOKGUARD_INVALID_OPTIONS',
+      `PostgresStore needs pg ${NEEDED_PG} or later (the pool's client has no getTransactionStatus(), added in pg 8.21.0, which transactional mode relies on). Upgrade: npm install pg@^${NEEDED_PG}.`,
     );
   }
   return {

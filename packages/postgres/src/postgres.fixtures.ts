@@ -1,7 +1,7 @@
 // Shared by this package's tests: the local PostgreSQL, one throwaway schema per test file, and
 // the pool counters that show whether a client leaked.
 import pg, { type Pool, type PoolConfig } from 'pg';
-import { describe } from 'vitest';
+import { describe, vi } from 'vitest';
 import { PostgresStore, type PostgresStoreOptions } from './postgres-store.js';
 
 export { pg };
@@ -107,4 +107,19 @@ export async function terminateBackends(admin: Pool, applicationName: string): P
 /** The pool's counters: after all work has settled, every client must be idle and nobody waiting. */
 export function poolCounts(pool: Pool): { total: number; idle: number; waiting: number } {
   return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+}
+
+/**
+ * Records the names of the prepared statements every pg client sends until `restore()`, so a test
+ * can count the statements behind an operation.
+ */
+export function recordStatementNames(): { names: string[]; restore(): void } {
+  const names: string[] = [];
+  const query = pg.Client.prototype.query;
+  const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+    const config = args[0] as { name?: unknown } | undefined;
+    if (typeof config === 'object' && config !== null && typeof config.name === 'string') names.push(config.name);
+    return (query as (...rest: unknown[]) => unknown).apply(this, args);
+  } as never);
+  return { names, restore: () => spy.mockRestore() };
 }

@@ -1,6 +1,5 @@
-import type { QueryConfig } from 'pg';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { describeWithPostgres, sleep, testSchema, type TestSchema } from './postgres.fixtures.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithPostgres, recordStatementNames, sleep, testSchema, type TestSchema } from './postgres.fixtures.js';
 
 describeWithPostgres('PostgresStore.prune', () => {
   let db: TestSchema;
@@ -34,18 +33,13 @@ describeWithPostgres('PostgresStore.prune', () => {
     await seed('expired-released-', 2, -60, null, 'released');
     await seed('live-', 5, 3_600, null);
     await seed('leased-', 3, 3_600, 60, 'processing');
-    const statements: string[] = [];
-    const query = db.pool.query.bind(db.pool);
-    const spy = vi.spyOn(db.pool, 'query').mockImplementation(((config: QueryConfig, ...rest: never[]) => {
-      if (typeof config === 'object' && config.name !== undefined) statements.push(config.name);
-      return (query as (...args: unknown[]) => unknown)(config, ...rest);
-    }) as never);
+    const statements = recordStatementNames();
     try {
       expect(await db.store.prune({ batchSize: 10 })).toBe(25);
     } finally {
-      spy.mockRestore();
+      statements.restore();
     }
-    expect(statements.filter((name) => name.startsWith('hookguard_prune_'))).toHaveLength(3);
+    expect(statements.names.filter((name) => name.startsWith('hookguard_prune_'))).toHaveLength(3);
     expect(await keys()).toEqual([
       ...Array.from({ length: 3 }, (_, index) => `leased-${String(index + 1).padStart(6, '0')}`),
       ...Array.from({ length: 5 }, (_, index) => `live-${String(index + 1).padStart(6, '0')}`),

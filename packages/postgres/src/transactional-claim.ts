@@ -1,6 +1,8 @@
-import { WebhookError, type ClaimOptions, type ClaimResult } from '@hookguard/core';
+import { WebhookError, capLastError, isWebhookError, type ClaimOptions, type ClaimResult, type DedupStore } from '@hookguard/core';
 import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { toClaimResult, type ClaimRow } from './claim-row.js';
+import { DedupOperations, sqlState } from './dedup-operations.js';
+import { checkout } from './pool-checkout.js';
 import type { Statement, Statements } from './sql/statements.js';
 import { isConnectionError, storeError } from './store-error.js';
 
@@ -11,6 +13,17 @@ export type TransactionScope = {
   attempt: number;
   /** Aborted when the connection holding the transaction is lost (everything is rolled back). */
   signal: AbortSignal;
+  /**
+   * The store as seen from inside the transaction: its claims, completions, releases and
+   * extensions run on the transaction's client, each in a savepoint, so the records they write
+   * (`ctx.once`) commit or roll back with the handler's writes. A claim of a key that another
+   * transaction holds waits for that transaction to end, at most about three quarters of
+   * `statementTimeoutMs` (then it rejects with `ERR_HOOKGUARD_STORE_UNAVAILABLE`); PostgreSQL
+   * breaks a cycle of such waits (SQLSTATE 40P01, also a store error) at once.
+   */
+  store: DedupStore;
+  /** The error the previous attempt was released with (`release(…, { lastError })`), if any. */
+  lastError?: string;
 };
 
 /** What {@link claimInTransaction} needs from the store. */
@@ -22,12 +35,6 @@ export type TransactionContext = {
 
 const SAVEPOINT = 'hookguard_work';
 const IN_FAILED_TRANSACTION = '25P02';
-
-/** The SQLSTATE behind a store error, if PostgreSQL sent one. */
-function sqlState(error: unknown): string | undefined {
-  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
-  return typeof cause?.code === 'string' ? cause.code : undefined;
-}
 
 /**
  * Claims `key` and runs `work` in one transaction with the completion record, on ONE pool client
@@ -63,6 +70,7 @@ class Transaction {
   readonly #key: string;
   readonly #controller = new AbortController();
   #client: PoolClient | undefined;
+  #savepoints = 0;
   /** Set once the client must be destroyed rather than returned to the pool. */
   #broken: Error | undefined;
   readonly #onError = (error: Error): void => {
@@ -81,22 +89,17 @@ class Transaction {
     this.#key = key;
   }
 
-  /** Checks a client out of the pool. */
-  connect(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      // The callback form, not `await pool.connect()`: a checked-out client without an 'error'
-      // listener crashes the process when its connection drops, and the error can arrive in the
-      // same socket read as the answer that freed the client, before an await resumes.
-      this.#context.pool.connect((error: Error | undefined, client: PoolClient | undefined) => {
-        if (error !== undefined || client === undefined) {
-          reject(storeError('claimInTransaction', error, this.#context.statementTimeoutMs));
-          return;
-        }
-        client.on('error', this.#onError);
-        this.#client = client;
-        resolve();
-      });
-    });
+  /** Checks a client out of the pool, waiting at most statementTimeoutMs. */
+  async connect(): Promise<void> {
+    const { client } = await checkout(this.#context.pool, 'claimInTransaction', this.#context.statementTimeoutMs, this.#onError);
+    this.#client = client;
+    if (typeof client.getTransactionStatus !== 'function') {
+      this.#broken = new Error('pg client without getTransactionStatus');
+      throw new WebhookError(
+        'ERR_HOOKGUARD_INVALID_OPTIONS',
+        "PostgresStore's transactional mode needs pg 8.23.1 or later (the pool's client has no getTransactionStatus(), added in pg 8.21.0). Upgrade: npm install pg@^8.23.1.",
+      );
+    }
   }
 
   get #db(): PoolClient {
@@ -111,7 +114,8 @@ class Transaction {
       options.leaseMs,
       options.retentionMs,
       options.fingerprint ?? null,
-      true,
+      'exclusive',
+      0,
     ]);
     const claim = toClaimResult(claimed.rows[0]);
     if (claim.status !== 'claimed') {
@@ -120,17 +124,24 @@ class Transaction {
     }
     await this.#query(`SAVEPOINT ${SAVEPOINT}`);
     try {
-      await work({ db: this.#db, attempt: claim.attempt, signal: this.#controller.signal });
+      await work({
+        db: this.#db,
+        attempt: claim.attempt,
+        signal: this.#controller.signal,
+        store: this.#store(),
+        ...(claim.lastError === undefined ? {} : { lastError: claim.lastError }),
+      });
     } catch (error) {
-      await this.#recordFailedAttempt(claim.token);
+      await this.#recordFailedAttempt(claim.token, describeFailure(error));
       throw error;
     }
     if (this.#db.getTransactionStatus() === 'I') {
-      await this.#recordFailedAttempt(claim.token);
-      throw new WebhookError(
+      const error = new WebhookError(
         'ERR_HOOKGUARD_HANDLER_FAILED',
         `The handler of '${this.#key}' ended the store's transaction (COMMIT or ROLLBACK on ctx.db), so its writes and the completion record could not commit together; the claim was released and a retry runs again. Use SAVEPOINTs instead.`,
       );
+      await this.#recordFailedAttempt(claim.token, describeFailure(error));
+      throw error;
     }
     let completed: QueryResult;
     try {
@@ -139,12 +150,13 @@ class Transaction {
       // Known only now, not from the transaction status: pg settles a failed query before it reads
       // the server's ReadyForQuery, so a status check right after the handler can still say 'T'.
       if (sqlState(error) !== IN_FAILED_TRANSACTION) throw error;
-      await this.#recordFailedAttempt(claim.token);
-      throw new WebhookError(
+      const failure = new WebhookError(
         'ERR_HOOKGUARD_HANDLER_FAILED',
         `A statement on ctx.db failed while handling '${this.#key}' and the handler went on, but the failure aborted the transaction, so nothing was committed and a retry runs again. Let the error propagate, or wrap the statement in SAVEPOINT / ROLLBACK TO SAVEPOINT.`,
         { cause: (error as Error).cause },
       );
+      await this.#recordFailedAttempt(claim.token, describeFailure(failure));
+      throw failure;
     }
     if (completed.rowCount !== 1) {
       throw new WebhookError(
@@ -181,16 +193,61 @@ class Transaction {
     client.removeListener('error', this.#onError);
   }
 
-  /** Rolls the handler's writes back and commits the claim as released: the next claim is attempt + 1. */
-  async #recordFailedAttempt(token: string): Promise<void> {
+  /**
+   * The store's operations on this transaction's client (`scope.store`), each in a savepoint of
+   * its own, so a failed one does not abort the handler's transaction.
+   */
+  #store(): DedupStore {
+    const { statements, statementTimeoutMs } = this.#context;
+    // Below the statement's own timeout, so the server ends a long lock wait (55P03) and the
+    // transaction survives, rather than the client giving up on the connection.
+    const waitMs = Math.floor((statementTimeoutMs * 3) / 4);
+    return new DedupOperations((operation, statement, values) => this.#inSavepoint(operation, statement, values), statements, (key, claim) => ({
+      statement: statements.claim,
+      values: [key, claim.leaseMs, claim.retentionMs, claim.fingerprint ?? null, 'wait', waitMs],
+    }));
+  }
+
+  /**
+   * Runs one statement in a savepoint. The three statements are queued at once: pg sends a
+   * client's queries one after another in the order they were queued, so none of the handler's
+   * own statements (`Promise.all` over `ctx.db`) can run inside the savepoint and be undone with it.
+   */
+  async #inSavepoint<Row extends QueryResultRow>(operation: string, statement: Statement, values: unknown[]): Promise<QueryResult<Row>> {
+    const name = `hookguard_store_${++this.#savepoints}`;
+    const steps = [this.#query(`SAVEPOINT ${name}`), this.#query<Row>(statement, values), this.#query(`RELEASE SAVEPOINT ${name}`)] as const;
+    const [opened, ran, closed] = await Promise.allSettled(steps);
+    if (opened.status === 'fulfilled' && ran.status === 'fulfilled' && closed.status === 'fulfilled') return ran.value;
+    const failure = [opened, ran, closed].find((step) => step.status === 'rejected')?.reason as unknown;
+    if (opened.status === 'rejected' && sqlState(opened.reason) === IN_FAILED_TRANSACTION) {
+      throw new WebhookError(
+        'ERR_HOOKGUARD_HANDLER_FAILED',
+        `PostgresStore ${operation} could not run in the transaction of '${this.#key}': a statement on ctx.db failed earlier and aborted it, so nothing in it can commit and a retry runs again. Let the error propagate, or wrap the statement in SAVEPOINT / ROLLBACK TO SAVEPOINT.`,
+        { cause: failure },
+      );
+    }
+    if (this.#broken === undefined && opened.status === 'fulfilled') {
+      await this.#query(`ROLLBACK TO SAVEPOINT ${name}`)
+        .then(() => this.#query(`RELEASE SAVEPOINT ${name}`))
+        .catch(() => undefined);
+    }
+    throw ran.status === 'rejected' ? ran.reason : failure;
+  }
+
+  /**
+   * Rolls the handler's writes back and commits the claim as released, with the handler's error
+   * as `lastError`: the next claim is attempt + 1.
+   */
+  async #recordFailedAttempt(token: string, lastError: string): Promise<void> {
+    const release = this.#context.statements.release;
     try {
       if (this.#db.getTransactionStatus() === 'I') {
         // The handler ended the transaction itself; if it committed the claim, release it now.
-        await this.#query(this.#context.statements.release, [this.#key, token]);
+        await this.#query(release, [this.#key, token, false, lastError]);
         return;
       }
       await this.#query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
-      await this.#query(this.#context.statements.release, [this.#key, token]);
+      await this.#query(release, [this.#key, token, false, lastError]);
       await this.#query('COMMIT');
     } catch {
       // The connection is gone or the transaction is in a state we did not leave it in: dispose()
@@ -208,9 +265,22 @@ class Transaction {
     try {
       return await this.#db.query<Row>(config);
     } catch (error) {
-      // A failed statement leaves a healthy connection; only a broken one must be destroyed.
-      if (isConnectionError(error)) this.#broken ??= error as Error;
+      // A failed statement leaves a healthy connection; only a broken one must be destroyed, and
+      // with it goes the transaction: the handler's signal says so.
+      if (isConnectionError(error)) this.#onError(error as Error);
       throw storeError('claimInTransaction', error, this.#context.statementTimeoutMs);
     }
+  }
+}
+
+/** What a failed attempt is released with as `lastError`. */
+function describeFailure(error: unknown): string {
+  try {
+    if (isWebhookError(error)) return capLastError(`${error.code}: ${error.message}`);
+    if (error instanceof Error) return capLastError(`${error.name}: ${error.message}`);
+    return capLastError(String(error));
+  } catch {
+    // A thrown value whose description throws (a message getter that throws, Object.create(null)).
+    return 'a thrown value that cannot be described';
   }
 }

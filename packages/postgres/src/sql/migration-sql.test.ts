@@ -2,11 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, expect, it } from 'vitest';
 import { PostgresStore } from '../postgres-store.js';
 import { describeWithPostgres, testPool } from '../postgres.fixtures.js';
-import { migrationSql } from './migration-sql.js';
+import { migrationSql, migrations } from './migration-sql.js';
 
-it('ships sql/001_hookguard_events.sql as exactly what migrate() runs for the default table', async () => {
-  const shipped = await readFile(new URL('../../sql/001_hookguard_events.sql', import.meta.url), 'utf8');
-  expect(shipped).toBe(migrationSql());
+it('ships sql/001 and sql/002 as exactly the migrations migrate() runs for the default table, in order', async () => {
+  const shipped = await Promise.all(
+    ['001_hookguard_events', '002_hookguard_events_v2'].map((name) => readFile(new URL(`../../sql/${name}.sql`, import.meta.url), 'utf8')),
+  );
+  expect(migrations().map((migration) => migration.sql)).toEqual(shipped);
+  expect(migrationSql()).toBe(shipped.join('\n'));
 });
 
 it('quotes the schema and table it is given', () => {

@@ -1,4 +1,5 @@
-import { NEW_CLAIM_COLUMNS, newClaimValues } from './new-claim-row.js';
+import { migrationV2 } from './migration-v2-sql.js';
+import { NEW_CLAIM_COLUMNS, claimable, newClaimValues } from './new-claim-row.js';
 import { tableNames, type TableNames } from './table-names.js';
 
 /** Options for {@link migrationSql}. */
@@ -18,13 +19,18 @@ export type MigrationSqlOptions = {
 
 // 'hookguar' in ASCII: one lock for every hookguard migration, whatever the table, so two
 // processes never run DDL on the catalog at the same time ("tuple concurrently updated").
-const MIGRATION_LOCK = '7524942234513768818';
+export const MIGRATION_LOCK = '7524942234513768818';
+
+/** One migration file: `sql/<name>.sql` in this package is its output for the default table. */
+export type Migration = { name: string; sql: string };
 
 /**
- * The DDL that `store.migrate()` runs, for teams that apply migrations with their own tool.
- * Run it in one transaction (`psql -1 -f`, or any migration runner): it takes an advisory lock
- * first, so many processes may run it at once, and every statement is idempotent.
- * `sql/001_hookguard_events.sql` in this package is this function's output for the defaults.
+ * The DDL that `store.migrate()` runs, for teams that apply migrations with their own tool: every
+ * migration in order (`sql/001_hookguard_events.sql`, then `sql/002_hookguard_events_v2.sql` in
+ * this package are its parts for the default table). Run it in one transaction (`psql -1 -f`, or
+ * any migration runner): each part takes an advisory lock first, so many processes may run it at
+ * once, every statement is idempotent, and it fails, changing nothing, on an existing table of that
+ * name whose columns differ from the store's.
  *
  * @example
  * ```ts
@@ -35,15 +41,28 @@ const MIGRATION_LOCK = '7524942234513768818';
  * ```
  */
 export function migrationSql(options: MigrationSqlOptions = {}): string {
-  const table = options.table ?? 'hookguard_events';
-  return renderMigration(table, tableNames(table, options.schema));
+  return migrations(options)
+    .map((migration) => migration.sql)
+    .join('\n');
 }
 
-/** The rows a claim may take: new (no row), released, expired, or whose lease lapsed. */
-function claimable(row: string): string {
-  return `${row}.expires_at <= v_now OR ${row}.state = 'released'
-       OR (${row}.state = 'processing' AND coalesce(${row}.lease_until, '-infinity') <= v_now)`;
+/**
+ * The migrations one by one, oldest first; a migration, once shipped, never changes.
+ *
+ * @example
+ * ```ts
+ * const [first, second] = migrations({ schema: 'webhooks' });
+ * ```
+ */
+export function migrations(options: MigrationSqlOptions = {}): Migration[] {
+  const table = options.table ?? 'hookguard_events';
+  const names = tableNames(table, options.schema);
+  return [
+    { name: '001_hookguard_events', sql: renderMigration(table, names) },
+    { name: '002_hookguard_events_v2', sql: migrationV2(table, names, MIGRATION_LOCK) },
+  ];
 }
+
 
 function renderMigration(tableName: string, names: TableNames): string {
   const { table, claimFunction, expiresIndex, schema, schemaName, lockSeed } = names;

@@ -23,3 +23,9 @@ export function newClaimValues(inputs: NewClaimInputs): string {
   return `${key}, ${now} + greatest(${retentionMs}, ${leaseMs}) * interval '1 millisecond', ${leaseUntil},
        ${now}, ${now}, 1, pg_catalog.gen_random_uuid(), 'processing', ${fingerprint}`;
 }
+
+/** The rows a claim may take (in the claim function, where `v_now` is the claim's clock): expired, released, or whose lease lapsed. */
+export function claimable(row: string): string {
+  return `${row}.expires_at <= v_now OR ${row}.state = 'released'
+       OR (${row}.state = 'processing' AND coalesce(${row}.lease_until, '-infinity') <= v_now)`;
+}

@@ -1,8 +1,11 @@
 import { NEW_CLAIM_COLUMNS, newClaimValues } from './new-claim-row.js';
-import type { TableNames } from './table-names.js';
+import { keyLock, type TableNames } from './table-names.js';
 
 /** A named (prepared) statement: PostgreSQL parses and plans it once per connection. */
 export type Statement = { name: string; text: string };
+
+/** How a claim takes the key's advisory lock (see the claim function in migration-v2-sql.ts). */
+export type LockMode = 'shared' | 'exclusive' | 'wait';
 
 /** The statements behind each store operation, for one table. */
 export type Statements = {
@@ -12,13 +15,22 @@ export type Statements = {
    * through the claim function, in the same statement and round trip.
    */
   plainClaim: Statement;
-  /** The claim function alone: `$1` key, `$2` lease ms, `$3` retention ms, `$4` fingerprint, `$5` exclusive lock. */
+  /**
+   * The claim function alone: `$1` key, `$2` lease ms, `$3` retention ms, `$4` fingerprint,
+   * `$5` {@link LockMode}, `$6` longest lock wait in ms for `wait` (0: no limit).
+   */
   claim: Statement;
-  /** `$1` key, `$2` token, `$3` retention ms, `$4` result as JSON text or null. */
+  /**
+   * `$1` key, `$2` token, `$3` retention ms, `$4` result as JSON text or null. Matches the row of
+   * a key this token holds, or already completed: a repeated complete answers true and changes nothing.
+   */
   complete: Statement;
-  /** `$1` key, `$2` token. */
+  /**
+   * `$1` key, `$2` token, `$3` uncounted, `$4` last error or null. Matches the row of a key this
+   * token holds, or already released while no other token claimed it (a repeated release changes nothing).
+   */
   release: Statement;
-  /** `$1` key, `$2` token, `$3` lease ms. */
+  /** `$1` key, `$2` token, `$3` lease ms. Only while the token holds the key. */
   extend: Statement;
   /** `$1` batch size. */
   prune: Statement;
@@ -27,19 +39,21 @@ export type Statements = {
 /**
  * Builds the statements for one table. Every write is owner-checked by token in its WHERE clause
  * and timed by the server's clock (`statement_timestamp()`, which is `now()` outside a transaction
- * and stays current inside one).
+ * and stays current inside one). Completed and released rows keep the token that last held them,
+ * so a repeated complete or release (a client re-sending a command whose reply was lost) answers
+ * as the first did, while the state checks keep `extend` and the other writes owner-checked.
  *
  * @example
  * ```ts
  * const { claim } = statements(tableNames('hookguard_events', undefined));
- * await pool.query({ ...claim, values: [key, 60_000, 259_200_000, null, false] });
+ * await pool.query({ ...claim, values: [key, 60_000, 259_200_000, null, 'shared', 0] });
  * ```
  */
 export function statements(names: TableNames): Statements {
-  const { table, claimFunction, statementSuffix, lockSeed } = names;
-  const name = (operation: string): string => `hookguard_${operation}_${statementSuffix}`;
+  const { table, claimFunctionV2, statementSuffix } = names;
+  const name = (operation: string): string => `hookguard_${operation}_v2_${statementSuffix}`;
   const at = (ms: string): string => `pg_catalog.statement_timestamp() + ${ms}::float8 * interval '1 millisecond'`;
-  const claimColumns = 'out_status, out_token, out_attempt, out_retry_after_ms, out_fingerprint_matches, out_result';
+  const claimColumns = 'out_status, out_token, out_attempt, out_retry_after_ms, out_fingerprint_matches, out_result, out_last_error';
   return {
     plainClaim: {
       // A new event's key has no row: taking the lock and inserting in plain SQL spares it the
@@ -50,7 +64,7 @@ export function statements(names: TableNames): Statements {
       // NOTHING` neither locks nor writes an existing row, so duplicates still touch nothing.
       name: name('plain_claim'),
       text: `WITH lock AS MATERIALIZED (
-  SELECT pg_catalog.pg_try_advisory_xact_lock_shared(pg_catalog.hashtextextended($1::text, ${lockSeed})) AS held
+  SELECT pg_catalog.pg_try_advisory_xact_lock_shared(${keyLock(names, '$1::text')}) AS held
 ), inserted AS (
   INSERT INTO ${table} AS e (${NEW_CLAIM_COLUMNS})
   SELECT ${newClaimValues({ key: '$1::text', now: 'pg_catalog.statement_timestamp()', leaseUntil: at('$2'), leaseMs: '$2::float8', retentionMs: '$3::float8', fingerprint: '$4::text' })}
@@ -59,34 +73,41 @@ export function statements(names: TableNames): Statements {
   RETURNING e.token, e.attempt
 )
 SELECT 'claimed'::text AS out_status, token AS out_token, attempt AS out_attempt, NULL::integer AS out_retry_after_ms,
-  NULL::boolean AS out_fingerprint_matches, NULL::text AS out_result
+  NULL::boolean AS out_fingerprint_matches, NULL::text AS out_result, NULL::text AS out_last_error
 FROM inserted
 UNION ALL
 SELECT ${claimColumns}
-FROM ${claimFunction}($1::text, $2::float8, $3::float8, $4::text, false)
+FROM ${claimFunctionV2}($1::text, $2::float8, $3::float8, $4::text, 'shared', 0)
 WHERE NOT EXISTS (SELECT 1 FROM inserted)`,
     },
     claim: {
       name: name('claim'),
       text: `SELECT ${claimColumns}
-FROM ${claimFunction}($1::text, $2::float8, $3::float8, $4::text, $5::boolean)`,
+FROM ${claimFunctionV2}($1::text, $2::float8, $3::float8, $4::text, $5::text, $6::float8)`,
     },
     complete: {
+      // In SET, `state` is the row's state before this statement.
       name: name('complete'),
-      text: `UPDATE ${table} SET state = 'completed', token = NULL, lease_until = NULL, expires_at = ${at('$3')},
-  completed_at = pg_catalog.statement_timestamp(), result = $4::jsonb
-WHERE key = $1::text AND token = $2::uuid`,
+      text: `UPDATE ${table} SET state = 'completed', lease_until = NULL,
+  expires_at = CASE WHEN state = 'processing' THEN ${at('$3')} ELSE expires_at END,
+  completed_at = CASE WHEN state = 'processing' THEN pg_catalog.statement_timestamp() ELSE completed_at END,
+  result = CASE WHEN state = 'processing' THEN $4::jsonb ELSE result END
+WHERE key = $1::text AND token = $2::uuid AND state IN ('processing', 'completed')`,
     },
     release: {
-      // The attempt count stays, so the next claim reports attempt + 1.
+      // The attempt count stays, so the next claim reports attempt + 1; an uncounted release (the
+      // attempt did not really happen: the store failed) takes its attempt back. The last error
+      // stays until a release brings a new one.
       name: name('release'),
-      text: `UPDATE ${table} SET state = 'released', token = NULL, lease_until = NULL
-WHERE key = $1::text AND token = $2::uuid`,
+      text: `UPDATE ${table} SET state = 'released', lease_until = NULL,
+  attempt = CASE WHEN state = 'processing' AND $3::boolean THEN attempt - 1 ELSE attempt END,
+  last_error = CASE WHEN state = 'processing' THEN coalesce($4::text, last_error) ELSE last_error END
+WHERE key = $1::text AND token = $2::uuid AND state IN ('processing', 'released')`,
     },
     extend: {
       name: name('extend'),
       text: `UPDATE ${table} SET lease_until = ${at('$3')}, expires_at = greatest(expires_at, ${at('$3')})
-WHERE key = $1::text AND token = $2::uuid`,
+WHERE key = $1::text AND token = $2::uuid AND state = 'processing'`,
     },
     prune: {
       // Oldest first through the expires_at index; rows locked by a running claim are skipped, and
