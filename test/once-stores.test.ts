@@ -144,6 +144,62 @@ for (const backend of backends) {
       expect(await holder).toBe('rpl_slow');
     });
 
+    it('keeps once keys that differ only in a lone surrogate apart', async () => {
+      expect(await once(a, 'reply:m\ud800', () => 'first')).toBe('first');
+      expect(await once(b, 'reply:m\ud801', () => 'second')).toBe('second');
+      expect(await once(b, 'reply:m\ud800', () => 'again')).toBe('first');
+    });
+
+    it('runs and remembers once keys holding NUL or longer than a B-tree entry', async () => {
+      const nul = vi.fn(() => 'nul');
+      expect(await once(a, 'reply:m\u0000', nul)).toBe('nul');
+      expect(await once(b, 'reply:m\u0000', nul)).toBe('nul');
+      expect(nul).toHaveBeenCalledTimes(1);
+      const long = vi.fn(() => 'long');
+      const key = `reply:${'m'.repeat(3_000)}`;
+      expect(await once(a, key, long)).toBe('long');
+      expect(await once(b, key, long)).toBe('long');
+      expect(long).toHaveBeenCalledTimes(1);
+    });
+
+    it('keeps ctx.once work done for an event with a 3 000-character webhook-id when the handler fails after it', async () => {
+      const sent: string[] = [];
+      const namespace = `long_${run}`;
+      const id = `msg_${'x'.repeat(3_000)}`;
+      const receivers = [a, b].map((store, index) => {
+        const receiver = createReceiver({ verifier: standardWebhooks({ secret: SECRET }), store, namespace, logger: silentLogger });
+        receiver.on('message.received', async (event, ctx) => {
+          await ctx.once(`reply:${event.id}`, () => {
+            sent.push(event.id);
+            return { replyId: 'rpl_long' };
+          });
+          if (index === 0) throw new Error('process A crashed after replying');
+        });
+        return receiver;
+      });
+      expect((await receivers[0]!.receive(signedDelivery(id, { to: 'a@example.com' }))).status).toBe(500);
+      expect((await receivers[1]!.receive(signedDelivery(id, { to: 'a@example.com' }))).outcome).toBe('processed');
+      expect(sent).toHaveLength(1);
+    });
+
+    it('refuses a result holding U+0000 or a lone surrogate up front, and the next call runs fn at once', async () => {
+      await expect(once(a, 'reply:nul_result', () => ({ text: 'a\u0000b' }))).rejects.toMatchObject({ code: 'ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON' });
+      await expect(once(a, 'reply:nul_result', () => ['\udc00'])).rejects.toMatchObject({ code: 'ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON' });
+      expect(await once(b, 'reply:nul_result', () => ({ text: 'ab' }), { waitMs: 0 })).toEqual({ text: 'ab' });
+    });
+
+    it('lets two endpoints with their own namespaces each run an event id both received, and refuses to default the namespace', async () => {
+      const verifier = standardWebhooks({ secret: SECRET });
+      expect(() => createReceiver({ verifier, store: a, logger: silentLogger })).toThrow(/namespace: 'standard-webhooks'/);
+      const ran: string[] = [];
+      for (const [store, name] of [[a, 'billing'], [b, 'analytics']] as const) {
+        const receiver = createReceiver({ verifier, store, namespace: `${name}_${run}`, logger: silentLogger });
+        receiver.on('message.received', () => void ran.push(name));
+        expect((await receiver.receive(signedDelivery('msg_both_endpoints', {}))).outcome).toBe('processed');
+      }
+      expect(ran).toEqual(['billing', 'analytics']);
+    });
+
     it('does not repeat ctx.once work when a redelivery reaches the other process after a handler failure', async () => {
       const sent: string[] = [];
       const namespace = `mail_${run}`;
