@@ -1,0 +1,122 @@
+/**
+ * The HTTP conformance table (`../conformance/cases.ts`), case by case, against the scripted app
+ * running in a real runtime, over loopback HTTP: the same statuses, bodies and handler runs as on
+ * Node. Each case gets its own receiver in the runtime (`PUT /runs/:run`).
+ */
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cases, event, type ConformanceCase } from '../conformance/cases.js';
+import { pieces, SECRET, wireRequest, type WireRequest, type WireResponse } from '../conformance/wire-request.js';
+import type { RunSetup } from './app/scripted-app.js';
+import type { RunningServer } from './launch/spawn-server.js';
+
+async function ok(response: Promise<Response>): Promise<Response> {
+  const answered = await response;
+  if (!answered.ok) throw new Error(`the scripted app answered ${answered.status}: ${await answered.text()}`);
+  return answered;
+}
+
+/**
+ * Sends a wire request with `node:http`, its chunks written at once. A runtime may answer 413
+ * before the body has arrived and close the connection (workerd does): `fetch` pulls a stream body
+ * piece by piece and fails with EPIPE on the rest, where a provider's client reads the answer.
+ */
+export function send(origin: string, wire: WireRequest): Promise<WireResponse> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${origin}${wire.path}`, { method: 'POST' });
+    const names = new Map<string, string[]>();
+    for (const [name, value] of wire.headers) names.set(name, [...(names.get(name) ?? []), value]);
+    for (const [name, values] of names) request.setHeader(name, values.length === 1 ? values[0]! : values);
+    if (!wire.chunked) request.setHeader('content-length', String(wire.body.byteLength));
+    request.once('response', (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      response.once('end', () => {
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(response.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : (value ?? '');
+        resolve({ status: response.statusCode ?? 0, headers, body });
+      });
+    });
+    request.once('error', reject);
+    for (const piece of wire.chunked ? pieces(wire.body) : [wire.body]) request.write(piece);
+    request.end();
+  });
+}
+
+async function runCase(origin: string, run: string, testCase: ConformanceCase): Promise<void> {
+  const base = `${origin}/runs/${run}`;
+  const setup: RunSetup = { secret: SECRET, ...(testCase.receiver ? { receiver: testCase.receiver } : {}), ...(testCase.handler ? { handler: testCase.handler } : {}) };
+  await ok(fetch(base, { method: 'PUT', body: JSON.stringify(setup) }));
+  const driver = { send: (wire: WireRequest) => send(base, wire), close: async () => void (await ok(fetch(base, { method: 'DELETE' }))) };
+  try {
+    const now = new Date();
+    const requests = testCase.requests.map(({ send }) => wireRequest(send, now));
+    const responses: WireResponse[] = [];
+    if (testCase.timing === 'second-while-first-runs') {
+      const first = driver.send(requests[0]!);
+      const entered = ok(fetch(`${base}/entered`));
+      await Promise.race([entered, first.then(() => Promise.reject(new Error('the first request was answered before its handler ran')))]);
+      responses[1] = await driver.send(requests[1]!);
+      await ok(fetch(`${base}/release`, { method: 'POST' }));
+      responses[0] = await first;
+    } else {
+      for (const request of requests) responses.push(await driver.send(request));
+    }
+    testCase.requests.forEach(({ expect: expected }, index) => {
+      const response = responses[index]!;
+      expect({ request: index, status: response.status, body: response.body }).toEqual({ request: index, status: expected.status, body: expected.body });
+      expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+      for (const [name, pattern] of Object.entries(expected.headers ?? {})) expect(response.headers[name]).toMatch(pattern);
+    });
+    const handled = (await (await ok(fetch(`${base}/handled`))).json()) as unknown[];
+    expect(handled).toHaveLength(testCase.handlerCalls);
+    if (testCase.handledData !== undefined) expect(handled).toEqual(testCase.handledData);
+  } finally {
+    await driver.close();
+  }
+}
+
+/** Defects of the core seen only in this runtime: each test is expected to fail until it is fixed. */
+export type KnownDefects = {
+  /** Why the receiver created at module scope logs a warning there. */
+  moduleScopeLogs?: string;
+};
+
+/** Runs the conformance table, and a receiver created at module scope, in the runtime `start` starts. */
+export function describeRuntimeConformance(runtime: string, start: () => Promise<RunningServer>, knownDefects: KnownDefects = {}): void {
+  describe(`HTTP conformance of the Hono adapter in ${runtime}`, () => {
+    let server: RunningServer | undefined;
+    beforeAll(async () => {
+      server = await start();
+    });
+    afterAll(async () => {
+      await server?.stop();
+    });
+    const origin = (): string => {
+      if (server === undefined) throw new Error(`${runtime} did not start`);
+      return server.origin;
+    };
+
+    cases.forEach((testCase, index) => {
+      it(testCase.name, () => runCase(origin(), `case-${index}`, testCase));
+    });
+
+    it('runs a receiver created at module scope: processes a delivery and answers its redelivery as a duplicate', async () => {
+      const delivery = wireRequest({ id: 'msg_module_scope', body: event('message.received', { text: 'from the top level' }) }, new Date());
+      const first = await send(`${origin()}/module-scope`, delivery);
+      const again = await send(`${origin()}/module-scope`, delivery);
+      expect([first.status, first.body]).toEqual([200, '{"received":true}']);
+      expect([again.status, again.body]).toEqual([200, '{"received":true,"duplicate":true}']);
+      expect(await (await ok(fetch(`${origin()}/module-scope/handled`))).json()).toEqual([{ text: 'from the top level' }]);
+    });
+
+    const logsNothing = knownDefects.moduleScopeLogs === undefined ? it : it.fails;
+    const logName = 'the receiver created at module scope logs nothing for a delivery and its identical redelivery';
+    logsNothing(knownDefects.moduleScopeLogs === undefined ? logName : `known defect, ${knownDefects.moduleScopeLogs}: ${logName}`, async () => {
+      const delivery = wireRequest({ id: 'msg_module_scope_log', body: event('message.received', { text: 'twice' }) }, new Date());
+      expect((await send(`${origin()}/module-scope`, delivery)).status).toBe(200);
+      expect((await send(`${origin()}/module-scope`, delivery)).body).toBe('{"received":true,"duplicate":true}');
+      expect(await (await ok(fetch(`${origin()}/module-scope/log`))).json()).toEqual([]);
+    });
+  });
+}
