@@ -151,15 +151,26 @@ describe('BloomStore', () => {
     }
   });
 
-  it('forgets claims in flight on close and keeps completed ids for save()', async () => {
+  it('refuses claims after close() while claims in flight can still complete into the filters kept for save()', async () => {
     const clock = manualClock();
     const store = new BloomStore(options(clock));
     await completeKey(store, 'done');
-    await store.claim('running', LEASE);
+    const running = await store.claim('running', LEASE);
+    const failing = await store.claim('failing', LEASE);
+    if (running.status !== 'claimed' || failing.status !== 'claimed') throw new Error('expected claims');
     await store.close();
+    for (const key of ['running', 'new', 'done']) {
+      const error = await store.claim(key, LEASE).catch((caught: unknown) => caught);
+      expect(isWebhookError(error) && error.code).toBe('ERR_HOOKGUARD_STORE_UNAVAILABLE');
+    }
+    expect(await store.extend('running', running.token, 1000)).toBe(true);
+    expect(await store.complete('running', running.token, { retentionMs: 3000 })).toBe(true);
+    expect(await store.release('failing', failing.token)).toBe(true);
     expect(store.stats().inFlight).toBe(0);
     const restored = BloomStore.load(store.save(), options(clock));
     expect(await statusOf(restored, 'done')).toBe('completed');
+    expect(await statusOf(restored, 'running')).toBe('completed');
+    expect(await statusOf(restored, 'failing')).toBe('claimed');
   });
 
   it.each([
@@ -167,7 +178,11 @@ describe('BloomStore', () => {
     [{ expectedItems: 1.5 }, /expectedItems must be a positive integer/],
     [{ falsePositiveRate: 0 }, /falsePositiveRate must be a number between 0 and 1/],
     [{ falsePositiveRate: 1 }, /falsePositiveRate must be a number between 0 and 1/],
-    [{ retentionMs: -1 }, /retentionMs must be a positive number/],
+    [{ retentionMs: -1 }, /retentionMs must be an integer number of milliseconds from 1 to 2147483647/],
+    [{ retentionMs: 0 }, /retentionMs must be an integer .* received 0/],
+    [{ retentionMs: 1.5 }, /retentionMs must be an integer .* received 1.5/],
+    [{ retentionMs: 2 ** 31 }, /retentionMs must be an integer .* received 2147483648/],
+    [{ retentionMs: Number.POSITIVE_INFINITY }, /retentionMs must be an integer/],
     [{ generations: 1 }, /generations must be an integer from 2 to 64/],
     [{ expectedItems: 2_000_000_000, falsePositiveRate: 1e-12 }, /more than the 4294967295 a filter addresses/],
   ])('refuses %o at construction', (extra, message) => {

@@ -1,4 +1,4 @@
-import { WebhookError, type ClaimOptions, type ClaimResult, type CompleteOptions, type DedupStore } from '@hookguard/core';
+import { WebhookError, capLastError, type ClaimOptions, type ClaimResult, type CompleteOptions, type DedupStore, type ReleaseOptions } from '@hookguard/core';
 import { BloomFilter } from './bloom-filter.js';
 import { ClaimTable } from './claim-table.js';
 import { GenerationRing, type Generation, type GenerationFilter } from './generation-ring.js';
@@ -26,7 +26,7 @@ export type BloomStoreOptions = {
    * `retentionMs + windowMs` after completion, where `windowMs = retentionMs / (generations - 1)`.
    * Set it to at least the receiver's `retentionMs`: a longer retention asked per call cannot be
    * honoured and ids are forgotten early (duplicates). A shorter one is outlived (harmless: the
-   * id was completed).
+   * id was completed). An integer from 1 to 2_147_483_647 (24.8 days).
    */
   retentionMs: number;
   /**
@@ -75,6 +75,9 @@ type Resolved = {
 };
 
 const INTERNAL = Symbol('bloom-store-internal');
+const MAX_DURATION_MS = 2_147_483_647;
+/** Completions whose tokens are remembered, so a repeated `complete` is recognised. */
+const RECENT_COMPLETIONS = 1024;
 type InternalOptions = BloomStoreOptions & { [INTERNAL]?: { snapshot?: Snapshot; createFilter?: GenerationFilterFactory } };
 
 function invalid(message: string): WebhookError {
@@ -94,8 +97,10 @@ function resolveOptions(options: BloomStoreOptions): Resolved {
   if (typeof falsePositiveRate !== 'number' || !(falsePositiveRate > 0 && falsePositiveRate < 1)) {
     throw invalid(`BloomStore falsePositiveRate must be a number between 0 and 1 exclusive, such as 1e-6; received ${String(falsePositiveRate)}.`);
   }
-  if (typeof retentionMs !== 'number' || !Number.isFinite(retentionMs) || retentionMs <= 0) {
-    throw invalid(`BloomStore retentionMs must be a positive number of milliseconds, at least the receiver's retentionMs; received ${String(retentionMs)}.`);
+  if (typeof retentionMs !== 'number' || !Number.isInteger(retentionMs) || retentionMs < 1 || retentionMs > MAX_DURATION_MS) {
+    throw invalid(
+      `BloomStore retentionMs must be an integer number of milliseconds from 1 to ${MAX_DURATION_MS} (24.8 days), at least the receiver's retentionMs; received ${String(retentionMs)}.`,
+    );
   }
   if (!Number.isInteger(generations) || generations < 2 || generations > MAX_GENERATIONS) {
     throw invalid(`BloomStore generations must be an integer from 2 to ${MAX_GENERATIONS}; received ${String(generations)}.`);
@@ -145,6 +150,9 @@ export class BloomStore implements DedupStore {
   readonly #claims = new ClaimTable();
   readonly #hash: KeyHash = { a: 0, b: 0 };
   readonly #filterParameters: BloomParameters;
+  /** key → token of the latest completions, oldest first, at most {@link RECENT_COMPLETIONS}. */
+  readonly #completedBy = new Map<string, string>();
+  #closed = false;
 
   constructor(options: BloomStoreOptions) {
     const resolved = resolveOptions(options);
@@ -223,6 +231,16 @@ export class BloomStore implements DedupStore {
   }
 
   claim(key: string, options: ClaimOptions): Promise<ClaimResult> {
+    if (this.#closed) {
+      // As MemoryStore: a redelivery must not run beside a handler still running (issue 15, item 7).
+      return Promise.reject(
+        new WebhookError(
+          'ERR_HOOKGUARD_STORE_UNAVAILABLE',
+          'The BloomStore was closed, so it claims nothing more: a redelivery could otherwise run beside a handler still running. ' +
+            'Close the store after the server stopped taking requests, or load a new one from a snapshot.',
+        ),
+      );
+    }
     try {
       const now = this.#now();
       this.#advance(now);
@@ -251,19 +269,27 @@ export class BloomStore implements DedupStore {
       const now = this.#now();
       this.#advance(now);
       const record = this.#claims.finish(key, token);
-      if (record === undefined) return Promise.resolve(false);
+      if (record === undefined) return Promise.resolve(this.#completedBy.get(key) === token);
       const hash = this.#hash;
       hash.a = record.a;
       hash.b = record.b;
       this.#ring.add(hash, key, now);
+      // A filter keeps no tokens: the latest completions' are kept aside, a bounded few.
+      this.#completedBy.delete(key);
+      this.#completedBy.set(key, token);
+      if (this.#completedBy.size > RECENT_COMPLETIONS) this.#completedBy.delete(this.#completedBy.keys().next().value!);
       return Promise.resolve(true);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  release(key: string, token: string): Promise<boolean> {
-    return Promise.resolve(this.#claims.release(key, token));
+  release(key: string, token: string, options: ReleaseOptions = {}): Promise<boolean> {
+    const lastError = options.lastError === undefined ? undefined : capLastError(options.lastError);
+    const released = this.#claims.release(key, token, options.uncounted === true, lastError);
+    // Nothing claims after close(): the record would never be read again.
+    if (released && this.#closed) this.#claims.delete(key);
+    return Promise.resolve(released);
   }
 
   extend(key: string, token: string, leaseMs: number): Promise<boolean> {
@@ -337,11 +363,15 @@ export class BloomStore implements DedupStore {
   }
 
   /**
-   * Forgets the claims in flight. There is no timer to stop: generations rotate as operations
-   * arrive. The filters stay, so {@link BloomStore.save} after `close()` still holds every completed id.
+   * Stops claiming: from then on every claim rejects with `ERR_HOOKGUARD_STORE_UNAVAILABLE` (the
+   * receiver answers 503 and the provider retries), so a redelivery never runs beside a handler
+   * still running; those handlers can still complete (into the filters), release or extend their
+   * claims. There is no timer to stop: generations rotate as operations arrive.
+   * {@link BloomStore.save} after `close()` holds every completed id.
    */
   close(): Promise<void> {
-    this.#claims.clear();
+    this.#closed = true;
+    this.#completedBy.clear();
     return Promise.resolve();
   }
 

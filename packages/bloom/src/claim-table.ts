@@ -4,7 +4,12 @@ import { randomSeed } from './random-seed.js';
 export type ClaimRecord = {
   /** `undefined` once released: claimable at once, attempt count kept. */
   token: string | undefined;
+  /** The token that released the record, so a repeated release is recognised. */
+  releasedBy: string | undefined;
+  /** Attempts counted: the one in flight, or the last released one (minus uncounted ones). */
   attempt: number;
+  /** The latest error a release gave, returned by later claims. */
+  lastError: string | undefined;
   leaseUntil: number;
   /** When the attempt count is forgotten (the record's retention). */
   expiresAt: number;
@@ -15,7 +20,7 @@ export type ClaimRecord = {
 
 /** The answer of {@link ClaimTable.take}. */
 export type TakeResult =
-  | { status: 'claimed'; token: string; attempt: number }
+  | { status: 'claimed'; token: string; attempt: number; lastError?: string }
   | { status: 'processing'; retryAfterMs: number };
 
 /**
@@ -68,18 +73,21 @@ export class ClaimTable {
     const leaseUntil = now + leaseMs;
     if (record === undefined) {
       const expiresAt = now + Math.max(retentionMs, leaseMs);
-      this.#records.set(key, { token, attempt: 1, leaseUntil, expiresAt, a: hash.a, b: hash.b });
+      this.#records.set(key, { token, releasedBy: undefined, attempt: 1, lastError: undefined, leaseUntil, expiresAt, a: hash.a, b: hash.b });
       return { status: 'claimed', token, attempt: 1 };
     }
     if (record.expiresAt <= now) {
       record.attempt = 0;
+      record.lastError = undefined;
       record.expiresAt = now + Math.max(retentionMs, leaseMs);
     }
     record.token = token;
+    record.releasedBy = undefined;
     record.attempt++;
     record.leaseUntil = leaseUntil;
     record.expiresAt = Math.max(record.expiresAt, leaseUntil);
-    return { status: 'claimed', token, attempt: record.attempt };
+    const { attempt, lastError } = record;
+    return lastError === undefined ? { status: 'claimed', token, attempt } : { status: 'claimed', token, attempt, lastError };
   }
 
   /** Removes and returns the record when `token` owns `key`; the caller completes it. */
@@ -90,12 +98,25 @@ export class ClaimTable {
     return record;
   }
 
-  /** Ends the lease and keeps the attempt count. `false` when `token` does not own `key`. */
-  release(key: string, token: string): boolean {
+  /**
+   * Ends the lease and keeps the attempt count (one less when `uncounted`) and `lastError` (when
+   * given; the caller caps it). `false` when `token` does not own `key`; `true` again, changing
+   * nothing, when `token` released it and nobody claimed it since.
+   */
+  release(key: string, token: string, uncounted = false, lastError?: string): boolean {
     const record = this.#records.get(key);
-    if (record === undefined || record.token !== token) return false;
+    if (record === undefined) return false;
+    if (record.token !== token) return record.token === undefined && record.releasedBy === token;
     record.token = undefined;
+    record.releasedBy = token;
+    if (uncounted) record.attempt--;
+    if (lastError !== undefined) record.lastError = lastError;
     return true;
+  }
+
+  /** Forgets `key`'s record, whoever holds it. */
+  delete(key: string): void {
+    this.#records.delete(key);
   }
 
   /** Renews the lease until `leaseUntil`. `false` when `token` does not own `key`. */
