@@ -1,0 +1,120 @@
+// Shared by the queued-mode tests: a receiver served over real HTTP (node:http + @hookguard/node),
+// a queue of each engine on the machine's Redis or PostgreSQL, and senders that behave like the
+// providers (one that never retries, like GitHub; one with a short deadline, like Slack).
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BullMQQueue } from '@hookguard/bullmq';
+import { createReceiver, standardWebhooks, type DedupStore, type Receiver, type ReceiverOptions, type WebhookQueue } from '@hookguard/core';
+import { webhookMiddleware } from '@hookguard/node';
+import { RedisStore } from '@hookguard/redis';
+import { Redis } from 'ioredis';
+import { Webhook } from 'standardwebhooks';
+import { REDIS } from '../support/services.js';
+
+export const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const signer = new Webhook(SECRET);
+
+/** Everything one test's receiver runs on, closed together. */
+export type QueuedSetup = {
+  receiver: Receiver;
+  url: string;
+  queue: WebhookQueue;
+  store: DedupStore;
+  close(): Promise<void>;
+};
+
+export type QueueKind = 'bullmq';
+
+/** A queued-mode receiver on real Redis, served over HTTP on a loopback port. */
+export async function queuedReceiver(kind: QueueKind, options: Partial<ReceiverOptions> = {}): Promise<QueuedSetup> {
+  const run = randomUUID().slice(0, 8);
+  const client = new Redis({ ...REDIS, maxRetriesPerRequest: 1 });
+  const store = new RedisStore({ client, prefix: `hgq-${run}:` });
+  const queue: WebhookQueue =
+    kind === 'bullmq' ? new BullMQQueue({ connection: client, name: `q-${run}`, lockDurationMs: 15_000, stalledIntervalMs: 5_000 }) : (undefined as never);
+  const receiver = createReceiver({
+    verifier: standardWebhooks({ secret: SECRET }),
+    store,
+    queue,
+    namespace: `app-${run}`,
+    retry: { attempts: 5, minDelayMs: 50, maxDelayMs: 400 },
+    logger: { warn: () => undefined, error: () => undefined },
+    ...options,
+  });
+  const server = await listen(receiver);
+  return {
+    receiver,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks`,
+    queue,
+    store,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await queue.close?.();
+      await store.close?.();
+      client.disconnect();
+    },
+  };
+}
+
+async function listen(receiver: Receiver): Promise<Server> {
+  const middleware = webhookMiddleware(receiver, { path: '/webhooks' });
+  const server = createServer((req, res) => void middleware(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+/** A Standard Webhooks delivery signed by the provider's SDK now. */
+export function signedDelivery(id: string, type: string, data: unknown): { body: string; headers: Record<string, string> } {
+  const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data });
+  const now = new Date();
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'webhook-signature': signer.sign(id, now, body),
+    },
+  };
+}
+
+export type SendResult = { id: string; status: number | 'timeout' | 'error'; ms: number };
+
+/** Posts one delivery once, as a sender that never retries does, with a deadline. */
+export async function sendOnce(url: string, id: string, type: string, data: unknown, timeoutMs: number): Promise<SendResult> {
+  const { body, headers } = signedDelivery(id, type, data);
+  const started = performance.now();
+  try {
+    const response = await fetch(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(timeoutMs) });
+    await response.arrayBuffer();
+    return { id, status: response.status, ms: performance.now() - started };
+  } catch (error) {
+    const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
+    return { id, status: timedOut ? 'timeout' : 'error', ms: performance.now() - started };
+  }
+}
+
+/** Runs `task` over `items` with at most `concurrency` at once. */
+export async function inParallel<T, R>(items: readonly T[], concurrency: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await task(items[index]!);
+      }
+    }),
+  );
+  return results;
+}
+
+/** Resolves once `condition` holds, polling; rejects after `timeoutMs` with `describe()` in the message. */
+export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
