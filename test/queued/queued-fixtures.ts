@@ -27,9 +27,10 @@ export type QueuedSetup = {
 export type QueueKind = 'bullmq';
 
 /** A queued-mode receiver on real Redis, served over HTTP on a loopback port. */
-export async function queuedReceiver(kind: QueueKind, options: Partial<ReceiverOptions> = {}): Promise<QueuedSetup> {
+export async function queuedReceiver(kind: QueueKind, options: Partial<ReceiverOptions> = {}, redisPort: number = REDIS.port): Promise<QueuedSetup> {
   const run = randomUUID().slice(0, 8);
-  const client = new Redis({ ...REDIS, maxRetriesPerRequest: 1 });
+  const client = new Redis({ host: REDIS.host, port: redisPort, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+  client.on('error', () => undefined);
   const store = new RedisStore({ client, prefix: `hgq-${run}:` });
   const queue: WebhookQueue =
     kind === 'bullmq' ? new BullMQQueue({ connection: client, name: `q-${run}`, lockDurationMs: 15_000, stalledIntervalMs: 5_000 }) : (undefined as never);
