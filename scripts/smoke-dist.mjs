@@ -3,14 +3,23 @@
 // condition) and runs one signed delivery through the core, so a broken build or export map
 // fails CI even when the tests, which run the sources, pass.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const packages = readdirSync(join(root, 'packages')).map((dir) => JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')).name);
+const manifests = readdirSync(join(root, 'packages'))
+  .filter((dir) => existsSync(join(root, 'packages', dir, 'package.json')))
+  .map((dir) => JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')));
+const packages = manifests.map((manifest) => manifest.name);
+// Every subpath of every export map (@hookguard/core/testing, …/testing/contracts, @hookguard/bloom/node…).
+const entryPoints = manifests.flatMap((manifest) =>
+  Object.keys(manifest.exports ?? { '.': null })
+    .filter((subpath) => subpath !== './package.json')
+    .map((subpath) => manifest.name + subpath.slice(1)),
+);
 const script = `
   const names = ${JSON.stringify(packages)};
-  for (const name of names) {
+  for (const name of ${JSON.stringify(entryPoints)}) {
     const module = await import(name);
     if (Object.keys(module).length === 0) throw new Error(name + ' exports nothing');
   }
@@ -25,7 +34,7 @@ const script = `
   const first = await receiver.receive({ rawBody: body, headers });
   const second = await receiver.receive({ rawBody: body, headers });
   if (first.status !== 200 || second.outcome !== 'duplicate' || runs !== 1) throw new Error('smoke delivery failed: ' + JSON.stringify([first, second, runs]));
-  console.log('dist smoke: ' + names.length + ' packages import from dist; one delivery processed, its redelivery answered duplicate');
+  console.log('dist smoke: ' + names.length + ' packages (${entryPoints.length} entry points) import from dist; one delivery processed, its redelivery answered duplicate');
 `;
 // Run from the e2e test package, which depends on every package, with no custom conditions.
 const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: join(root, 'test'), stdio: 'inherit' });
