@@ -1,6 +1,5 @@
 import { createServer } from 'node:http';
-// Through the source until test/package.json lists @hookguard/node.
-import { webhookMiddleware } from '../../../packages/node/src/index.js';
+import { webhookMiddleware } from '@hookguard/node';
 import { PATH } from '../wire-request.js';
 import { closeServer, fetchDriver, originOf, type Driver, type Framework } from './driver.js';
 import { sendWithSupertest } from './express.js';

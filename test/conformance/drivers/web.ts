@@ -1,5 +1,5 @@
-// Through the source until test/package.json lists @hookguard/web.
-import { webhookHandler } from '../../../packages/web/src/index.js';
+import { webhookHandler } from '@hookguard/web';
+// The package's own test host: a node:http server that hands each request over as a Web Request.
 import { serveWeb } from '../../../packages/web/src/node-bridge.fixtures.js';
 import { fromWebResponse, webHeaders, webStream } from '../wire-request.js';
 import { fetchDriver, type Driver, type Framework } from './driver.js';
