@@ -81,6 +81,8 @@ export class LeaseHeartbeat {
   readonly #logger: Logger;
   #ticks = 0;
   #renewing = false;
+  /** Why the last renewal failed, if it did: the cause of a lapse. */
+  #renewalError: unknown;
   /** When the last claim or renewal the store confirmed was sent, on {@link leaseClock}. */
   #confirmedSentAt: number;
   #stopped = false;
@@ -133,11 +135,16 @@ export class LeaseHeartbeat {
       (held) => {
         this.#renewing = false;
         if (this.#stopped) return;
-        if (held) this.#confirmedSentAt = Math.max(this.#confirmedSentAt, sentAt);
-        else this.lose();
+        if (held) {
+          this.#confirmedSentAt = Math.max(this.#confirmedSentAt, sentAt);
+          this.#renewalError = undefined;
+        } else {
+          this.lose();
+        }
       },
       (error: unknown) => {
         this.#renewing = false;
+        this.#renewalError = error;
         this.#logger.warn({ key: this.#key, error: describeError(error) }, 'lease heartbeat failed; will retry on the next beat');
       },
     );
@@ -159,11 +166,22 @@ export class LeaseHeartbeat {
       { code: 'ERR_HOOKGUARD_LEASE_LOST', key: this.#key, leaseMs: this.#leaseMs, silentMs },
       `no lease renewal was confirmed for ${silentMs} ms (leaseMs is ${this.#leaseMs}): aborting the handlers' signal, since another delivery may take the event over`,
     );
+    // The store's failure, not the handlers': as the cause, so the receiver answers 503 and does
+    // not count the attempt when a handler rethrows this reason (issue 15, item 2).
+    const failed = this.#renewalError;
+    const storeFailure = new WebhookError(
+      'ERR_HOOKGUARD_STORE_UNAVAILABLE',
+      failed === undefined
+        ? `The '${this.#store.name}' store answered no lease renewal for ${silentMs} ms.`
+        : `The '${this.#store.name}' store failed to renew the lease (${describeError(failed)}).`,
+      failed === undefined ? {} : { cause: failed },
+    );
     this.#abort(
       new WebhookError(
         'ERR_HOOKGUARD_LEASE_LOST',
         `The lease on '${this.#key}' may have lapsed: the store confirmed no renewal for ${silentMs} ms (leaseMs is ${this.#leaseMs}), ` +
           'so another delivery may run the event too. Check the store\'s health, or raise leaseMs if the store is slow to answer.',
+        { cause: storeFailure },
       ),
     );
   }
