@@ -27,8 +27,17 @@ export function decodeText(rawBody: Uint8Array): string | WebhookError {
 }
 
 /**
- * Decodes a JSON body. `JSON.parse` creates `__proto__` keys as own properties and the result is
- * never merged into another object, so a payload cannot reach any prototype.
+ * Decodes a JSON body without ever throwing: an empty body, bytes that are not UTF-8 or text that
+ * is not JSON come back as `bodyError` (a coded 400 for the receiver) instead of an exception
+ * (which the receiver would answer with 500, and the provider retry forever). `JSON.parse` creates
+ * `__proto__` keys as own properties and the result is never merged into another object, so a
+ * payload cannot reach any prototype.
+ *
+ * @example
+ * ```ts
+ * const { payload, bodyError } = decodeJsonBody(rawBody);
+ * if (bodyError !== undefined) return { id: undefined, type: undefined, timestamp: undefined, payload, bodyError };
+ * ```
  */
 export function decodeJsonBody(rawBody: Uint8Array): DecodedBody {
   const text = decodeText(rawBody);
