@@ -1,0 +1,91 @@
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Receiver } from '../receiver/types.js';
+
+/** Where the command writes. */
+export type CommandOutput = { log(line: string): void; error(line: string): void };
+
+const USAGE = `Usage:
+  hookguard replay --receiver <module> <event id or key>...   run these events again from their stored payloads
+  hookguard replay --receiver <module> --all-dead             run every dead-lettered event again
+  hookguard dead-letters --receiver <module>                  list dead-lettered events
+
+<module> exports the receiver your app builds (named export 'receiver', or the default export),
+in queued mode. Run TypeScript modules through tsx: npx tsx node_modules/.bin/hookguard …`;
+
+/**
+ * The `hookguard` command: replays stored events of a queued-mode receiver, or lists its dead
+ * letters. Resolves with the exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await runCommand(['replay', '--receiver', './dist/receiver.js', 'evt_1'], console);
+ * ```
+ */
+export async function runCommand(argv: readonly string[], output: CommandOutput): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: { receiver: { type: 'string' }, 'all-dead': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (error) {
+    output.error(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const [command, ...targets] = parsed.positionals;
+  if (parsed.values.help === true || command === undefined) {
+    output.log(USAGE);
+    return command === undefined && parsed.values.help !== true ? 2 : 0;
+  }
+  if (command !== 'replay' && command !== 'dead-letters') {
+    output.error(`Unknown command '${command}'.\n\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.values.receiver === undefined) {
+    output.error(`--receiver <module> is required: the module that exports your receiver.\n\n${USAGE}`);
+    return 2;
+  }
+  const receiver = await loadReceiver(parsed.values.receiver);
+  const queue = receiver.options.queue;
+  if (queue === undefined) {
+    output.error('The receiver is in inline mode (no queue): it keeps no events to replay. Pass a queue to createReceiver.');
+    return 1;
+  }
+  if (command === 'dead-letters') {
+    const dead = await queue.deadLetters({ limit: 10_000 });
+    for (const job of dead) output.log(`${job.event.id}\t${job.event.type}\t${job.attempts} attempts\t${job.lastError ?? ''}`);
+    output.log(`${dead.length} dead-lettered event(s)`);
+    return 0;
+  }
+  const ids = parsed.values['all-dead'] === true ? (await queue.deadLetters({ limit: 10_000 })).map((job) => job.event.key) : targets;
+  if (ids.length === 0) {
+    output.error(parsed.values['all-dead'] === true ? 'No dead-lettered events.' : `Name at least one event id or key, or pass --all-dead.\n\n${USAGE}`);
+    return parsed.values['all-dead'] === true ? 0 : 2;
+  }
+  let missing = 0;
+  for (const id of ids) {
+    if (await receiver.replay(id)) output.log(`replayed ${id}`);
+    else {
+      missing++;
+      output.error(`no stored event for ${id}`);
+    }
+  }
+  return missing === 0 ? 0 : 1;
+}
+
+async function loadReceiver(path: string): Promise<Receiver> {
+  const url = pathToFileURL(isAbsolute(path) ? path : resolve(process.cwd(), path)).href;
+  const module = (await import(url)) as { receiver?: unknown; default?: unknown };
+  const candidate = module.receiver ?? module.default;
+  if (!isReceiver(candidate)) {
+    throw new Error(`${path} exports no receiver: export the value createReceiver() returns as 'receiver' or as the default export.`);
+  }
+  return candidate;
+}
+
+function isReceiver(value: unknown): value is Receiver {
+  return typeof value === 'object' && value !== null && typeof (value as Receiver).replay === 'function' && typeof (value as Receiver).receive === 'function';
+}
