@@ -117,6 +117,10 @@ export interface DedupStore {
   release(key: string, token: string, options?: ReleaseOptions): Promise<boolean>;
   /** Renews the lease to `leaseMs` from now. `false` when the lease was lost. */
   extend(key: string, token: string, leaseMs: number): Promise<boolean>;
-  /** Stops timers the store started. Never closes a client the user passed in. */
+  /**
+   * Stops timers the store started. Never closes a client the user passed in. A store whose records
+   * live in the process (memory, Bloom) refuses claims afterwards with
+   * `ERR_HOOKGUARD_STORE_UNAVAILABLE`, while claims in flight can still complete or release.
+   */
   close?(): Promise<void>;
 }
