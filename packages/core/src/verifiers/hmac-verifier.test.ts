@@ -108,6 +108,20 @@ describe('hmacVerifier()', () => {
     ).resolves.toBeDefined();
   });
 
+  it("hints at secretEncoding: 'utf8' when a base64-decoded secret without whsec_ fails and its own bytes match", async () => {
+    const warnings: { fields: Record<string, unknown>; message: string }[] = [];
+    const logger = { warn: (fields: Record<string, unknown>, message: string) => void warnings.push({ fields, message }), error: () => undefined };
+    const raw = 'plainsecret1234='; // valid base64, but the sender signs with the string itself
+    const error = await deliver({ secret: raw, secretEncoding: 'base64', logger }, { 'x-signature': sign(BODY, 'sha256', 'hex', raw) }).catch(
+      (reason: unknown) => reason,
+    );
+    expect(error).toMatchObject({ code: 'ERR_HOOKGUARD_SIGNATURE_MISMATCH' });
+    expect((error as Error).message).toContain("secretEncoding: 'utf8'");
+    expect(warnings).toEqual([
+      { fields: { code: 'WARN_HOOKGUARD_SECRET_FORMAT', verifier: 'in-house', rawMatches: true }, message: expect.stringContaining("secretEncoding: 'utf8'") },
+    ]);
+  });
+
   it('accepts only lower-case hex, as providers send it', async () => {
     await expect(deliver({}, { 'x-signature': sign(BODY).toUpperCase() })).rejects.toMatchObject({ code: 'ERR_HOOKGUARD_SIGNATURE_MISMATCH' });
   });
