@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BullMQQueue } from '@hookguard/bullmq';
-import { createReceiver, standardWebhooks, type WebhookEvent } from '@hookguard/core';
+import { createReceiver, standardWebhooks } from '@hookguard/core';
 import { webhookMiddleware } from '@hookguard/node';
 import { RedisStore } from '@hookguard/redis';
 import { Redis } from 'ioredis';
@@ -24,7 +24,7 @@ export type QueuedProcessMessage = { type: 'ready'; port: number } | { type: 'st
 const config = JSON.parse(process.env['QUEUED_PROCESS_CONFIG'] ?? '{}') as QueuedProcessConfig;
 const client = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1 });
 const effects = new Redis({ host: '127.0.0.1', port: 6379 });
-const receiver = createReceiver({
+const receiver = createReceiver<{ 'order.created': { data: { holdMs?: number } } }>({
   verifier: standardWebhooks({ secret: config.secret }),
   store: new RedisStore({ client, prefix: `${config.run}:dedup:` }),
   queue: new BullMQQueue({ connection: client, name: `${config.run}-q`, lockDurationMs: config.lockDurationMs, stalledIntervalMs: config.stalledIntervalMs }),
@@ -33,7 +33,7 @@ const receiver = createReceiver({
   logger: { warn: () => undefined, error: () => undefined },
 });
 
-receiver.on('order.created', async (event: WebhookEvent<string, { data: { holdMs?: number } }>, ctx) => {
+receiver.on('order.created', async (event, ctx) => {
   process.send?.({ type: 'started', id: event.id, attempt: ctx.attempt } satisfies QueuedProcessMessage);
   // The side effect goes through ctx.once: however often the job runs, it happens once.
   await ctx.once(`effect:${event.id}`, async () => {
