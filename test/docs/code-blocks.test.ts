@@ -1,14 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeBlocks, documentedFiles, type CodeBlock } from './code-blocks.js';
+import { codeBlocks, documentedFiles, importedPackages, workspaceSourcePaths, type CodeBlock } from './code-blocks.js';
 
 // Every ```ts block of the READMEs and docs/ is type-checked as its own module under the strict
-// workspace config, in one tsc program (fast). The files are written inside the workspace (under
-// test/node_modules, which git ignores) so @hookguard/* resolve to the sources through the
-// @hookguard/source condition, and the frameworks and clients the test package installs resolve too.
-// A block that takes names for granted declares them in a `<!-- ts-preamble … -->` comment before it.
+// workspace config, all in one tsc program (fast). @hookguard/* resolve to the sources their export
+// maps name under the @hookguard/source condition. Each block's file is written where the packages it
+// imports are installed (a package README's own node_modules first, then the test package's, then
+// any workspace package's), under node_modules/.cache, which git ignores. A block that takes names
+// for granted declares them in a `<!-- ts-preamble … -->` comment before it.
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -23,27 +24,46 @@ type Failure = { file: string; line: number; message: string };
 const files = documentedFiles(root);
 const blocks: CodeBlock[] = [...files.flatMap((file) => codeBlocks(file, readFileSync(join(root, file), 'utf8'))), ...probe];
 let failures: Failure[] = [];
-let scratch = '';
+const scratchDirs = new Map<string, string>();
+
+/** Where a block's file goes: the first folder whose node_modules has every package it imports. */
+function homeOf(block: CodeBlock): string {
+  const own = /^((?:packages|examples)\/[^/]+)\/README\.md$/.exec(block.file)?.[1];
+  const workspace = ['packages', 'examples'].flatMap((parent) => readdirSync(join(root, parent)).map((dir) => `${parent}/${dir}`));
+  const candidates = [...(own ? [own] : []), 'test', ...workspace];
+  const needed = importedPackages(`${block.preamble}\n${block.code}`);
+  return candidates.find((home) => needed.every((name) => existsSync(join(root, home, 'node_modules', name)))) ?? candidates[0]!;
+}
+
+function scratchIn(home: string): string {
+  let dir = scratchDirs.get(home);
+  if (!dir) {
+    const cache = join(root, home, 'node_modules', '.cache');
+    mkdirSync(cache, { recursive: true });
+    dir = mkdtempSync(join(cache, 'hookguard-doc-blocks-'));
+    scratchDirs.set(home, dir);
+  }
+  return dir;
+}
 
 beforeAll(() => {
-  const cache = join(root, 'test', 'node_modules', '.cache');
-  mkdirSync(cache, { recursive: true });
-  scratch = mkdtempSync(join(cache, 'hookguard-doc-blocks-'));
-  const names = blocks.map((block, index) => {
-    const name = `block-${index}.mts`;
-    writeFileSync(join(scratch, name), `${block.preamble ? `${block.preamble}\n` : ''}${block.code}\nexport {};\n`);
-    return name;
+  const config = scratchIn('test');
+  const paths = blocks.map((block, index) => {
+    const path = join(scratchIn(homeOf(block)), `block-${index}.mts`);
+    writeFileSync(path, `${block.preamble ? `${block.preamble}\n` : ''}${block.code}\nexport {};\n`);
+    return path;
   });
   writeFileSync(
-    join(scratch, 'tsconfig.json'),
+    join(config, 'tsconfig.json'),
     JSON.stringify({
       extends: join(root, 'tsconfig.base.json'),
-      compilerOptions: { noEmit: true, declaration: false, declarationMap: false, sourceMap: false, incremental: false },
-      files: names,
+      compilerOptions: { noEmit: true, declaration: false, declarationMap: false, sourceMap: false, incremental: false, paths: workspaceSourcePaths(root) },
+      files: paths,
     }),
   );
-  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', scratch, '--pretty', 'false'], { encoding: 'utf8' });
+  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', config, '--pretty', 'false'], { encoding: 'utf8' });
   expect(tsc.error).toBeUndefined();
+  const names = paths.map((path) => path.slice(path.lastIndexOf('/') + 1));
   const byName = new Map(names.map((name, index) => [name, blocks[index]!]));
   const reported: Failure[] = [];
   // Errors inside the workspace's own sources are the type check's to report (`npm run typecheck`).
@@ -70,7 +90,7 @@ beforeAll(() => {
 }, 120_000);
 
 afterAll(() => {
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  for (const dir of scratchDirs.values()) rmSync(dir, { recursive: true, force: true });
 });
 
 function describeFailures(list: Failure[]): string[] {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 /** A ```ts block of a Markdown file, with what it needs declared before it. */
@@ -63,4 +63,32 @@ export function documentedFiles(root: string): string[] {
   return [join(root, 'README.md'), ...markdownFiles(join(root, 'docs')), ...readmes('packages'), ...readmes('examples')]
     .map((path) => relative(root, path))
     .sort();
+}
+
+/** The packages a block imports by bare name, other than `node:*` and `@hookguard/*`: `koa`, `@hono/node-server`. */
+export function importedPackages(code: string): string[] {
+  const specifiers = [...code.matchAll(/(?:\bfrom\s+|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g)].map((match) => match[1] ?? '');
+  const names = specifiers
+    .filter((specifier) => !specifier.startsWith('.') && !specifier.startsWith('node:') && !specifier.startsWith('@hookguard/'))
+    .map((specifier) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/'));
+  return [...new Set(names)];
+}
+
+/**
+ * `@hookguard/<package>[/<subpath>]` to the source file its export map names under the
+ * `@hookguard/source` condition, for the compiler's `paths`: so a block resolves every workspace
+ * package, wherever its file sits.
+ */
+export function workspaceSourcePaths(root: string): Record<string, string[]> {
+  const paths: Record<string, string[]> = {};
+  for (const dir of readdirSync(join(root, 'packages'))) {
+    const manifestPath = join(root, 'packages', dir, 'package.json');
+    if (!existsSync(manifestPath)) continue;
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { name: string; exports?: Record<string, unknown> };
+    for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
+      const source = typeof target === 'object' && target !== null ? (target as Record<string, unknown>)['@hookguard/source'] : undefined;
+      if (typeof source === 'string') paths[manifest.name + subpath.slice(1)] = [join(root, 'packages', dir, source)];
+    }
+  }
+  return paths;
 }
