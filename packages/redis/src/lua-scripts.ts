@@ -32,7 +32,8 @@
  * with the last error a release left; a negative integer is minus the milliseconds left on another
  * caller's lease; any other string is a completed record, its first character `m` (fingerprints
  * match), `d` (they differ) or `u` (either had none), the rest the result JSON.
- * The other scripts answer 1 (done) or 0 (the token does not own the key).
+ * The other scripts answer 1 (done) or 0 (the token does not own the key); complete and extend
+ * answer -1 when there is no record at all, which the store reports (evicted, deleted or lost).
  */
 
 /** KEYS[1] record · ARGV token, leaseMs, max(retentionMs, leaseMs)[, fingerprint digest] */
@@ -84,7 +85,7 @@ return attempt
 /** KEYS[1] record · ARGV token, retentionMs[, result JSON] */
 export const COMPLETE_SCRIPT = `
 local record = redis.call('GET', KEYS[1])
-if not record then return 0 end
+if not record then return -1 end
 local tag = string.match(ARGV[1], '^[1-8]%d%d%d%d%d%d%d%d')
 local state = string.byte(record)
 if state >= 48 and state <= 57 then
@@ -118,7 +119,7 @@ return 1
 /** KEYS[1] record · ARGV token, leaseMs */
 export const EXTEND_SCRIPT = `
 local record = redis.call('GET', KEYS[1])
-if not record then return 0 end
+if not record then return -1 end
 local attempt, digest, token, last = string.match(record, '^p(%d+):%d+:%d+:%d+:(%d+):([^|]*)(.*)$')
 if token ~= ARGV[1] then return 0 end
 local time = redis.call('TIME')

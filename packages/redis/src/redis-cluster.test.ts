@@ -1,3 +1,4 @@
+import { silentLogger } from '@hookguard/core';
 import { describeStoreContract } from '@hookguard/core/testing/contracts';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,7 +35,8 @@ if (enabled) {
   });
 
   describeStoreContract('RedisStore on a 3-master Redis Cluster', {
-    setup: () => ({ store: new RedisStore({ client }), advance: sleep }),
+    // The contract writes to keys it never claimed, which the store reports as vanished records.
+    setup: () => ({ store: new RedisStore({ client, logger: silentLogger }), advance: sleep }),
     leaseMs: 250,
   });
 }

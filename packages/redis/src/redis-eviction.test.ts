@@ -97,4 +97,39 @@ describe.skipIf(!enabled)('RedisStore and Redis eviction', () => {
     expect(logs.lines[0]).toMatchObject({ level: 'debug', fields: { code: 'WARN_HOOKGUARD_REDIS_EVICTION' } });
     expect(logs.lines[0]!.message).toContain('noeviction');
   });
+
+  it('names eviction when Redis evicted a live claim under volatile-lru, which lets a second delivery claim the event', async () => {
+    const logs = captureLogs();
+    const client = connect(EVICTING_PORT);
+    const store = new RedisStore({ client, prefix: 'evicted:', logger: logs.logger });
+    const first = await store.claim('evt_1', options);
+    if (first.status !== 'claimed') throw new Error(`expected a claim, got ${first.status}`);
+    // Memory pressure: every key has a TTL, so volatile-lru may evict any of them, the claim too.
+    const used = Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1]);
+    await client.config('SET', 'maxmemory', String(used + 2_000_000));
+    try {
+      const filler = 'x'.repeat(1000);
+      for (let batch = 0; (await client.exists('evicted:evt_1')) === 1; batch++) {
+        if (batch === 1000) throw new Error('volatile-lru never evicted the claim');
+        const pipeline = client.pipeline();
+        for (let index = 0; index < 100; index++) pipeline.set(`filler:${batch}:${index}`, filler, 'PX', 600_000);
+        await pipeline.exec();
+      }
+    } finally {
+      await client.config('SET', 'maxmemory', '0');
+      await client.flushall();
+    }
+    // The first delivery's heartbeat finds its record gone, and the store says why it may be.
+    logs.lines.length = 0;
+    expect(await store.extend('evt_1', first.token, 60_000)).toBe(false);
+    expect(logs.lines.map((line) => [line.level, line.fields])).toEqual([
+      ['warn', { code: 'WARN_HOOKGUARD_REDIS_EVICTION', operation: 'extend', key: 'evt_1' }],
+    ]);
+    // What the policy allowed: a redelivery claims the event while the first delivery still runs.
+    expect(await store.claim('evt_1', options)).toMatchObject({ status: 'claimed', attempt: 1 });
+    expect(await store.complete('evt_1', first.token, { retentionMs: 60_000 })).toBe(false);
+    expect(logs.lines).toHaveLength(1);
+    expect(logs.lines[0]!.message).toContain('evicted');
+    expect(logs.lines[0]!.message).toContain('maxmemory-policy');
+  });
 });

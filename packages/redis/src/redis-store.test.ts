@@ -1,4 +1,4 @@
-import { isWebhookError } from '@hookguard/core';
+import { isWebhookError, silentLogger } from '@hookguard/core';
 import { describeStoreContract } from '@hookguard/core/testing/contracts';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -32,7 +32,8 @@ afterAll(async () => {
 
 if (reachable || required) {
   describeStoreContract('RedisStore', {
-    setup: () => ({ store: new RedisStore({ client, prefix }), advance: sleep }),
+    // The contract writes to keys it never claimed, which the store reports as vanished records.
+    setup: () => ({ store: new RedisStore({ client, prefix, logger: silentLogger }), advance: sleep }),
     leaseMs: LEASE_MS,
   });
 }
@@ -104,6 +105,25 @@ describeWithRedis('RedisStore', () => {
     expect(await store.release('released-ttl', claim.token)).toBe(true);
     expect(await client.get(`${prefix}released-ttl`)).toBe(`r1:${claim.token}`);
     expect(await client.pttl(`${prefix}released-ttl`)).toBeGreaterThan(3_500_000);
+  });
+
+  it('reads records written in the layout before token tags and last errors', async () => {
+    const store = new RedisStore({ client, prefix });
+    const old = { leaseMs: LEASE_MS, retentionMs: 60_000 };
+    await client.set(`${prefix}old-completed`, '0', 'PX', 60_000);
+    await client.set(`${prefix}old-completed-digest`, '3203514695229', 'PX', 60_000);
+    await client.set(`${prefix}old-released`, 'r2', 'PX', 60_000);
+    await client.set(`${prefix}old-processing`, 'p1:1700000000:0:1:0:550e8400-e29b-41d4-a716-446655440000', 'PX', 60_000);
+    expect(await store.claim('old-completed', old)).toEqual({ status: 'completed', fingerprintMatches: undefined });
+    expect((await store.claim('old-completed-digest', old)).status).toBe('completed');
+    expect(await store.claim('old-released', old)).toMatchObject({ status: 'claimed', attempt: 3 });
+    expect(await store.claim('old-processing', old)).toMatchObject({ status: 'claimed', attempt: 2 });
+    // A claim taken before an upgrade, with an untagged token, completes as an integer record.
+    await client.set(`${prefix}old-owner`, 'p1:1700000000:0:60000:0:550e8400-e29b-41d4-a716-446655440000', 'PX', 60_000);
+    expect(await store.complete('old-owner', '550e8400-e29b-41d4-a716-446655440000', { retentionMs: 60_000 })).toBe(true);
+    expect(await client.get(`${prefix}old-owner`)).toBe('9000000000');
+    expect(await store.complete('old-owner', '550e8400-e29b-41d4-a716-446655440000', { retentionMs: 60_000 })).toBe(false);
+    expect((await store.claim('old-owner', old)).status).toBe('completed');
   });
 
   it('rejects with ERR_HOOKGUARD_STORE_UNAVAILABLE when a key under the prefix holds foreign data', async () => {

@@ -136,6 +136,7 @@ export class RedisStore implements DedupStore {
   readonly #prefix: string;
   readonly #client: RedisClient;
   readonly #logger: Logger;
+  readonly #warnEviction: boolean;
   #evictionChecked: boolean;
 
   constructor(options: RedisStoreOptions) {
@@ -143,6 +144,7 @@ export class RedisStore implements DedupStore {
     this.#prefix = resolved.prefix;
     this.#client = resolved.client;
     this.#logger = resolved.logger;
+    this.#warnEviction = resolved.checkEviction;
     this.#evictionChecked = !resolved.checkEviction;
     this.#runner = new ScriptRunner(resolved.client, resolved.commandTimeoutMs);
   }
@@ -181,7 +183,7 @@ export class RedisStore implements DedupStore {
     }
     const retention = milliseconds(options.retentionMs);
     const args = result === undefined ? [token, retention] : [token, retention, result];
-    return this.#runner.run(COMPLETE, this.#prefix + key, args, isDone);
+    return this.#runner.run(COMPLETE, this.#prefix + key, args, (reply) => this.#owned(reply, 'complete', key));
   }
 
   release(key: string, token: string, options?: ReleaseOptions): Promise<boolean> {
@@ -192,7 +194,22 @@ export class RedisStore implements DedupStore {
   }
 
   extend(key: string, token: string, leaseMs: number): Promise<boolean> {
-    return this.#runner.run(EXTEND, this.#prefix + key, [token, milliseconds(leaseMs)], isDone);
+    return this.#runner.run(EXTEND, this.#prefix + key, [token, milliseconds(leaseMs)], (reply) => this.#owned(reply, 'extend', key));
+  }
+
+  // A record under a claim in flight outlives its lease by its TTL: when it is gone altogether,
+  // Redis evicted it, someone deleted it or a failover lost it, and the lease-lost message the
+  // receiver logs next cannot tell which (issue 15, item 8).
+  #owned(reply: unknown, operation: 'complete' | 'extend', key: string): boolean {
+    if (reply === -1 && this.#warnEviction) {
+      this.#logger.warn(
+        { code: 'WARN_HOOKGUARD_REDIS_EVICTION', operation, key },
+        `Redis holds no record of ${key} while this process still holds its claim (${operation}): Redis evicted it ` +
+          '(a maxmemory-policy other than noeviction), something deleted it, or a failover lost it, so another delivery may run the event meanwhile. ' +
+          'Run Redis with maxmemory-policy noeviction, and write nothing else under the store\'s prefix.',
+      );
+    }
+    return reply === 1;
   }
 
   /**
