@@ -96,7 +96,7 @@ export function describeQueueContract(name: string, options: QueueContractOption
       namespace: 'contract',
       id,
       type: 'issues.opened',
-      family: 'issues',
+      alias: 'issues',
       payload,
       timestamp: 1_700_000_000_000,
       headers: { 'content-type': 'application/json', 'x-github-event': 'issues', 'x-note': 'ünïcødé' },

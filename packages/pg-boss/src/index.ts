@@ -1,0 +1,1 @@
+export { PgBossQueue, type PgBossQueueOptions } from './pg-boss-queue.js';

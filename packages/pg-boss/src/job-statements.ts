@@ -1,0 +1,89 @@
+import type { JobState, QueuedEvent, StoredJob } from '@hookguard/core';
+
+/**
+ * The statements the queue runs on pg-boss's job table beside pg-boss's own API (send, fetch,
+ * maintenance). pg-boss 10 fails and completes by job id alone and counts retries in whole seconds;
+ * these check that the run still holds the job (its `started_on`, renewed by the heartbeat) and
+ * schedule retries to the millisecond, so one run's late answer never settles another run's job.
+ */
+export type JobStatements = ReturnType<typeof jobStatements>;
+
+// A run holds the job while started_on is the value its fetch or last heartbeat returned. pg returns
+// timestamps to the millisecond and stores microseconds, hence the window.
+const HELD = `state = 'active' AND started_on > $3::timestamptz - interval '1 millisecond' AND started_on < $3::timestamptz + interval '1 millisecond'`;
+
+const JOB_COLUMNS = `id, data, state::text AS state, retry_count, started_on IS NOT NULL AS started, start_after > now() AS later, output,
+  COALESCE(completed_on, started_on, created_on) AS updated_on`;
+
+/** The statements for one pg-boss schema (already validated as an identifier). */
+export function jobStatements(schema: string) {
+  const table = `"${schema}".job`;
+  return {
+    heartbeat: `UPDATE ${table} SET started_on = now() WHERE name = $1 AND id = $2 AND ${HELD} RETURNING started_on`,
+    /** Keeps the last failure's output, so a job that succeeded on a retry still tells why it retried. */
+    /** Keeps the last failure's output: a job that succeeded on a retry still tells why it retried. */
+    complete: `UPDATE ${table} SET state = 'completed', completed_on = now() WHERE name = $1 AND id = $2 AND ${HELD}`,
+    /** $4: dead (true) or retried; $5: the retry delay in ms; $6: the output (the error). */
+    fail: `UPDATE ${table} SET
+        state = CASE WHEN $4::boolean THEN 'failed' ELSE 'retry' END::"${schema}".job_state,
+        start_after = CASE WHEN $4::boolean THEN start_after ELSE now() + $5::double precision * interval '1 millisecond' END,
+        completed_on = CASE WHEN $4::boolean THEN now() END,
+        output = $6::jsonb
+      WHERE name = $1 AND id = $2 AND ${HELD}`,
+    find: `SELECT ${JOB_COLUMNS} FROM ${table} WHERE name = $1 AND id = $2`,
+    dead: `SELECT ${JOB_COLUMNS} FROM ${table} WHERE name = $1 AND state = 'failed' ORDER BY completed_on DESC, id LIMIT $2`,
+    replay: `UPDATE ${table} SET state = 'created', retry_count = 0, started_on = NULL, start_after = now(), completed_on = NULL, output = NULL
+      WHERE name = $1 AND id = $2 AND state IN ('completed', 'failed', 'cancelled') RETURNING id`,
+  };
+}
+
+/** A row of `find` or `dead`. */
+export type JobRow = {
+  id: string;
+  data: QueuedEvent;
+  state: string;
+  retry_count: number;
+  started: boolean;
+  later: boolean;
+  output: unknown;
+  updated_on: Date | null;
+};
+
+/** The output a failed run leaves, in the shape pg-boss's own failures use (`{ value: { message } }`). */
+export function errorOutput(message: string): string {
+  return JSON.stringify({ value: { message } });
+}
+
+/** A job row as the contract's `StoredJob`. */
+export function storedJob(row: JobRow): StoredJob {
+  return {
+    event: row.data,
+    state: jobState(row),
+    // pg-boss counts retry_count up when it fetches a job that ran before.
+    attempts: row.started ? row.retry_count + 1 : 0,
+    lastError: lastError(row.output),
+    updatedAt: row.updated_on?.getTime(),
+  };
+}
+
+function jobState(row: JobRow): JobState {
+  switch (row.state) {
+    case 'active':
+      return 'active';
+    case 'completed':
+      return 'completed';
+    case 'failed':
+    case 'cancelled':
+      return 'dead';
+    default:
+      return row.later ? 'delayed' : 'waiting';
+  }
+}
+
+function lastError(output: unknown): string | undefined {
+  if (typeof output !== 'object' || output === null) return undefined;
+  const value = (output as { value?: unknown }).value ?? output;
+  if (typeof value === 'string') return value;
+  const message = (value as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : JSON.stringify(value);
+}

@@ -1,0 +1,103 @@
+import { describeQueueContract } from '@hookguard/core/testing/contracts';
+import { PostgresStore } from '@hookguard/postgres';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobId } from './job-id.js';
+import { PgBossQueue } from './pg-boss-queue.js';
+
+const run = `${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
+const schema = `hg_pgboss_${run}`;
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 8 });
+let sequence = 0;
+
+const open = (name: string, extra: { expireInSeconds?: number; maintenanceIntervalSeconds?: number } = {}): PgBossQueue =>
+  new PgBossQueue({ pool, schema, name, pollIntervalMs: 50, expireInSeconds: 5, ...extra });
+
+beforeAll(async () => {
+  // Migrate once, so tests do not race to create the schema.
+  const queue = open('setup');
+  await queue.find('none');
+  await queue.close();
+});
+
+afterAll(async () => {
+  await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await pool.end();
+});
+
+describeQueueContract('PgBossQueue', {
+  setup: () => {
+    const name = `contract_${++sequence}`;
+    return {
+      open: () => open(name),
+      begin: async () => {
+        const client = await pool.connect();
+        await client.query('BEGIN');
+        const end = async (statement: string): Promise<void> => {
+          try {
+            await client.query(statement);
+          } finally {
+            client.release();
+          }
+        };
+        return { transaction: client, commit: () => end('COMMIT'), rollback: () => end('ROLLBACK') };
+      },
+    };
+  },
+  transactions: true,
+  delaySlackMs: 1_000,
+});
+
+describe('PgBossQueue', () => {
+  it('derives one stable UUID per queue and key', () => {
+    expect(jobId('q', 'github:abc')).toBe(jobId('q', 'github:abc'));
+    expect(jobId('q', 'github:abc')).not.toBe(jobId('q', 'github:abd'));
+    expect(jobId('q', 'github:abc')).not.toBe(jobId('r', 'github:abc'));
+    expect(jobId('q', 'x')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('joins the transactions of a PostgresStore and of no other store', async () => {
+    const queue = open('joins');
+    expect(queue.joinsTransactionsOf(new PostgresStore({ pool }))).toBe(true);
+    const { MemoryStore } = await import('@hookguard/core');
+    expect(queue.joinsTransactionsOf(new MemoryStore())).toBe(false);
+  });
+
+  it('refuses a missing pool and a schema that is not a plain identifier', () => {
+    expect(() => new PgBossQueue({} as never)).toThrow(/pg Pool/);
+    expect(() => new PgBossQueue({ pool, schema: 'x; drop table y' })).toThrow(/plain identifier/);
+  });
+
+  it('runs a crashed worker\'s job again after its lock expires, counting the attempt', async () => {
+    const name = `expiry_${++sequence}`;
+    const queue = open(name, { expireInSeconds: 1, maintenanceIntervalSeconds: 1 });
+    const event = {
+      key: `expiry:${run}`,
+      namespace: 'expiry',
+      id: run,
+      type: 'ping',
+      alias: null,
+      payload: { ok: true },
+      timestamp: null,
+      headers: {},
+      acceptedAt: Date.now(),
+    };
+    await queue.enqueue(event);
+    // A worker that takes the job as pg-boss's fetch does (active, started now) and then dies:
+    // no heartbeat, no answer.
+    const taken = await pool.query(`UPDATE ${schema}.job SET state = 'active', started_on = now() WHERE name = $1 AND id = $2 RETURNING id`, [name, jobId(name, event.key)]);
+    expect(taken.rowCount).toBe(1);
+    expect((await queue.find(event.key))?.state).toBe('active');
+    const attempts: number[] = [];
+    const worker = await queue.work(async (_event, context) => void attempts.push(context.attempt), {
+      concurrency: 1,
+      retry: { attempts: 3, minDelayMs: 50, maxDelayMs: 400 },
+    });
+    const deadline = Date.now() + 15_000;
+    while (attempts.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await worker.close();
+    await queue.close();
+    expect(attempts).toEqual([2]);
+    expect((await queue.find(event.key))?.state).toBe('completed');
+  });
+});

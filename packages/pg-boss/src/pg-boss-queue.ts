@@ -1,0 +1,223 @@
+import {
+  WebhookError,
+  type DedupStore,
+  type EnqueueOptions,
+  type JobProcessor,
+  type QueuedEvent,
+  type QueueWorker,
+  type QueueWorkOptions,
+  type StoredJob,
+  type WebhookQueue,
+} from '@hookguard/core';
+import PgBoss from 'pg-boss';
+import type { Pool, PoolClient } from 'pg';
+import { jobId } from './job-id.js';
+import { jobStatements, storedJob, type JobRow, type JobStatements } from './job-statements.js';
+import { startWorker } from './pg-boss-worker.js';
+
+/** Options for {@link PgBossQueue}. */
+export type PgBossQueueOptions = {
+  /** Your `pg` Pool. pg-boss runs on it through its `db` adapter; the queue never ends the pool. */
+  pool: Pool;
+  /**
+   * The pg-boss queue name; every process of one receiver uses the same.
+   * @default 'hookguard'
+   */
+  name?: string;
+  /**
+   * pg-boss's schema, created and migrated on first use. A plain identifier.
+   * @default 'pgboss'
+   */
+  schema?: string;
+  /**
+   * A running job whose worker stopped renewing its lock for this long is failed by pg-boss's
+   * maintenance and runs again (a crashed worker's job). Workers renew every third of it.
+   * @default 60
+   */
+  expireInSeconds?: number;
+  /**
+   * How often pg-boss's maintenance looks for expired jobs and archives finished ones (one process
+   * at a time does it). A crashed worker's job runs again within `expireInSeconds` plus this.
+   * @default 30
+   */
+  maintenanceIntervalSeconds?: number;
+  /**
+   * How long an idle worker waits before looking for jobs again. A busy worker fetches again as
+   * soon as a slot frees.
+   * @default 500
+   */
+  pollIntervalMs?: number;
+  /** How long finished jobs stay in the job table (for `find`, `replay` and refusing a second copy). */
+  retention?: {
+    /**
+     * Completed jobs, in seconds (pg-boss `archiveCompletedAfterSeconds`). At least the store's retention.
+     * @default 259_200 (3 days)
+     */
+    completedSeconds?: number;
+    /**
+     * Dead-lettered jobs, in seconds (pg-boss `archiveFailedAfterSeconds`).
+     * @default 2_592_000 (30 days)
+     */
+    deadSeconds?: number;
+  };
+};
+
+type Resolved = {
+  pool: Pool;
+  name: string;
+  schema: string;
+  expireInSeconds: number;
+  maintenanceIntervalSeconds: number;
+  pollIntervalMs: number;
+  completedSeconds: number;
+  deadSeconds: number;
+};
+
+// pg-boss's own retry limit is never reached: the worker decides the last attempt from the retry
+// policy it is given (`work(…, { retry })`), which enqueue does not know. Expiry (a crashed worker)
+// retries at once (delay 0) under pg-boss's rule, counting the attempt.
+const ENGINE_RETRY_LIMIT = 1_000_000;
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/**
+ * The queue of queued mode on PostgreSQL, on pg-boss, over your `pg` Pool. Acceptance enqueues in
+ * the dedup store's transaction (`joinsTransactionsOf` a `PostgresStore`), so the dedup record and
+ * the job commit or roll back together. The job id derives from the dedup key, so pg-boss refuses a
+ * second copy while it keeps the job; failed jobs stay as dead letters with their event and error;
+ * a crashed worker's job expires and runs again.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * import { PgBossQueue } from '@hookguard/pg-boss';
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * const queue = new PgBossQueue({ pool });
+ * await queue.enqueue(event);
+ * const worker = await queue.work(async (event, { attempt, signal }) => {}, {
+ *   concurrency: 8,
+ *   retry: { attempts: 10, minDelayMs: 1_000, maxDelayMs: 3_600_000 },
+ * });
+ * ```
+ */
+export class PgBossQueue implements WebhookQueue {
+  readonly name = 'pg-boss';
+  readonly #options: Resolved;
+  readonly #boss: PgBoss;
+  readonly #statements: JobStatements;
+  #starting: Promise<void> | undefined;
+
+  constructor(options: PgBossQueueOptions) {
+    this.#options = resolve(options);
+    const { pool, schema, maintenanceIntervalSeconds, completedSeconds, deadSeconds } = this.#options;
+    this.#boss = new PgBoss({
+      db: { executeSql: (text: string, values?: unknown[]) => pool.query(text, values) },
+      schema,
+      schedule: false,
+      supervise: true,
+      maintenanceIntervalSeconds,
+      archiveCompletedAfterSeconds: completedSeconds,
+      archiveFailedAfterSeconds: deadSeconds,
+    });
+    // Failures reach the calls that made them; pg-boss's 'error' event without a listener throws.
+    this.#boss.on('error', () => undefined);
+    this.#statements = jobStatements(schema);
+  }
+
+  /** `true` for the PostgreSQL dedup store (`@hookguard/postgres`) on this queue's pool. */
+  joinsTransactionsOf(store: DedupStore): boolean {
+    if (store.name !== 'postgres') return false;
+    const pool = (store as { pool?: unknown }).pool;
+    return pool === undefined || pool === this.#options.pool;
+  }
+
+  async enqueue(event: QueuedEvent, options: EnqueueOptions = {}): Promise<void> {
+    await this.#start();
+    const client = options.transaction as PoolClient | undefined;
+    const sendOptions: PgBoss.SendOptions = {
+      id: jobId(this.#options.name, event.key),
+      retryLimit: ENGINE_RETRY_LIMIT,
+      retryDelay: 0,
+      retryBackoff: false,
+      expireInSeconds: this.#options.expireInSeconds,
+    };
+    if (client !== undefined) sendOptions.db = { executeSql: (text: string, values?: unknown[]) => client.query(text, values) };
+    // null when the id is taken: the job is kept in some state, and a second copy adds nothing.
+    await this.#boss.send(this.#options.name, event as unknown as object, sendOptions);
+  }
+
+  async work(processor: JobProcessor, options: QueueWorkOptions): Promise<QueueWorker> {
+    await this.#start();
+    const { pool, name, pollIntervalMs, expireInSeconds } = this.#options;
+    const heartbeatMs = Math.max(100, Math.floor((expireInSeconds * 1000) / 3));
+    return startWorker({ boss: this.#boss, pool, name, statements: this.#statements, pollIntervalMs, heartbeatMs }, processor, options);
+  }
+
+  async find(key: string): Promise<StoredJob | undefined> {
+    await this.#start();
+    const { rows } = await this.#options.pool.query<JobRow>(this.#statements.find, [this.#options.name, jobId(this.#options.name, key)]);
+    return rows[0] === undefined ? undefined : storedJob(rows[0]);
+  }
+
+  async deadLetters(options: { limit?: number } = {}): Promise<StoredJob[]> {
+    await this.#start();
+    const { rows } = await this.#options.pool.query<JobRow>(this.#statements.dead, [this.#options.name, options.limit ?? 100]);
+    return rows.map(storedJob);
+  }
+
+  async replay(key: string): Promise<boolean> {
+    await this.#start();
+    const { rowCount } = await this.#options.pool.query(this.#statements.replay, [this.#options.name, jobId(this.#options.name, key)]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  /** Stops pg-boss's maintenance in this process; never ends the pool. */
+  async close(): Promise<void> {
+    if (this.#starting === undefined) return;
+    await this.#starting.catch(() => undefined);
+    await this.#boss.stop({ graceful: false, close: false, wait: true });
+  }
+
+  /** Migrates pg-boss's schema and creates the queue once, on first use. */
+  #start(): Promise<void> {
+    this.#starting ??= (async () => {
+      await this.#boss.start();
+      await this.#boss.createQueue(this.#options.name);
+    })();
+    // A failed start (database down) is tried again by the next call.
+    this.#starting.catch(() => (this.#starting = undefined));
+    return this.#starting;
+  }
+}
+
+function resolve(options: PgBossQueueOptions): Resolved {
+  const pool = (options as Partial<PgBossQueueOptions> | undefined)?.pool;
+  if (typeof pool?.query !== 'function' || typeof pool.connect !== 'function') {
+    throw new WebhookError(
+      'ERR_HOOKGUARD_INVALID_OPTIONS',
+      `PgBossQueue needs \`pool\`, a pg Pool; received ${pool === undefined ? 'none' : typeof pool}. Pass new PgBossQueue({ pool: new pg.Pool({ connectionString }) }).`,
+    );
+  }
+  const schema = options.schema ?? 'pgboss';
+  if (!IDENTIFIER.test(schema)) {
+    throw new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', `PgBossQueue option schema must be a plain identifier (letters, digits, underscores); received '${schema}'.`);
+  }
+  const whole = (label: string, value: number | undefined, fallback: number, min: number): number => {
+    const chosen = value ?? fallback;
+    if (!Number.isInteger(chosen) || chosen < min) {
+      throw new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', `PgBossQueue option ${label} must be a whole number of at least ${min}; received ${String(value)}.`);
+    }
+    return chosen;
+  };
+  return {
+    pool,
+    name: options.name ?? 'hookguard',
+    schema,
+    // pg-boss caps expiry below 24 hours.
+    expireInSeconds: Math.min(whole('expireInSeconds', options.expireInSeconds, 60, 1), 86_399),
+    maintenanceIntervalSeconds: whole('maintenanceIntervalSeconds', options.maintenanceIntervalSeconds, 30, 1),
+    pollIntervalMs: whole('pollIntervalMs', options.pollIntervalMs, 500, 10),
+    completedSeconds: whole('retention.completedSeconds', options.retention?.completedSeconds, 259_200, 1),
+    deadSeconds: whole('retention.deadSeconds', options.retention?.deadSeconds, 2_592_000, 1),
+  };
+}

@@ -1,0 +1,129 @@
+import { retryDelayMs, type JobProcessor, type QueuedEvent, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
+import type PgBoss from 'pg-boss';
+import type { Pool } from 'pg';
+import { errorOutput, type JobStatements } from './job-statements.js';
+
+/** What a worker needs from its queue. */
+export type WorkerScope = {
+  boss: PgBoss;
+  pool: Pool;
+  name: string;
+  statements: JobStatements;
+  pollIntervalMs: number;
+  heartbeatMs: number;
+};
+
+const CLOSING = 'the worker is closing';
+
+/**
+ * Runs jobs fetched with pg-boss's `fetch` (`FOR UPDATE SKIP LOCKED`: one run per job across every
+ * worker) up to `concurrency` at once. It fetches again as soon as a slot frees and there was work,
+ * and waits `pollIntervalMs` only when the queue was empty. Each running job renews its lock
+ * (`started_on`) every `heartbeatMs`; a lost lock aborts the job's signal.
+ */
+export async function startWorker(scope: WorkerScope, processor: JobProcessor, work: QueueWorkOptions): Promise<QueueWorker> {
+  const { boss, pool, name, statements } = scope;
+  const running = new Set<Promise<void>>();
+  const controllers = new Set<AbortController>();
+  let closing = false;
+  let handingBack = false;
+  let wake: (() => void) | undefined;
+  const nap = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  const settle = async (id: string, token: Date, dead: boolean, delayMs: number, message: string | undefined): Promise<void> => {
+    if (message === undefined) await pool.query(statements.complete, [name, id, token]);
+    else await pool.query(statements.fail, [name, id, token, dead, delayMs, errorOutput(message)]);
+  };
+
+  const runJob = async (job: PgBoss.JobWithMetadata<QueuedEvent>): Promise<void> => {
+    const controller = new AbortController();
+    controllers.add(controller);
+    let token = job.startedOn;
+    const attempt = job.retryCount + 1;
+    const heartbeat = setInterval(() => {
+      pool.query<{ started_on: Date }>(statements.heartbeat, [name, job.id, token]).then(
+        (result) => {
+          const renewed = result.rows[0]?.started_on;
+          if (renewed === undefined) controller.abort(new Error('the job lock was lost'));
+          else token = renewed;
+        },
+        () => undefined, // a failed renewal is retried at the next beat; expiry decides in the end
+      );
+    }, scope.heartbeatMs);
+    try {
+      await processor(job.data, { attempt, signal: controller.signal });
+      clearInterval(heartbeat);
+      await settle(job.id, token, false, 0, undefined);
+    } catch (error) {
+      clearInterval(heartbeat);
+      const message = describe(error);
+      if (handingBack && controller.signal.aborted) await settle(job.id, token, false, 0, message);
+      else if (attempt >= work.retry.attempts) await settle(job.id, token, true, 0, message);
+      else await settle(job.id, token, false, retryDelayMs(attempt, work.retry), message);
+    } finally {
+      clearInterval(heartbeat);
+      controllers.delete(controller);
+    }
+  };
+
+  const loop = async (): Promise<void> => {
+    while (!closing) {
+      const free = work.concurrency - running.size;
+      if (free <= 0) {
+        await Promise.race(running);
+        continue;
+      }
+      let jobs: PgBoss.JobWithMetadata<QueuedEvent>[] = [];
+      try {
+        jobs = (await boss.fetch<QueuedEvent>(name, { batchSize: free, includeMetadata: true })) ?? [];
+      } catch {
+        // The database is unreachable: try again after a poll interval.
+      }
+      if (closing) {
+        // Fetched while closing: hand them back untouched.
+        for (const job of jobs) await settle(job.id, job.startedOn, false, 0, CLOSING).catch(() => undefined);
+        break;
+      }
+      for (const job of jobs) {
+        const promise: Promise<void> = runJob(job)
+          .catch(() => undefined) // settling failed (database down): expiry runs the job again
+          .finally(() => running.delete(promise));
+        running.add(promise);
+      }
+      if (jobs.length === 0) await nap(scope.pollIntervalMs);
+    }
+  };
+  const looping = loop();
+
+  return {
+    async close(options = {}): Promise<void> {
+      closing = true;
+      wake?.();
+      const timer =
+        options.graceMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              handingBack = true;
+              for (const controller of controllers) controller.abort(new Error(CLOSING));
+            }, options.graceMs);
+      try {
+        await looping;
+        await Promise.all(running);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message === '' ? error.name : error.message;
+  return String(error);
+}
