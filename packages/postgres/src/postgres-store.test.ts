@@ -1,8 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { isWebhookError } from '@hookguard/core';
 import { describeStoreContract } from '@hookguard/core/testing/contracts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PostgresStore } from './postgres-store.js';
-import { describeWithPostgres, recordStatementNames, sleep, testPool, testSchema, withPostgres, type TestSchema } from './postgres.fixtures.js';
+import { describeWithPostgres, pg, recordStatementNames, sleep, testPool, testSchema, withPostgres, type TestSchema } from './postgres.fixtures.js';
 
 const LEASE_MS = 300;
 
@@ -142,6 +143,91 @@ describeWithPostgres('PostgresStore', () => {
     expect(isWebhookError(error) && error.status).toBe(503);
     expect((error as Error).message).toMatch(/store\.migrate\(\)/);
     expect((error as Error).cause).toMatchObject({ code: '42P01' });
+  });
+
+  it('refuses at construction a pool whose pg client lacks getTransactionStatus (pg before 8.21), naming the version needed', () => {
+    // What pg 8.20's Client looks like to the store: everything but getTransactionStatus.
+    class Pg820Client extends pg.Client {}
+    Object.defineProperty(Pg820Client.prototype, 'getTransactionStatus', { value: undefined });
+    const pool = new pg.Pool({ Client: Pg820Client as typeof pg.Client });
+    let error: unknown;
+    try {
+      new PostgresStore({ pool });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isWebhookError(error) && error.code).toBe('ERR_HOOKGUARD_INVALID_OPTIONS');
+    expect((error as Error).message).toMatch(/needs pg 8\.23\.1 or later/);
+    void pool.end();
+  });
+
+  it('declares as its pg peer range the version its tests run on, and later 8.x', async () => {
+    const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+      peerDependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    expect(manifest.peerDependencies.pg).toBe(`^${manifest.devDependencies.pg}`);
+    expect(manifest.devDependencies.pg).toBe((await import('pg/package.json', { with: { type: 'json' } })).default.version);
+  });
+
+  it('refuses a key with NUL, a lone surrogate or over 2 048 UTF-8 bytes with ERR_HOOKGUARD_UNSUPPORTED, before the driver sees it', async () => {
+    const refused = ['reply:\u0000', 'reply:m\ud800', 'reply:m\udc01x', `reply:${'x'.repeat(2_043)}`, `reply:${'é'.repeat(1_022)}`];
+    for (const key of refused) {
+      for (const operation of [
+        () => db.store.claim(key, options),
+        () => db.store.claimInTransaction(key, options, async () => undefined),
+      ]) {
+        const error = await operation().catch((caught: unknown) => caught);
+        expect(isWebhookError(error) && error.code).toBe('ERR_HOOKGUARD_UNSUPPORTED');
+        expect((error as Error).message).toMatch(/refused a key that/);
+      }
+    }
+    // A well-formed pair and the longest key are fine.
+    for (const key of ['reply:m\ud83d\ude00', `reply:${'x'.repeat(2_042)}`, `reply:${'é'.repeat(1_021)}`]) {
+      const claim = await db.store.claim(key, options);
+      expect(claim.status).toBe('claimed');
+      if (claim.status !== 'claimed') continue;
+      expect(await db.store.complete(key, claim.token, { retentionMs: 60_000 })).toBe(true);
+      expect((await db.store.claim(key, options)).status).toBe('completed');
+    }
+  });
+
+  it('refuses a result jsonb cannot hold with ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON and releases the key, so the next claim runs again', async () => {
+    for (const [index, result] of [{ text: 'a\u0000b' }, ['ok', 'm\ud800'], { ['\udfff']: 1 }].entries()) {
+      const key = `unstorable-result-${index}`;
+      const claim = await db.store.claim(key, options);
+      if (claim.status !== 'claimed') throw new Error('expected a claim');
+      const error = await db.store.complete(key, claim.token, { retentionMs: 60_000, result }).catch((caught: unknown) => caught);
+      expect(isWebhookError(error) && error.code).toBe('ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON');
+      expect((error as Error).message).toMatch(/The key was released/);
+      expect(await db.store.claim(key, options)).toMatchObject({ status: 'claimed', attempt: 2 });
+    }
+  });
+
+  it('takes one key lock for the table whether its schema is spelled out or not', async () => {
+    const table = `hookguard_spelling_${Math.random().toString(36).slice(2, 8)}`;
+    const spelled = new PostgresStore({ pool: db.pool, table, schema: 'public' });
+    const unspelled = new PostgresStore({ pool: db.pool, table });
+    await spelled.migrate();
+    try {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let claimed!: () => void;
+      const running = new Promise<void>((resolve) => (claimed = resolve));
+      const transaction = spelled.claimInTransaction('spelled-key', options, async () => {
+        claimed();
+        await held;
+      });
+      await running;
+      // Without one lock, this claim would wait on the transaction's row until statementTimeoutMs.
+      expect(await unspelled.claim('spelled-key', options)).toMatchObject({ status: 'processing' });
+      expect(await unspelled.claimInTransaction('spelled-key', options, async () => undefined)).toMatchObject({ status: 'processing' });
+      release();
+      await transaction;
+      expect((await unspelled.claim('spelled-key', options)).status).toBe('completed');
+    } finally {
+      await db.pool.query(`DROP TABLE IF EXISTS public."${table}"; DROP FUNCTION IF EXISTS public."${table}_claim"; DROP FUNCTION IF EXISTS public."${table}_claim_v2"`);
+    }
   });
 
   it('answers processing with the lease time left, measured on the server clock', async () => {

@@ -96,6 +96,60 @@ describeWithPostgres('PostgresStore under failures', () => {
     await pool.end();
   });
 
+  it('bounds the wait for a pool client by statementTimeoutMs on a pool without connectionTimeoutMillis', async () => {
+    // pg's default: a pool waits for a free client forever.
+    const pool = testPool('hookguard-test-unbounded', { max: 1 });
+    const store = db.storeOn(pool, { statementTimeoutMs: 300 });
+    const held = await pool.connect();
+    try {
+      const outcomes = await Promise.all([
+        store.claim(uniqueKey('unbounded'), options).catch((error: unknown) => error),
+        store.claimInTransaction(uniqueKey('unbounded'), options, async () => undefined).catch((error: unknown) => error),
+        store.prune().catch((error: unknown) => error),
+      ]);
+      for (const error of outcomes) {
+        expect(isUnavailable(error)).toBe(true);
+        expect((error as Error).message).toMatch(/no pool client became free within statementTimeoutMs \(300 ms/);
+      }
+    } finally {
+      held.release();
+    }
+    // The clients that arrived after their deadline went straight back.
+    await settled(pool);
+    expect(poolCounts(pool)).toEqual({ total: 1, idle: 1, waiting: 0 });
+    expect((await store.claim(uniqueKey('after-unbounded'), options)).status).toBe('claimed');
+    await pool.end();
+  });
+
+  it('answers a plain claim inside two transactions on a pool of 2 with a store error instead of deadlocking', async () => {
+    const pool = testPool('hookguard-test-pool-of-two', { max: 2 });
+    const store = db.storeOn(pool, { statementTimeoutMs: 300 });
+    let holding = 0;
+    let bothHold!: () => void;
+    const both = new Promise<void>((resolve) => (bothHold = resolve));
+    const inner: unknown[] = [];
+    try {
+      const outcomes = await Promise.all(
+        [0, 1].map((index) =>
+          store.claimInTransaction(uniqueKey(`two-${index}`), options, async ({ store: scoped }) => {
+            if (++holding === 2) bothHold();
+            await both;
+            // ctx.once before the transaction's store existed: a plain claim needs a third client.
+            inner.push(await store.claim(uniqueKey(`two-once-${index}`), options).catch((error: unknown) => error));
+            // Through the transaction's own client it needs none.
+            inner.push(await scoped.claim(uniqueKey(`two-scoped-${index}`), options));
+          }),
+        ),
+      );
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['claimed', 'claimed']);
+      expect(inner.filter(isUnavailable)).toHaveLength(2);
+      expect(inner.filter((value) => (value as { status?: string }).status === 'claimed')).toHaveLength(2);
+    } finally {
+      await settled(pool);
+      await pool.end();
+    }
+  });
+
   it('rejects a statement still unanswered after statementTimeoutMs and destroys its client', async () => {
     const pool = testPool('hookguard-test-slow', { max: 2 });
     const store = db.storeOn(pool, { statementTimeoutMs: 150 });

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { isWebhookError } from '@hookguard/core';
 import { afterAll, expect, it } from 'vitest';
 import { PostgresStore } from '../postgres-store.js';
 import { describeWithPostgres, testPool } from '../postgres.fixtures.js';
@@ -52,5 +53,51 @@ describeWithPostgres('PostgresStore.migrate', () => {
     expect(rows[0]?.persistence).toBe('p');
     expect(rows[0]?.indexes.some((index) => /\(expires_at\)$/.test(index))).toBe(true);
     expect(rows[0]?.indexes.some((index) => /UNIQUE INDEX hookguard_events_pkey .*\(key\)$/.test(index))).toBe(true);
+  });
+
+  it('refuses an existing table without the result column, saying so, and changes nothing', async () => {
+    await admin.query(`CREATE TABLE "${schema}".legacy_events (
+      key text PRIMARY KEY, expires_at timestamptz NOT NULL, lease_until timestamptz, first_seen_at timestamptz NOT NULL,
+      claimed_at timestamptz NOT NULL, completed_at timestamptz, attempt integer NOT NULL, token uuid, state text NOT NULL,
+      fingerprint text)`);
+    const store = new PostgresStore({ pool: admin, schema, table: 'legacy_events' });
+    const error = await store.migrate().catch((caught: unknown) => caught);
+    expect(isWebhookError(error) && error.code).toBe('ERR_HOOKGUARD_INVALID_OPTIONS');
+    expect((error as Error).message).toMatch(/legacy_events is not a hookguard dedup table: column result is missing\. Nothing was changed/);
+    const { rows } = await admin.query<{ columns: string[]; functions: number }>(
+      `SELECT array(SELECT attname::text FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 ORDER BY attnum) AS columns,
+              (SELECT count(*)::int FROM pg_proc WHERE proname LIKE 'legacy_events_claim%') AS functions`,
+      [`"${schema}".legacy_events`],
+    );
+    expect(rows[0]?.columns).not.toContain('last_error');
+    expect(rows[0]?.functions).toBe(0);
+  });
+
+  it('names every column whose type differs, a missing unique key and a NOT NULL column the store cannot fill', async () => {
+    await admin.query(`CREATE TABLE "${schema}".odd_events (
+      key text, expires_at timestamptz NOT NULL, lease_until timestamptz, first_seen_at timestamptz NOT NULL,
+      claimed_at timestamptz NOT NULL, completed_at timestamptz, attempt bigint NOT NULL, token text, state text NOT NULL,
+      fingerprint text, result json, tenant text NOT NULL)`);
+    const error = await new PostgresStore({ pool: admin, schema, table: 'odd_events' }).migrate().catch((caught: unknown) => caught);
+    expect((error as Error).message).toContain(
+      'column attempt is bigint, not integer; column token is text, not uuid; column result is json, not jsonb; ' +
+        'column tenant is NOT NULL without a default, so a claim cannot insert a row; column key has no primary key or unique index of its own',
+    );
+  });
+
+  it('upgrades a table of schema version 1 in place, keeping its records', async () => {
+    const v1 = migrations({ schema, table: 'upgraded_events' })[0]!.sql;
+    await admin.query(v1);
+    await admin.query(
+      `INSERT INTO "${schema}".upgraded_events (key, expires_at, first_seen_at, claimed_at, attempt, state)
+       VALUES ('done-before', now() + interval '1 hour', now(), now(), 1, 'completed')`,
+    );
+    const store = new PostgresStore({ pool: admin, schema, table: 'upgraded_events' });
+    await store.migrate();
+    expect(await store.claim('done-before', { leaseMs: 1_000, retentionMs: 1_000 })).toMatchObject({ status: 'completed' });
+    const claim = await store.claim('new', { leaseMs: 1_000, retentionMs: 1_000 });
+    if (claim.status !== 'claimed') throw new Error('expected a claim');
+    expect(await store.release('new', claim.token, { lastError: 'Error: kept' })).toBe(true);
+    expect(await store.claim('new', { leaseMs: 1_000, retentionMs: 1_000 })).toMatchObject({ attempt: 2, lastError: 'Error: kept' });
   });
 });
