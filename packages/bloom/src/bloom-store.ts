@@ -269,7 +269,8 @@ export class BloomStore implements DedupStore {
       const now = this.#now();
       this.#advance(now);
       const record = this.#claims.finish(key, token);
-      if (record === undefined) return Promise.resolve(this.#completedBy.get(key) === token);
+      // A repeat by the token that completed the key, unless the key was claimed again since.
+      if (record === undefined) return Promise.resolve(this.#claims.get(key) === undefined && this.#completedBy.get(key) === token);
       const hash = this.#hash;
       hash.a = record.a;
       hash.b = record.b;

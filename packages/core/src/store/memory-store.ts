@@ -169,7 +169,10 @@ export class MemoryStore implements DedupStore {
 
   complete(key: string, token: string, options: CompleteOptions): Promise<boolean> {
     const record = this.#inFlight.get(key);
-    if (record === undefined || record.token !== token) return Promise.resolve(this.#completedBy.get(key) === token);
+    if (record !== undefined && record.token !== token) return Promise.resolve(false);
+    if (record === undefined) {
+      return Promise.resolve(this.#completedBy.get(key) === token && this.#findCompleted(key, this.#now()) !== undefined);
+    }
     // Serialised now, so later mutation by the caller cannot change what duplicates receive.
     const result = options.result === undefined ? undefined : JSON.stringify(options.result);
     this.#inFlight.delete(key);

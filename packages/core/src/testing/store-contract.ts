@@ -206,6 +206,17 @@ export function describeStoreContract(name: string, options: StoreContractOption
       expect((await claim(k)).status).toBe('completed');
     });
 
+    it('answers false to a complete repeated after the key expired and was claimed again', async () => {
+      const k = key('complete-after-expiry');
+      const first = await claimed(k);
+      expect(await harness.store.complete(k, first.token, { retentionMs: lease })).toBe(true);
+      await harness.advance(lease * 1.5 + slack);
+      const second = await claimed(k);
+      expect(second.attempt).toBe(1);
+      expect(await harness.store.complete(k, first.token, { retentionMs: retention })).toBe(false);
+      expect((await claim(k)).status).toBe('processing');
+    });
+
     it('answers true to a release repeated by the token that released the key, until another token claims it', async () => {
       const k = key('release-twice');
       const first = await claimed(k);
