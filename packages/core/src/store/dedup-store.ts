@@ -48,7 +48,14 @@ export type ReleaseOptions = {
   lastError?: string;
 };
 
-/** The most characters of {@link ReleaseOptions.lastError} a store keeps. */
+/**
+ * The most characters of {@link ReleaseOptions.lastError} a store keeps.
+ *
+ * @example
+ * ```ts
+ * const kept = description.slice(0, MAX_LAST_ERROR_LENGTH);
+ * ```
+ */
 export const MAX_LAST_ERROR_LENGTH = 1000;
 
 // NUL and lone surrogates: PostgreSQL `text` refuses NUL, and UTF-8 cannot encode a lone surrogate.
