@@ -12,6 +12,7 @@ import { runB6 } from './benchmarks/b6-postgres.js';
 import { runB7Figures } from './benchmarks/b7-bloom.js';
 import { runB8 } from './benchmarks/b8-memory.js';
 import { runHttpBenchmarks, wantsHttp } from './benchmarks/http-benchmarks.js';
+import { runAdapterBenchmarks } from './adapters/adapter-benchmarks.js';
 import { FRAMEWORKS, type Framework } from './http/server-config.js';
 import type { Figure, Skipped } from './report/figures.js';
 import { machineInfo } from './report/machine-info.js';
@@ -168,6 +169,10 @@ if (selected.has('B7')) await step(['B7'], 'B7 Bloom store size and accuracy', (
 if (wantsHttp(selected)) {
   const ids = (['B1', 'B2', 'B7'] as const).filter((id) => selected.has(id));
   await step(ids, `HTTP rounds (${ids.join(', ')})`, () => runHttpBenchmarks(selected, context));
+}
+if (selected.has('B1') || selected.has('B2')) {
+  const ids = (['B1', 'B2'] as const).filter((id) => selected.has(id));
+  await step(ids, `@hookguard/node and @hookguard/web on bare node:http (${ids.join(', ')})`, () => runAdapterBenchmarks(selected, context));
 }
 
 const order = (figure: { id: string }): number => BENCHMARK_IDS.indexOf(figure.id as BenchmarkId);

@@ -1,0 +1,42 @@
+// The server side of an adapter round, in its own process so the load generator's CPU time and
+// the server's are measured apart. Speaks server-child.ts's protocol; the server kind is argv[2].
+import type { ServerCommand, ServerCounters, ServerMessage } from '../http/server-config.js';
+import { startAdapterServer, type AdapterServer } from './adapter-servers.js';
+
+const kind = process.argv[2] as AdapterServer;
+const counters: ServerCounters = { requests: 0, processed: 0, duplicates: 0, errors: 0 };
+let cpuAtStart = process.cpuUsage();
+let wallAtStart = process.hrtime.bigint();
+
+function send(message: ServerMessage): void {
+  process.send?.(message);
+}
+
+try {
+  const server = await startAdapterServer(kind, counters);
+  process.on('message', (command: ServerCommand) => {
+    if (command.type === 'start') {
+      counters.requests = counters.processed = counters.duplicates = counters.errors = 0;
+      cpuAtStart = process.cpuUsage();
+      wallAtStart = process.hrtime.bigint();
+    } else if (command.type === 'stop') {
+      const cpu = process.cpuUsage(cpuAtStart);
+      send({
+        type: 'stats',
+        cpuMicros: cpu.user + cpu.system,
+        systemCpuMicros: cpu.system,
+        wallMicros: Number(process.hrtime.bigint() - wallAtStart) / 1000,
+        rssBytes: process.memoryUsage.rss(),
+        counters: { ...counters },
+      });
+    } else {
+      void server.close().finally(() => process.exit(0));
+      setTimeout(() => process.exit(0), 5_000).unref();
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'ready', port: server.port });
+} catch (error) {
+  send({ type: 'failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  process.exit(1);
+}
