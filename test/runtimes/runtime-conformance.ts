@@ -1,7 +1,8 @@
 /**
  * The HTTP conformance table (`../conformance/cases.ts`), case by case, against the scripted app
- * running in a real runtime, over loopback HTTP: the same statuses, bodies and handler runs as on
- * Node. Each case gets its own receiver in the runtime (`PUT /runs/:run`).
+ * running in a real runtime, over loopback HTTP, through the Hono adapter and through the Web
+ * handler: the same statuses, bodies and handler runs as on Node. Each case gets its own receiver
+ * in the runtime (`PUT /runs/:run`).
  */
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,11 +44,18 @@ export function send(origin: string, wire: WireRequest): Promise<WireResponse> {
   });
 }
 
-async function runCase(origin: string, run: string, testCase: ConformanceCase): Promise<void> {
+/** Which handler of the scripted app serves the deliveries. */
+type Adapter = { name: string; path: string };
+const adapters: readonly Adapter[] = [
+  { name: 'the Hono adapter (@hookguard/hono)', path: '' },
+  { name: 'the Web handler (@hookguard/web)', path: '/web' },
+];
+
+async function runCase(origin: string, run: string, adapter: Adapter, testCase: ConformanceCase): Promise<void> {
   const base = `${origin}/runs/${run}`;
   const setup: RunSetup = { secret: SECRET, ...(testCase.receiver ? { receiver: testCase.receiver } : {}), ...(testCase.handler ? { handler: testCase.handler } : {}) };
   await ok(fetch(base, { method: 'PUT', body: JSON.stringify(setup) }));
-  const driver = { send: (wire: WireRequest) => send(base, wire), close: async () => void (await ok(fetch(base, { method: 'DELETE' }))) };
+  const driver = { send: (wire: WireRequest) => send(`${base}${adapter.path}`, wire), close: async () => void (await ok(fetch(base, { method: 'DELETE' }))) };
   try {
     const now = new Date();
     const requests = testCase.requests.map(({ send }) => wireRequest(send, now));
@@ -84,7 +92,7 @@ export type KnownDefects = {
 
 /** Runs the conformance table, and a receiver created at module scope, in the runtime `start` starts. */
 export function describeRuntimeConformance(runtime: string, start: () => Promise<RunningServer>, knownDefects: KnownDefects = {}): void {
-  describe(`HTTP conformance of the Hono adapter in ${runtime}`, () => {
+  describe(`HTTP conformance in ${runtime}`, () => {
     let server: RunningServer | undefined;
     beforeAll(async () => {
       server = await start();
@@ -97,8 +105,12 @@ export function describeRuntimeConformance(runtime: string, start: () => Promise
       return server.origin;
     };
 
-    cases.forEach((testCase, index) => {
-      it(testCase.name, () => runCase(origin(), `case-${index}`, testCase));
+    adapters.forEach((adapter, adapterIndex) => {
+      describe(adapter.name, () => {
+        cases.forEach((testCase, index) => {
+          it(testCase.name, () => runCase(origin(), `adapter-${adapterIndex}-case-${index}`, adapter, testCase));
+        });
+      });
     });
 
     it('runs a receiver created at module scope: processes a delivery and answers its redelivery as a duplicate', async () => {

@@ -1,9 +1,10 @@
 /**
  * The Hono app that runs inside each runtime under test (workerd, Bun, Deno). It imports only the
- * core, the Hono adapter and Hono, as a user's app does. The test process drives it over HTTP:
+ * core, the Hono adapter, the Web handler and Hono, as a user's app does. The test process drives it over HTTP:
  *
  * - `PUT /runs/:run` with a {@link RunSetup} creates a receiver scripted as a conformance case says;
- * - `POST /runs/:run/webhooks` is `webhookHandler(receiver)` of that run;
+ * - `POST /runs/:run/webhooks` is `webhookHandler(receiver)` of that run (`@hookguard/hono`), and
+ *   `POST /runs/:run/web/webhooks` is `@hookguard/web`'s handler given the runtime's own `Request`;
  * - `GET /runs/:run/handled` answers the `data` of every payload its handler received;
  * - `GET /runs/:run/entered` answers once a held handler has started; `POST /runs/:run/release`
  *   lets it finish;
@@ -13,6 +14,7 @@
  */
 import { createReceiver, silentLogger, standardWebhooks, unsafeNoVerification, type Receiver } from '@hookguard/core';
 import { webhookHandler } from '@hookguard/hono';
+import { webhookHandler as webRequestHandler } from '@hookguard/web';
 import { Hono, type Context } from 'hono';
 import type { ConformanceCase } from '../../conformance/cases.js';
 
@@ -21,6 +23,7 @@ export type RunSetup = Pick<ConformanceCase, 'receiver' | 'handler'> & { secret:
 
 type Run = {
   handle: (c: Context) => Promise<Response>;
+  handleWeb: (request: Request) => Promise<Response>;
   handled: unknown[];
   entered: () => Promise<void>;
   release: () => void;
@@ -52,6 +55,7 @@ function scriptedRun(setup: RunSetup): Run {
   });
   return {
     handle: webhookHandler(receiver),
+    handleWeb: webRequestHandler(receiver),
     handled,
     entered: () => until(() => entered),
     release: () => void (released = true),
@@ -83,6 +87,7 @@ export function createScriptedApp(secret: string): Hono {
     return c.body(null, 204);
   });
   app.post('/runs/:run/webhooks', (c) => run(c).handle(c));
+  app.post('/runs/:run/web/webhooks', (c) => run(c).handleWeb(c.req.raw));
   app.get('/runs/:run/handled', (c) => c.json(run(c).handled));
   app.get('/runs/:run/entered', async (c) => {
     await run(c).entered();
