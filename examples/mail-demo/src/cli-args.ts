@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { QUEUES, type QueueKind } from './open-queue.js';
 import { STORES, type StoreKind } from './open-store.js';
 import type { DemoOptions } from './run-demo.js';
 import { FRAMEWORKS, type Framework } from './serve-app.js';
@@ -12,6 +13,8 @@ whose handler replies to each message once through the provider's API with ctx.o
 Options:
   --framework <name>    express (default), hono or fastify
   --store <name>        memory (default), redis or postgres
+  --queue <name>        queued mode on bullmq (Redis) or postgres (pg-boss): the receiver answers
+                        as soon as the event is queued and a worker replies (default: inline mode)
   --events <n>          events to send (default 200; 40 with --quick)
   --quick               a short run, for tests and a first look
   --seed <n>            fixes every injected fault, to reproduce a run (default 1)
@@ -43,6 +46,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       options: {
         framework: { type: 'string' },
         store: { type: 'string' },
+        queue: { type: 'string' },
         events: { type: 'string' },
         quick: { type: 'boolean', default: false },
         seed: { type: 'string' },
@@ -60,6 +64,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   const demo: DemoOptions = {};
   if (values.framework !== undefined) demo.framework = oneOf('--framework', values.framework, FRAMEWORKS) as Framework;
   if (values.store !== undefined) demo.store = oneOf('--store', values.store, STORES) as StoreKind;
+  if (values.queue !== undefined) demo.queue = oneOf('--queue', values.queue, QUEUES) as QueueKind;
   if (values.events !== undefined) demo.events = integer('--events', values.events, 1);
   else if (values.quick) demo.events = 40;
   if (values.seed !== undefined) demo.seed = integer('--seed', values.seed, 0);

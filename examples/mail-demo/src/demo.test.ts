@@ -85,6 +85,20 @@ describe('the mail demo', () => {
     }, 60_000);
   }
 
+  for (const queue of ['bullmq', 'postgres'] as const) {
+    const { reachable } = stores.find((entry) => entry.store === (queue === 'bullmq' ? 'redis' : 'postgres'))!;
+    it.skipIf(!reachable && !required)(`passes in queued mode with --queue ${queue}: every event answered once queued, then handled`, async () => {
+      const result = await runDemo({ queue, events: 30, seed: 3 });
+      expect(result.checks.everyEventHandled).toMatchObject({ ok: true, summary: 'every event handled (30/30)' });
+      expect(result.checks.noReplySentTwice.ok).toBe(true);
+      expect(result.outcomes.queued).toBe(30);
+      expect(result.outcomes.processed ?? 0).toBe(0);
+      // Handler failures are retried by the queue, not the provider: the provider never sees a 500.
+      expect(result.handlerFailures).toBeGreaterThan(0);
+      expect(result.provider.handlerFailures).toBe(0);
+    }, 90_000);
+  }
+
   it('runs as the CLI, prints the verdict and exits 0', () => {
     const run = spawnSync(
       join(root, 'node_modules/.bin/tsx'),
@@ -93,7 +107,8 @@ describe('the mail demo', () => {
     );
     expect(run.stderr).not.toMatch(/error/i);
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/^hookguard mail demo: 40 events, express app, memory store, seed 2$/m);
+    expect(run.stdout).toMatch(/^hookguard mail demo: 40 events, express app, memory store, inline mode, seed 2$/m);
+    expect(run.stdout).toMatch(/^acknowledgement: p50 \d+ ms, p99 \d+ ms/m);
     expect(run.stdout).toMatch(/^verdict: PASS: every event handled \(40\/40\); no reply sent twice \(40 replies to 40 messages\)$/m);
     // Not a terminal: plain progress lines, no bar redrawn with carriage returns.
     expect(run.stdout).toContain('progress: 40/40 events');

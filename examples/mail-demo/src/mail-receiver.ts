@@ -1,4 +1,4 @@
-import { createReceiver, standardWebhooks, type DedupStore, type Logger, type ReceiveOutcome, type Receiver } from '@hookguard/core';
+import { createReceiver, standardWebhooks, type DedupStore, type Logger, type ReceiveOutcome, type Receiver, type WebhookQueue } from '@hookguard/core';
 import { keepAliveAgent } from './http-post.js';
 import { sendReply } from './mail-api.js';
 
@@ -10,6 +10,8 @@ export type MailEvents = {
 /** Options for {@link createMailReceiver}. */
 export type MailReceiverOptions = {
   store: DedupStore;
+  /** Queued mode's queue; inline mode without one. */
+  queue?: WebhookQueue;
   /** The endpoint's signing secret (`whsec_…`). */
   secret: string;
   namespace: string;
@@ -57,6 +59,9 @@ export function createMailReceiver(options: MailReceiverOptions): MailReceiverSt
   const receiver = createReceiver<MailEvents>({
     verifier: standardWebhooks({ secret: options.secret }),
     store: options.store,
+    ...(options.queue === undefined ? {} : { queue: options.queue }),
+    // Queued mode's own retries, scaled down like the provider's.
+    retry: { attempts: 10, minDelayMs: 20, maxDelayMs: 500 },
     namespace: options.namespace,
     // Short enough that a Retry-After (the lease left) stays small in the scaled-down demo.
     leaseMs: 5_000,

@@ -1,12 +1,13 @@
 import type { ReceiveOutcome } from '@hookguard/core';
 import type { DemoResult } from './run-demo.js';
 
-const OUTCOME_ORDER: readonly ReceiveOutcome[] = ['processed', 'duplicate', 'in_progress', 'failed', 'rejected', 'unavailable', 'ignored', 'dead_lettered', 'handshake'];
+const OUTCOME_ORDER: readonly ReceiveOutcome[] = ['processed', 'queued', 'duplicate', 'in_progress', 'failed', 'rejected', 'unavailable', 'ignored', 'dead_lettered', 'handshake'];
 
 /** The run's header line: what ran against what. */
 export function formatHeader(options: DemoResult['options']): string {
   const without = options.once ? '' : ', replies WITHOUT ctx.once';
-  return `hookguard mail demo: ${options.events} events, ${options.framework} app, ${options.store} store, seed ${options.seed}${without}`;
+  const mode = options.queue === 'none' ? 'inline mode' : `queued mode on ${options.queue === 'bullmq' ? 'BullMQ' : 'pg-boss'}`;
+  return `hookguard mail demo: ${options.events} events, ${options.framework} app, ${options.store} store, ${mode}, seed ${options.seed}${without}`;
 }
 
 /** The final table and the verdict line. */
@@ -42,6 +43,7 @@ export function formatReport(result: DemoResult): string {
     `  receiver outcomes: ${outcomes || 'none'}`,
     `  ${forgedRejected.summary}; finished in ${(result.durationMs / 1000).toFixed(1)} s`,
     '',
-    verdict,
+    `${verdict}`,
+    `acknowledgement: p50 ${result.acknowledgement.p50Ms} ms, p99 ${result.acknowledgement.p99Ms} ms (the provider waits ${'1 000'} ms before it retries)`,
   ].join('\n');
 }

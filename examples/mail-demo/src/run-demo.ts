@@ -3,6 +3,7 @@ import type { ReceiveOutcome } from '@hookguard/core';
 import { planEvent, type EventPlan } from './fault-plan.js';
 import { MailApi } from './mail-api.js';
 import { createMailReceiver } from './mail-receiver.js';
+import { openQueue, type OpenedQueue, type QueueKind } from './open-queue.js';
 import { DEFAULT_POSTGRES_URL, DEFAULT_REDIS_URL, openStore, type StoreKind } from './open-store.js';
 import { Progress, type ProgressOutput } from './progress.js';
 import { serveApp, type Framework } from './serve-app.js';
@@ -14,6 +15,8 @@ export type DemoOptions = {
   framework?: Framework;
   /** Where the receiver remembers handled ids and once() results. @default 'memory' */
   store?: StoreKind;
+  /** Queued mode on this queue: answers once the event is queued, a worker replies. @default inline mode */
+  queue?: QueueKind | 'none';
   /** Events the provider sends. @default 200 */
   events?: number;
   /** Fixes every injected fault, so a run can be reproduced. @default 1 */
@@ -52,6 +55,8 @@ export type DemoResult = {
   handlerFailures: number;
   /** Handler runs that got a stored reply from `ctx.once` instead of sending another. */
   repliesReused: number;
+  /** How long the receiver took to answer deliveries (median and 99th percentile), in milliseconds. */
+  acknowledgement: { p50Ms: number; p99Ms: number };
   checks: { everyEventHandled: Check; noReplySentTwice: Check; forgedRejected: Check };
   ok: boolean;
 };
@@ -81,18 +86,22 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const plans = Array.from({ length: resolved.events }, (_, index) => planEvent(resolved.seed, index));
   const byMessage = new Map(plans.map((plan) => [plan.messageId, plan]));
   const opened = await openStore(resolved.store, resolved);
+  const run = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  let queued: OpenedQueue | undefined;
   const api = new MailApi({
     errorFirst: (messageId) => byMessage.get(messageId)?.replyApiErrorFirst === true,
     delayMs: (messageId) => (byMessage.get(messageId)?.slowReply === true ? SLOW_REPLY_MS : 0),
   });
   try {
     await api.start();
+    if (resolved.queue !== 'none') queued = await openQueue(resolved.queue, run, resolved);
     const secret = `whsec_${randomBytes(24).toString('base64')}`;
     const mail = createMailReceiver({
       store: opened.store,
       secret,
       // A namespace per run: a shared store still remembers the ids of earlier runs with this seed.
-      namespace: `mail-demo:${Date.now().toString(36)}${randomBytes(3).toString('hex')}`,
+      namespace: `mail-demo:${run}`,
+      ...(queued === undefined ? {} : { queue: queued.queue }),
       retentionMs: 10 * 60 * 1000,
       api,
       useOnce: resolved.once,
@@ -100,6 +109,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       ...(options.log === undefined ? {} : { log: options.log }),
     });
     const app = await serveApp(resolved.framework, mail.receiver);
+    // Queued mode: a worker in this process runs the handler once each event is queued.
+    const worker = queued === undefined ? undefined : await mail.receiver.work({ concurrency: resolved.concurrency });
     const sender = new WebhookSender({ url: app.webhookUrl, secret, seed: resolved.seed, ...DELIVERY });
     // Loads the HTTP client, the app's routes and the verifier before the clock starts: otherwise
     // the first deliveries outlive the scaled-down timeout while modules load.
@@ -122,7 +133,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         await sender.deliver(plan);
         done++;
       });
+      // Queued events are handled after they were answered: wait for the worker to drain them.
+      const deadline = Date.now() + 60_000;
+      while (worker !== undefined && mail.handled.size < plans.length && Date.now() < deadline) await sleep(20);
     } finally {
+      await worker?.close({ graceMs: 1_000 });
       progress?.stop();
       sender.close();
       mail.close();
@@ -136,12 +151,24 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       outcomes: { ...mail.outcomes },
       handlerFailures: mail.handlerFailures,
       repliesReused: mail.repliesReused,
+      acknowledgement: { p50Ms: percentile(sender.answerTimesMs, 0.5), p99Ms: percentile(sender.answerTimesMs, 0.99) },
       ...verdict(plans, sender, mail, api),
     };
   } finally {
     await api.stop();
+    await queued?.close();
     await opened.close();
   }
+}
+
+function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The options with their defaults applied, in a new object. */
@@ -149,6 +176,7 @@ export function resolveDemoOptions(options: DemoOptions): ResolvedDemoOptions {
   return {
     framework: options.framework ?? 'express',
     store: options.store ?? 'memory',
+    queue: options.queue ?? 'none',
     events: options.events ?? 200,
     seed: options.seed ?? 1,
     once: options.once ?? true,

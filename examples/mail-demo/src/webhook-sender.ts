@@ -74,6 +74,8 @@ export class WebhookSender {
   readonly forgedMessageIds = new Set<string>();
   /** Event ids the provider saw a 2xx for. */
   readonly delivered = new Set<string>();
+  /** How long each answered delivery took to be answered, in milliseconds. */
+  readonly answerTimesMs: number[] = [];
   readonly #options: SenderOptions;
   readonly #signer: Webhook;
   readonly #forger = new Webhook(`whsec_${randomBytes(24).toString('base64')}`);
@@ -174,6 +176,7 @@ export class WebhookSender {
 
   async #send(eventId: string, body: string, signer: Webhook): Promise<Answer> {
     this.stats.deliveries++;
+    const started = performance.now();
     try {
       const answer = await post(this.#options.url, {
         agent: this.#agent,
@@ -181,6 +184,7 @@ export class WebhookSender {
         body,
         signal: AbortSignal.timeout(this.#options.timeoutMs),
       });
+      this.answerTimesMs.push(performance.now() - started);
       const retryAfter = Number(answer.headers['retry-after']);
       return { kind: 'answered', status: answer.status, body: answer.body, retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined };
     } catch (error) {
