@@ -1,5 +1,6 @@
 export { ERROR_STATUS, type ErrorCode } from './errors/error-codes.js';
 export { WebhookError, isWebhookError, type WebhookErrorOptions } from './errors/webhook-error.js';
+export { describeError } from './errors/describe-error.js';
 export { toWebhookHeaders, type HeadersInput, type WebhookHeaders } from './http/headers.js';
 export { toBytes, type RawBodyInput } from './http/raw-body.js';
 export { capLastError, MAX_LAST_ERROR_LENGTH, type ClaimOptions, type ClaimResult, type CompleteOptions, type DedupStore, type ReleaseOptions } from './store/dedup-store.js';

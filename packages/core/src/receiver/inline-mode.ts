@@ -6,7 +6,7 @@ import type { ClaimResult, ReleaseOptions } from '../store/dedup-store.js';
 import { handlerFailed, notClaimed, storeUnavailable } from './claim-answers.js';
 import type { AcceptedDelivery, Trace } from './delivery.js';
 import type { HandlersOutcome } from './handler-runner.js';
-import { LeaseHeartbeat } from './lease-heartbeat.js';
+import { LeaseHeartbeat, leaseClock } from './lease-heartbeat.js';
 import type { Pipeline } from './pipeline.js';
 import { success } from './responses.js';
 import type { HandlerContext, ReceiveResult, WebhookEvent } from './types.js';
@@ -20,6 +20,8 @@ export async function processInline(pipeline: Pipeline, delivery: AcceptedDelive
   const { options } = pipeline;
   const { event, key, trace } = delivery;
   let claim: ClaimResult;
+  // The lease runs from when the claim was sent, not answered: a slow answer has used some of it.
+  const claimSentAt = leaseClock();
   try {
     claim = await options.store.claim(key, delivery.claimOptions);
   } catch (error) {
@@ -36,7 +38,7 @@ export async function processInline(pipeline: Pipeline, delivery: AcceptedDelive
       );
     return deadLetter(pipeline, event, claim.token, lastError, trace);
   }
-  const heartbeat = new LeaseHeartbeat(options.store, key, claim.token, options.leaseMs, options.logger);
+  const heartbeat = new LeaseHeartbeat(options.store, key, claim.token, options.leaseMs, options.logger, claimSentAt);
   const deadline = pipeline.deadline(heartbeat);
   let outcome: HandlersOutcome;
   try {
@@ -83,7 +85,8 @@ async function complete(pipeline: Pipeline, key: string, token: string, heartbea
     heartbeat.lose();
     logger.warn(
       { code: 'ERR_HOOKGUARD_LEASE_LOST', key },
-      'handlers finished after their lease was taken over, so another delivery may run them too; raise leaseMs if handlers legitimately run this long',
+      'handlers finished after their lease was taken over or their record vanished (Redis with a maxmemory-policy other than noeviction can evict it), ' +
+        'so another delivery may run them too; raise leaseMs if handlers legitimately run this long, and run Redis with maxmemory-policy noeviction',
     );
   } catch (error) {
     // The handlers succeeded: answer 200. The claim lapses with its lease; a redelivery would run again.

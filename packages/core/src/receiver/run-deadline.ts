@@ -27,6 +27,8 @@ class HandlerDeadline implements RunDeadline {
     if (this.#lease.aborted) this.#controller.abort(this.#lease.reason);
     else this.#lease.addEventListener('abort', this.#onLeaseLost, { once: true });
     this.#timer = setTimeout(() => this.#fire(), timeoutMs);
+    // A deadline never keeps the process alive by itself.
+    (this.#timer as { unref?: () => void }).unref?.();
   }
 
   get signal(): AbortSignal {
@@ -50,7 +52,8 @@ class HandlerDeadline implements RunDeadline {
     this.#timer = undefined;
     const error = new WebhookError(
       'ERR_HOOKGUARD_HANDLER_TIMEOUT',
-      `The handlers did not finish within handlerTimeoutMs (${this.#timeoutMs} ms): their signal was aborted and the claim given back so a retry can run them.`,
+      `The handlers did not finish within handlerTimeoutMs (${this.#timeoutMs} ms): their signal was aborted and the claim given back so a retry can run them. ` +
+        'Make long work stop when ctx.signal aborts, or raise handlerTimeoutMs if it legitimately takes this long.',
     );
     this.#controller.abort(error);
     this.#expire?.({ ok: false, error });
