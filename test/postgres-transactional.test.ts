@@ -118,4 +118,59 @@ describeWithPostgres('transactional handlers through the receiver, on real Postg
     expect(await count('msg_tx_race')).toBe(1);
     await pool.end();
   });
+
+  it('rolls a ctx.once record back with the handler’s transaction, so the retry runs the once work and its write again', async () => {
+    const pool = new pg.Pool({ ...POSTGRES, max: 2 });
+    const receiver = createReceiver({ verifier: standardWebhooks({ secret: SECRET }), store: new PostgresStore({ pool, schema }), namespace: NAMESPACE, logger: silent });
+    const onceRuns: number[] = [];
+    receiver.on(
+      'message.received',
+      async (event, ctx) => {
+        await ctx.once(`reply:${event.id}`, async () => {
+          onceRuns.push(ctx.attempt);
+          await ctx.db.query(`INSERT INTO "${schema}".replies (message_id, text) VALUES ($1, 'reply')`, [event.id]);
+        });
+        if (ctx.attempt === 1) throw new Error('the next step fails after the once work');
+      },
+      { transaction: true },
+    );
+    expect((await receiver.receive(await delivery('msg_tx_once'))).status).toBe(500);
+    expect(await count('msg_tx_once')).toBe(0);
+    expect((await receiver.receive(await delivery('msg_tx_once'))).status).toBe(200);
+    expect(onceRuns).toEqual([1, 2]);
+    expect(await count('msg_tx_once')).toBe(1);
+    await pool.end();
+  });
+
+  it('answers concurrent transactional deliveries that use ctx.once on a pool of 2 without connectionTimeoutMillis', async () => {
+    // pg's default connectionTimeoutMillis (0): a wait for a second client would never end.
+    const pool = new pg.Pool({ ...POSTGRES, max: 2 });
+    const receiver = createReceiver({
+      verifier: standardWebhooks({ secret: SECRET }),
+      store: new PostgresStore({ pool, schema, statementTimeoutMs: 1_000 }),
+      namespace: NAMESPACE,
+      logger: silent,
+    });
+    let inside = 0;
+    let allInside!: () => void;
+    const together = new Promise<void>((resolve) => (allInside = resolve));
+    receiver.on(
+      'message.received',
+      async (event, ctx) => {
+        // Both deliveries hold their client before either calls ctx.once.
+        if (++inside === 2) allInside();
+        await together;
+        await ctx.once(`reply:${event.id}`, async () => {
+          await ctx.db.query(`INSERT INTO "${schema}".replies (message_id, text) VALUES ($1, 'reply')`, [event.id]);
+        });
+      },
+      { transaction: true },
+    );
+    const ids = ['msg_tx_full_pool_1', 'msg_tx_full_pool_2'];
+    const results = await Promise.all(ids.map(async (id) => receiver.receive(await delivery(id))));
+    expect(results.map((result) => result.status)).toEqual([200, 200]);
+    for (const id of ids) expect(await count(id)).toBe(1);
+    expect(pool.waitingCount).toBe(0);
+    await pool.end();
+  });
 });
