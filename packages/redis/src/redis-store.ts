@@ -122,7 +122,7 @@ function decodeClaim(reply: unknown, args: readonly ScriptArgument[]): ClaimResu
  *
  * const client = new Redis(process.env.REDIS_URL!);
  * const store = new RedisStore({ client, prefix: 'hookguard:' });
- * const receiver = createReceiver({ verifier, store });
+ * const receiver = createReceiver({ verifier, store, namespace: 'stripe-billing' });
  * // on shutdown: the client is yours to close
  * await client.quit();
  * ```

@@ -109,7 +109,7 @@ export type StoredJob = {
  *
  * @example
  * ```ts
- * const receiver = createReceiver({ verifier, store, queue: new BullMQQueue({ connection }) });
+ * const receiver = createReceiver({ verifier, store, namespace: 'github-app', queue: new BullMQQueue({ connection }) });
  * const worker = await receiver.work({ concurrency: 8 });
  * ```
  */
