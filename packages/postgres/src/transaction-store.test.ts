@@ -188,6 +188,32 @@ describeWithPostgres('claimInTransaction: the store inside the transaction (scop
     expect(await Promise.all([...ids, `${event}:last`].map(replyCount))).toEqual(Array(ids.length + 1).fill(1));
   });
 
+  it('queues its operations behind the handler’s own long statements without timing them out, and renews a held key from memory', async () => {
+    const pool = testPool('hookguard-test-scope-slow', { max: 2 });
+    const store = db.storeOn(pool, { statementTimeoutMs: 200 });
+    const event = uniqueKey('event');
+    const reply = uniqueKey('reply');
+    try {
+      const result = await store.claimInTransaction(event, options, async ({ db: client, store: scoped }) => {
+        // The handler's statement outlasts statementTimeoutMs; the store's operations wait behind it.
+        const slow = client.query('SELECT pg_sleep(0.5)');
+        const claim = await scoped.claim(reply, options);
+        if (claim.status !== 'claimed') throw new Error('expected a claim');
+        const slower = client.query('SELECT pg_sleep(0.5)');
+        expect(await scoped.extend(reply, claim.token, 60_000)).toBe(true);
+        expect(await scoped.complete(reply, claim.token, { retentionMs: 60_000, result: 'sent' })).toBe(true);
+        expect(await scoped.extend(reply, claim.token, 60_000)).toBe(false);
+        await Promise.all([slow, slower]);
+        await insertReply(client, event);
+      });
+      expect(result).toMatchObject({ status: 'claimed' });
+      expect(await replyCount(event)).toBe(1);
+      expect(await store.claim(reply, options)).toMatchObject({ status: 'completed', result: 'sent' });
+    } finally {
+      await pool.end();
+    }
+  });
+
   /** Resolves once a backend of the test pool waits for a lock. */
   async function waitUntilLockWait(): Promise<void> {
     for (let tries = 0; tries < 500; tries++) {

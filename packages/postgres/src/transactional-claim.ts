@@ -1,10 +1,11 @@
 import { WebhookError, capLastError, isWebhookError, type ClaimOptions, type ClaimResult, type DedupStore } from '@hookguard/core';
 import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { toClaimResult, type ClaimRow } from './claim-row.js';
-import { DedupOperations, sqlState } from './dedup-operations.js';
+import { sqlState } from './dedup-operations.js';
 import { checkout } from './pool-checkout.js';
 import type { Statement, Statements } from './sql/statements.js';
 import { isConnectionError, storeError } from './store-error.js';
+import { TransactionStore } from './transaction-store.js';
 
 /** What a transactional handler runs with. */
 export type TransactionScope = {
@@ -193,29 +194,35 @@ class Transaction {
     client.removeListener('error', this.#onError);
   }
 
-  /**
-   * The store's operations on this transaction's client (`scope.store`), each in a savepoint of
-   * its own, so a failed one does not abort the handler's transaction.
-   */
+  /** The store's operations on this transaction's client (`scope.store`). */
   #store(): DedupStore {
-    const { statements, statementTimeoutMs } = this.#context;
-    // Below the statement's own timeout, so the server ends a long lock wait (55P03) and the
-    // transaction survives, rather than the client giving up on the connection.
-    const waitMs = Math.floor((statementTimeoutMs * 3) / 4);
-    return new DedupOperations((operation, statement, values) => this.#inSavepoint(operation, statement, values), statements, (key, claim) => ({
-      statement: statements.claim,
-      values: [key, claim.leaseMs, claim.retentionMs, claim.fingerprint ?? null, 'wait', waitMs],
-    }));
+    // Below the statement timeout of the transaction's own statements, so the server ends a long
+    // lock wait (55P03) and the handler's transaction survives.
+    const lockWaitMs = Math.floor((this.#context.statementTimeoutMs * 3) / 4);
+    return new TransactionStore(
+      (operation, statement, values) => this.#inSavepoint(operation, statement, values),
+      this.#context.statements,
+      lockWaitMs,
+      () => this.#broken === undefined,
+    );
   }
 
   /**
-   * Runs one statement in a savepoint. The three statements are queued at once: pg sends a
-   * client's queries one after another in the order they were queued, so none of the handler's
-   * own statements (`Promise.all` over `ctx.db`) can run inside the savepoint and be undone with it.
+   * Runs one statement in a savepoint of its own, so a failure does not abort the handler's
+   * transaction. The three statements are queued at once: pg sends a client's queries one after
+   * another in the order they were queued, so none of the handler's own statements (`Promise.all`
+   * over `ctx.db`) can run inside the savepoint and be undone with it. Without the client-side
+   * timeout: on the one client they wait behind the handler's own statements, however long those
+   * run; the server bounds their own lock waits.
    */
   async #inSavepoint<Row extends QueryResultRow>(operation: string, statement: Statement, values: unknown[]): Promise<QueryResult<Row>> {
     const name = `hookguard_store_${++this.#savepoints}`;
-    const steps = [this.#query(`SAVEPOINT ${name}`), this.#query<Row>(statement, values), this.#query(`RELEASE SAVEPOINT ${name}`)] as const;
+    const untimed = { timeout: false };
+    const steps = [
+      this.#query(`SAVEPOINT ${name}`, [], untimed),
+      this.#query<Row>(statement, values, untimed),
+      this.#query(`RELEASE SAVEPOINT ${name}`, [], untimed),
+    ] as const;
     const [opened, ran, closed] = await Promise.allSettled(steps);
     if (opened.status === 'fulfilled' && ran.status === 'fulfilled' && closed.status === 'fulfilled') return ran.value;
     const failure = [opened, ran, closed].find((step) => step.status === 'rejected')?.reason as unknown;
@@ -227,8 +234,8 @@ class Transaction {
       );
     }
     if (this.#broken === undefined && opened.status === 'fulfilled') {
-      await this.#query(`ROLLBACK TO SAVEPOINT ${name}`)
-        .then(() => this.#query(`RELEASE SAVEPOINT ${name}`))
+      await this.#query(`ROLLBACK TO SAVEPOINT ${name}`, [], untimed)
+        .then(() => this.#query(`RELEASE SAVEPOINT ${name}`, [], untimed))
         .catch(() => undefined);
     }
     throw ran.status === 'rejected' ? ran.reason : failure;
@@ -258,10 +265,11 @@ class Transaction {
   async #query<Row extends QueryResultRow = QueryResultRow>(
     statement: Statement | string,
     values?: unknown[],
+    { timeout = true }: { timeout?: boolean } = {},
   ): Promise<QueryResult<Row>> {
     const config: QueryConfig & { query_timeout?: number } =
       typeof statement === 'string' ? { text: statement } : { ...statement, values: values ?? [] };
-    if (this.#context.statementTimeoutMs > 0) config.query_timeout = this.#context.statementTimeoutMs;
+    if (timeout && this.#context.statementTimeoutMs > 0) config.query_timeout = this.#context.statementTimeoutMs;
     try {
       return await this.#db.query<Row>(config);
     } catch (error) {
