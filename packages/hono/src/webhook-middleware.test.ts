@@ -1,5 +1,6 @@
 import type { HandlerContext, WebhookEvent } from '@hookguard/core';
 import { Hono, type Context } from 'hono';
+import { streamText } from 'hono/streaming';
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { chunkedBody, signedDelivery, standardReceiver } from './deliveries.fixtures.js';
 import { webhookMiddleware } from './webhook-middleware.js';
@@ -95,6 +96,38 @@ describe('webhookMiddleware', () => {
     expect(await failed.json()).toEqual({ error: 'try later' });
     expect((await post(app, delivery)).status).toBe(200);
     expect(calls).toBe(2);
+  });
+
+  it('refuses a streamed answer whose work is still running, releases the claim, and runs the route again on the retry', async () => {
+    let calls = 0;
+    const swallowed = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const { app } = appWith((c) => {
+      calls++;
+      if (calls > 1) return c.json({ received: true });
+      // Hono's stream helpers swallow this error: the route "succeeded" before its work failed.
+      return streamText(c, async (stream) => {
+        await stream.sleep(20);
+        throw new Error('the work inside the stream failed');
+      });
+    });
+    const delivery = signedDelivery('msg_1');
+    const refused = await post(app, delivery);
+    expect(refused.status).toBe(500);
+    expect(await refused.json()).toEqual({ error: 'ERR_HOOKGUARD_HANDLER_FAILED' });
+    const retried = await post(app, delivery);
+    // Not "duplicate": the event was never recorded as handled.
+    expect(retried.status).toBe(200);
+    expect(await retried.json()).toEqual({ received: true });
+    expect(calls).toBe(2);
+    await vi.waitFor(() => expect(swallowed).toHaveBeenCalledWith(expect.objectContaining({ message: 'the work inside the stream failed' })));
+    swallowed.mockRestore();
+  });
+
+  it('still sends a complete body built from a stream that is already finished', async () => {
+    const { app } = appWith((c) => c.body(new Blob(['{"ok":true}']).stream(), 200, { 'content-type': 'application/json' }));
+    const answered = await post(app, signedDelivery('msg_1'));
+    expect(answered.status).toBe(200);
+    expect(await answered.json()).toEqual({ ok: true });
   });
 
   it('answers a bad signature itself and never runs the route', async () => {

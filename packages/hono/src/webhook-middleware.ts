@@ -1,6 +1,7 @@
 import type { HandlerContext, ReceiveResult, WebhookEvent } from '@hookguard/core';
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { assertReceiver, receiveDelivery, toResponse, type ReceiverLike } from './receive-delivery.js';
+import { completeRouteBody } from './route-body.js';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -32,6 +33,9 @@ export type WebhookMiddlewareOptions = {
  *   runs the route again, and the route's response is sent;
  * - the route threw: the claim is released and the receiver's 500 is sent (not `app.onError`'s
  *   response, which still runs and sees the error);
+ * - the route answered with a body still streaming when it returned (`streamText()`, `stream()`,
+ *   `streamSSE()`): refused with `ERR_HOOKGUARD_STREAMING_RESPONSE`, the claim released and 500
+ *   sent, because the stream's work would run after the event was recorded as handled;
  * - the route did not run (duplicate, bad signature, another delivery in progress…): the
  *   receiver's answer is sent.
  *
@@ -62,7 +66,12 @@ export function webhookMiddleware(receiver: ReceiverLike, options: WebhookMiddle
         // Hono catches a route's error inside next() and hands it to app.onError: rethrow it so
         // the receiver releases the claim instead of recording the event as handled.
         if (c.error !== undefined) throw c.error;
-        routeResponse = c.res;
+        const answered = c.res;
+        // Read to the end before the receiver completes the record: see completeRouteBody.
+        routeResponse = new Response(await completeRouteBody(answered), answered);
+        // The route's Response was read: Hono must send the copy (replaced, not merged into).
+        c.res = undefined;
+        c.res = routeResponse;
         if (!routeResponse.ok) {
           throw new Error(`The route answered ${routeResponse.status}; the delivery counts as failed so the provider's retry runs it again.`);
         }

@@ -53,6 +53,8 @@ export const ERROR_STATUS = {
   ERR_HOOKGUARD_HANDLER_TIMEOUT: 500,
   /** Queued mode: the queue could not take the event durably; the claim was released. Retry after `Retry-After`. */
   ERR_HOOKGUARD_QUEUE_UNAVAILABLE: 503,
+  /** Hono's `webhookMiddleware()`: the route answered with a body still streaming when it returned. */
+  ERR_HOOKGUARD_STREAMING_RESPONSE: 500,
   /** Something failed inside hookguard that no request should be able to cause. */
   ERR_HOOKGUARD_INTERNAL: 500,
 } as const;
