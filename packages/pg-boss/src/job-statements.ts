@@ -22,7 +22,11 @@ export function jobStatements(schema: string) {
     heartbeat: `UPDATE ${table} SET started_on = now() WHERE name = $1 AND id = $2 AND ${HELD} RETURNING started_on`,
     /** Keeps the last failure's output, so a job that succeeded on a retry still tells why it retried. */
     /** Keeps the last failure's output: a job that succeeded on a retry still tells why it retried. */
-    complete: `UPDATE ${table} SET state = 'completed', completed_on = now() WHERE name = $1 AND id = $2 AND ${HELD}`,
+    /** $2, $3: the ids and their runs' tokens, one statement for every run that finished in one tick. */
+    complete: `UPDATE ${table} AS job SET state = 'completed', completed_on = now()
+      FROM unnest($2::uuid[], $3::timestamptz[]) AS run(id, token)
+      WHERE job.name = $1 AND job.id = run.id AND job.state = 'active'
+        AND job.started_on > run.token - interval '1 millisecond' AND job.started_on < run.token + interval '1 millisecond'`,
     /** $4: dead (true) or retried; $5: the retry delay in ms; $6: the output (the error). */
     fail: `UPDATE ${table} SET
         state = CASE WHEN $4::boolean THEN 'failed' ELSE 'retry' END::"${schema}".job_state,
