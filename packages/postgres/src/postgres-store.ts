@@ -135,10 +135,18 @@ export class PostgresStore implements TransactionalDedupStore {
     };
     // The shape check first as well: version 1 alone would build its index on any table of that name.
     const sql = [tableShapeCheck(this.#names), ...migrations(options).map((migration) => migration.sql)].join('\n');
+    let broken: Error | undefined;
+    const onError = (error: Error): void => {
+      broken ??= error;
+    };
+    // The wait for a client is bounded like any operation's; the DDL itself is not timed, since it
+    // may wait for locks behind running handlers.
+    const { client } = await checkout(this.#options.pool, 'migrate', this.#options.statementTimeoutMs, onError);
     try {
       // No parameters: sent as one simple query, which PostgreSQL runs as a single transaction.
-      await this.#options.pool.query(sql);
+      await client.query(sql);
     } catch (error) {
+      if (isConnectionError(error)) broken ??= error as Error;
       const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
       if (code === '42P16' && typeof message === 'string' && message.startsWith('hookguard:')) {
         throw new WebhookError(
@@ -148,6 +156,9 @@ export class PostgresStore implements TransactionalDedupStore {
         );
       }
       throw storeError('migrate', error, 0);
+    } finally {
+      client.release(broken);
+      client.removeListener('error', onError);
     }
   }
 

@@ -106,6 +106,7 @@ describeWithPostgres('PostgresStore under failures', () => {
         store.claim(uniqueKey('unbounded'), options).catch((error: unknown) => error),
         store.claimInTransaction(uniqueKey('unbounded'), options, async () => undefined).catch((error: unknown) => error),
         store.prune().catch((error: unknown) => error),
+        store.migrate().catch((error: unknown) => error),
       ]);
       for (const error of outcomes) {
         expect(isUnavailable(error)).toBe(true);
