@@ -7,10 +7,10 @@ import { WebhookError } from '@hookguard/core';
  * so recording the event as handled then could drop it. The stream is cancelled and the claim
  * released, so the provider's retry runs the route again.
  */
-export async function completeRouteBody(response: Response): Promise<Uint8Array | undefined> {
+export async function completeRouteBody(response: Response): Promise<Uint8Array<ArrayBuffer> | undefined> {
   if (response.body === null) return undefined;
   const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
   const stillStreaming = nextMacrotask();
   for (;;) {
