@@ -7,9 +7,9 @@ import { describeRuntimeConformance, send } from './runtime-conformance.js';
 describeRuntimeConformance('Deno (Deno.serve)', () => startScriptedDeno());
 
 describe('Deno permissions', () => {
-  // Known defect: createReceiver reads process.env (NODE_UNIQUE_ID, WEB_CONCURRENCY, …) for its
-  // setup warnings, and Deno refuses the read without --allow-env, so createReceiver throws.
-  it.fails('known defect, createReceiver reads the environment: a receiver runs with network access only (--allow-net)', async () => {
+  // createReceiver reads process.env (NODE_UNIQUE_ID, WEB_CONCURRENCY, …) for its setup warnings;
+  // Deno refuses the read without --allow-env, which must not stop a receiver from being created.
+  it('runs a receiver with network access only (--allow-net)', async () => {
     const server = await startScriptedDeno(['--allow-net=127.0.0.1']);
     try {
       const response = await send(`${server.origin}/module-scope`, wireRequest({ id: 'msg_net_only', body: event('message.received') }, new Date()));

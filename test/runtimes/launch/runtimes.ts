@@ -80,7 +80,7 @@ export function startScriptedBun(): Promise<RunningServer> {
  * `.ts` in relative imports; the workspace sources import `./x.js` (as Node's TypeScript does),
  * which `--sloppy-imports` maps to `./x.ts`. `permissions` are Deno's `--allow-*` flags.
  */
-export function startScriptedDeno(permissions: readonly string[] = ['--allow-net=127.0.0.1', '--allow-env']): Promise<RunningServer> {
+export function startScriptedDeno(permissions: readonly string[] = ['--allow-net=127.0.0.1']): Promise<RunningServer> {
   return spawnServer({
     command: binaries.deno,
     args: ['run', '--quiet', '--no-prompt', ...permissions, '--sloppy-imports', `--conditions=${SOURCE}`, join(APP, 'deno-server.ts')],

@@ -8,13 +8,20 @@ function environment(): Environment {
 }
 
 /** Signs that this process is one of several serving the same endpoint. */
-export function severalProcessesLikely(env: Environment = environment()): string | undefined {
-  if (env['NODE_UNIQUE_ID'] !== undefined) return 'this is a node:cluster worker';
-  if (env['NODE_APP_INSTANCE'] !== undefined || env['pm_id'] !== undefined) return 'this runs under pm2';
-  if (Number(env['WEB_CONCURRENCY'] ?? '1') > 1) return `WEB_CONCURRENCY is ${env['WEB_CONCURRENCY']}`;
-  if (env['KUBERNETES_SERVICE_HOST'] !== undefined) return 'this runs on Kubernetes, usually with several replicas';
-  if (env['DYNO'] !== undefined) return 'this runs on a Heroku dyno';
-  return undefined;
+export function severalProcessesLikely(env?: Environment): string | undefined {
+  try {
+    const vars = env ?? environment();
+    if (vars['NODE_UNIQUE_ID'] !== undefined) return 'this is a node:cluster worker';
+    if (vars['NODE_APP_INSTANCE'] !== undefined || vars['pm_id'] !== undefined) return 'this runs under pm2';
+    if (Number(vars['WEB_CONCURRENCY'] ?? '1') > 1) return `WEB_CONCURRENCY is ${vars['WEB_CONCURRENCY']}`;
+    if (vars['KUBERNETES_SERVICE_HOST'] !== undefined) return 'this runs on Kubernetes, usually with several replicas';
+    if (vars['DYNO'] !== undefined) return 'this runs on a Heroku dyno';
+    return undefined;
+  } catch {
+    // Deno refuses environment reads without --allow-env (NotCapable): no signal then, and a
+    // receiver must still be creatable.
+    return undefined;
+  }
 }
 
 /** Logs the one-time configuration warnings, each with a stable code and how to fix or silence it. */

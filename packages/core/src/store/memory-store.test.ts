@@ -130,3 +130,17 @@ describe('MemoryStore options', () => {
     expect(() => new MemoryStore({ now: 5 as unknown as () => number })).toThrow(/now/);
   });
 });
+
+describe('MemoryStore built where the clock reads 0 (workerd at module scope)', () => {
+  it('still tells an identical redelivery from one with another body', async () => {
+    let now = 0;
+    const store = new MemoryStore({ now: () => now });
+    now = Date.UTC(2026, 11, 3);
+    const options = { leaseMs: 60_000, retentionMs: 259_200_000, fingerprint: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' };
+    const claim = await store.claim('k', options);
+    if (claim.status !== 'claimed') throw new Error('expected a claim');
+    await store.complete('k', claim.token, { retentionMs: options.retentionMs });
+    expect(await store.claim('k', options)).toMatchObject({ status: 'completed', fingerprintMatches: true });
+    expect(await store.claim('k', { ...options, fingerprint: 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb' })).toMatchObject({ status: 'completed', fingerprintMatches: false });
+  });
+});

@@ -70,7 +70,11 @@ export class MemoryStore implements DedupStore {
   readonly shared = false;
 
   readonly #now: () => number;
-  readonly #origin: number;
+  /**
+   * Epoch of the packed expiry times, taken at the first completion rather than at construction:
+   * workerd's clock reads 0 at module scope, where a Worker builds its store.
+   */
+  #origin: number | undefined;
   readonly #sweepIntervalMs: number;
   readonly #inFlight = new Map<string, InFlightRecord>();
   /** retentionMs → (key → packed expiry and fingerprint), in expiry order. */
@@ -97,7 +101,6 @@ export class MemoryStore implements DedupStore {
     }
     this.#now = now;
     this.#sweepIntervalMs = sweepIntervalMs;
-    this.#origin = this.#now();
   }
 
   /** Number of records held (in flight, released and completed, expired or not yet swept). */
@@ -185,7 +188,7 @@ export class MemoryStore implements DedupStore {
       this.#completed.set(options.retentionMs, byKey);
       this.#latest = byKey;
     }
-    byKey.set(key, Math.max(0, expiresAt - this.#origin) * FINGERPRINT_SLOTS + fingerprintDigest(record.fingerprint));
+    byKey.set(key, Math.max(0, expiresAt - (this.#origin ??= this.#now())) * FINGERPRINT_SLOTS + fingerprintDigest(record.fingerprint));
     if (result !== undefined) this.#results.set(key, result);
     // Bounded, unlike the completed maps, which keep one number per key (issue 9, B8): a repeated
     // complete comes right after the first one or not at all.
@@ -252,7 +255,7 @@ export class MemoryStore implements DedupStore {
   }
 
   #expiresAt(packed: number): number {
-    return this.#origin + Math.floor(packed / FINGERPRINT_SLOTS);
+    return (this.#origin ?? 0) + Math.floor(packed / FINGERPRINT_SLOTS);
   }
 
   #findCompleted(key: string, now: number): number | undefined {
