@@ -1,4 +1,4 @@
-import { isWebhookError, type ClaimOptions } from '@hookguard/core';
+import { WebhookError, isWebhookError, type ClaimOptions } from '@hookguard/core';
 import type { PoolClient } from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -218,6 +218,33 @@ describeWithPostgres('PostgresStore.claimInTransaction', () => {
     }
     expect(attempts).toEqual([1, 2, 3]);
     expect(await db.store.claim(key, options)).toMatchObject({ status: 'claimed', attempt: 4 });
+  });
+
+  it('records a failed attempt’s error as lastError for the next attempt, and does not count a failure that was the store’s', async () => {
+    const key = uniqueKey('last-error');
+    const seen: Array<{ attempt: number; lastError: string | undefined }> = [];
+    const attemptWith = (failure: unknown) =>
+      db.store
+        .claimInTransaction(key, options, async ({ attempt, lastError }) => {
+          seen.push({ attempt, lastError });
+          throw failure;
+        })
+        .catch(() => undefined);
+    await attemptWith(new TypeError('the reply API answered 500'));
+    // ctx.once rejecting with a store error, wrapped by the handler: the store failed, not the handler.
+    const storeDown = new WebhookError('ERR_HOOKGUARD_STORE_UNAVAILABLE', 'PostgresStore claim failed: a lock wait timed out');
+    await attemptWith(new Error('could not send the reply', { cause: storeDown }));
+    await attemptWith(Object.create(null));
+    const last = await db.store.claimInTransaction(key, options, async ({ attempt, lastError }) => {
+      seen.push({ attempt, lastError });
+    });
+    expect(last).toMatchObject({ status: 'claimed', attempt: 3 });
+    expect(seen).toEqual([
+      { attempt: 1, lastError: undefined },
+      { attempt: 2, lastError: 'TypeError: the reply API answered 500' },
+      { attempt: 2, lastError: 'TypeError: the reply API answered 500' },
+      { attempt: 3, lastError: '[object without a string form]' },
+    ]);
   });
 
   it('finishes 10 concurrent transactional deliveries and 10 plain claims on a pool of 2, one client per delivery', async () => {

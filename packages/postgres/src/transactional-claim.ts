@@ -1,4 +1,12 @@
-import { WebhookError, capLastError, isWebhookError, type ClaimOptions, type ClaimResult, type DedupStore } from '@hookguard/core';
+import {
+  WebhookError,
+  capLastError,
+  describeError,
+  isStoreFailure,
+  type ClaimOptions,
+  type ClaimResult,
+  type DedupStore,
+} from '@hookguard/core';
 import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { toClaimResult, type ClaimRow } from './claim-row.js';
 import { sqlState } from './dedup-operations.js';
@@ -133,7 +141,7 @@ class Transaction {
         ...(claim.lastError === undefined ? {} : { lastError: claim.lastError }),
       });
     } catch (error) {
-      await this.#recordFailedAttempt(claim.token, describeFailure(error));
+      await this.#recordFailedAttempt(claim.token, error);
       throw error;
     }
     if (this.#db.getTransactionStatus() === 'I') {
@@ -141,7 +149,7 @@ class Transaction {
         'ERR_HOOKGUARD_HANDLER_FAILED',
         `The handler of '${this.#key}' ended the store's transaction (COMMIT or ROLLBACK on ctx.db), so its writes and the completion record could not commit together; the claim was released and a retry runs again. Use SAVEPOINTs instead.`,
       );
-      await this.#recordFailedAttempt(claim.token, describeFailure(error));
+      await this.#recordFailedAttempt(claim.token, error);
       throw error;
     }
     let completed: QueryResult;
@@ -156,7 +164,7 @@ class Transaction {
         `A statement on ctx.db failed while handling '${this.#key}' and the handler went on, but the failure aborted the transaction, so nothing was committed and a retry runs again. Let the error propagate, or wrap the statement in SAVEPOINT / ROLLBACK TO SAVEPOINT.`,
         { cause: (error as Error).cause },
       );
-      await this.#recordFailedAttempt(claim.token, describeFailure(failure));
+      await this.#recordFailedAttempt(claim.token, failure);
       throw failure;
     }
     if (completed.rowCount !== 1) {
@@ -243,18 +251,22 @@ class Transaction {
 
   /**
    * Rolls the handler's writes back and commits the claim as released, with the handler's error
-   * as `lastError`: the next claim is attempt + 1.
+   * as `lastError`: the next claim is attempt + 1. When the failure is the store's (`ctx.once`
+   * rejected with `ERR_HOOKGUARD_STORE_UNAVAILABLE`, as `isStoreFailure` tells), the attempt is not
+   * counted and the previous `lastError` stays: the handler did not fail.
    */
-  async #recordFailedAttempt(token: string, lastError: string): Promise<void> {
+  async #recordFailedAttempt(token: string, failure: unknown): Promise<void> {
     const release = this.#context.statements.release;
+    const storeFailed = isStoreFailure(failure);
+    const values = [this.#key, token, storeFailed, storeFailed ? null : capLastError(describeError(failure))];
     try {
       if (this.#db.getTransactionStatus() === 'I') {
         // The handler ended the transaction itself; if it committed the claim, release it now.
-        await this.#query(release, [this.#key, token, false, lastError]);
+        await this.#query(release, values);
         return;
       }
       await this.#query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
-      await this.#query(release, [this.#key, token, false, lastError]);
+      await this.#query(release, values);
       await this.#query('COMMIT');
     } catch {
       // The connection is gone or the transaction is in a state we did not leave it in: dispose()
@@ -278,17 +290,5 @@ class Transaction {
       if (isConnectionError(error)) this.#onError(error as Error);
       throw storeError('claimInTransaction', error, this.#context.statementTimeoutMs);
     }
-  }
-}
-
-/** What a failed attempt is released with as `lastError`. */
-function describeFailure(error: unknown): string {
-  try {
-    if (isWebhookError(error)) return capLastError(`${error.code}: ${error.message}`);
-    if (error instanceof Error) return capLastError(`${error.name}: ${error.message}`);
-    return capLastError(String(error));
-  } catch {
-    // A thrown value whose description throws (a message getter that throws, Object.create(null)).
-    return 'a thrown value that cannot be described';
   }
 }
