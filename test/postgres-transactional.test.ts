@@ -173,4 +173,45 @@ describeWithPostgres('transactional handlers through the receiver, on real Postg
     expect(pool.waitingCount).toBe(0);
     await pool.end();
   });
+
+  it('answers 503 without counting the attempt when ctx.once fails because the store did (a once key held past the lock wait)', async () => {
+    const pool = new pg.Pool({ ...POSTGRES, max: 3 });
+    const receiver = createReceiver({
+      verifier: standardWebhooks({ secret: SECRET }),
+      store: new PostgresStore({ pool, schema, statementTimeoutMs: 400 }),
+      namespace: NAMESPACE,
+      logger: silent,
+      maxAttempts: 1,
+    });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const holding = new Promise<void>((resolve) => (started = resolve));
+    const attempts: Array<{ id: string; attempt: number }> = [];
+    receiver.on(
+      'message.received',
+      async (event, ctx) => {
+        attempts.push({ id: event.id, attempt: ctx.attempt });
+        // Both deliveries send the one reply of a shared thread.
+        await ctx.once('reply:thread-1', async () => {
+          if (event.id === 'msg_tx_holder') {
+            started();
+            await held;
+          }
+        });
+      },
+      { transaction: true },
+    );
+    const holder = receiver.receive(await delivery('msg_tx_holder'));
+    await holding;
+    const blocked = await receiver.receive(await delivery('msg_tx_blocked'));
+    expect(blocked.status).toBe(503);
+    expect(JSON.parse(blocked.body)).toEqual({ error: 'ERR_HOOKGUARD_STORE_UNAVAILABLE' });
+    release();
+    expect((await holder).status).toBe(200);
+    // With maxAttempts 1, a counted attempt would have dead-lettered the event instead.
+    expect((await receiver.receive(await delivery('msg_tx_blocked'))).status).toBe(200);
+    expect(attempts.filter((entry) => entry.id === 'msg_tx_blocked').map((entry) => entry.attempt)).toEqual([1, 1]);
+    await pool.end();
+  });
 });
