@@ -161,6 +161,21 @@ describeWithPostgres('PostgresStore', () => {
     void pool.end();
   });
 
+  it('fails a transactional claim on a client without getTransactionStatus with the same coded error, and gives the client back', async () => {
+    class Pg820Client extends pg.Client {}
+    Object.defineProperty(Pg820Client.prototype, 'getTransactionStatus', { value: undefined });
+    const pool = testPool('hookguard-test-old-client', { max: 1 });
+    const store = new PostgresStore({ pool, schema: db.schema });
+    // A pool whose clients change after the store was built (or a pool-like object without Client).
+    (pool as unknown as { Client: unknown }).Client = Pg820Client;
+    const error = await store.claimInTransaction('old-client', options, async () => undefined).catch((caught: unknown) => caught);
+    expect(isWebhookError(error) && error.code).toBe('ERR_HOOKGUARD_INVALID_OPTIONS');
+    expect((error as Error).message).toMatch(/needs pg 8\.23\.1 or later/);
+    expect(pool.waitingCount).toBe(0);
+    expect(pool.totalCount).toBe(0);
+    await pool.end();
+  });
+
   it('declares as its pg peer range the version its tests run on, and later 8.x', async () => {
     const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
       peerDependencies: Record<string, string>;

@@ -66,8 +66,8 @@ export async function claimInTransaction(
   work: (scope: TransactionScope) => Promise<void>,
 ): Promise<ClaimResult> {
   const transaction = new Transaction(context, key);
-  await transaction.connect();
   try {
+    await transaction.connect();
     return await transaction.run(options, work);
   } finally {
     transaction.dispose();
@@ -225,7 +225,7 @@ class Transaction {
    */
   async #inSavepoint<Row extends QueryResultRow>(operation: string, statement: Statement, values: unknown[]): Promise<QueryResult<Row>> {
     const name = `hookguard_store_${++this.#savepoints}`;
-    const untimed = { timeout: false };
+    const untimed = { timeout: false, operation: `${operation} (in the transaction of a handler)` };
     const steps = [
       this.#query(`SAVEPOINT ${name}`, [], untimed),
       this.#query<Row>(statement, values, untimed),
@@ -277,7 +277,7 @@ class Transaction {
   async #query<Row extends QueryResultRow = QueryResultRow>(
     statement: Statement | string,
     values?: unknown[],
-    { timeout = true }: { timeout?: boolean } = {},
+    { timeout = true, operation = 'claimInTransaction' }: { timeout?: boolean; operation?: string } = {},
   ): Promise<QueryResult<Row>> {
     const config: QueryConfig & { query_timeout?: number } =
       typeof statement === 'string' ? { text: statement } : { ...statement, values: values ?? [] };
@@ -288,7 +288,7 @@ class Transaction {
       // A failed statement leaves a healthy connection; only a broken one must be destroyed, and
       // with it goes the transaction: the handler's signal says so.
       if (isConnectionError(error)) this.#onError(error as Error);
-      throw storeError('claimInTransaction', error, this.#context.statementTimeoutMs);
+      throw storeError(operation, error, this.#context.statementTimeoutMs);
     }
   }
 }
