@@ -41,10 +41,27 @@ export function jobStatements(schema: string) {
   };
 }
 
+/**
+ * A job's data: the event as JSON text inside the `jsonb` column, so it comes back exactly as it was
+ * written. As `jsonb` itself, key order would be lost and a payload string holding `\u0000` (valid
+ * JSON, refused by PostgreSQL's `jsonb`) could never be enqueued.
+ */
+export type JobData = { event: string };
+
+/** The data pg-boss keeps for `event`. */
+export function toJobData(event: QueuedEvent): JobData {
+  return { event: JSON.stringify(event) };
+}
+
+/** The event a job's data holds. */
+export function fromJobData(data: JobData): QueuedEvent {
+  return JSON.parse(data.event) as QueuedEvent;
+}
+
 /** A row of `find` or `dead`. */
 export type JobRow = {
   id: string;
-  data: QueuedEvent;
+  data: JobData;
   state: string;
   retry_count: number;
   started: boolean;
@@ -61,7 +78,7 @@ export function errorOutput(message: string): string {
 /** A job row as the contract's `StoredJob`. */
 export function storedJob(row: JobRow): StoredJob {
   return {
-    event: row.data,
+    event: fromJobData(row.data),
     state: jobState(row),
     // pg-boss counts retry_count up when it fetches a job that ran before.
     attempts: row.started ? row.retry_count + 1 : 0,

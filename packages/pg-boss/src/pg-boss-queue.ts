@@ -12,7 +12,7 @@ import {
 import PgBoss from 'pg-boss';
 import type { Pool, PoolClient } from 'pg';
 import { jobId } from './job-id.js';
-import { jobStatements, storedJob, type JobRow, type JobStatements } from './job-statements.js';
+import { jobStatements, storedJob, toJobData, type JobRow, type JobStatements } from './job-statements.js';
 import { startWorker } from './pg-boss-worker.js';
 
 /** Options for {@link PgBossQueue}. */
@@ -143,7 +143,7 @@ export class PgBossQueue implements WebhookQueue {
     };
     if (client !== undefined) sendOptions.db = { executeSql: (text: string, values?: unknown[]) => client.query(text, values) };
     // null when the id is taken: the job is kept in some state, and a second copy adds nothing.
-    await this.#boss.send(this.#options.name, event as unknown as object, sendOptions);
+    await this.#boss.send(this.#options.name, toJobData(event), sendOptions);
   }
 
   async work(processor: JobProcessor, options: QueueWorkOptions): Promise<QueueWorker> {

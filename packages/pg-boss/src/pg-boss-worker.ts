@@ -1,7 +1,7 @@
-import { retryDelayMs, type JobProcessor, type QueuedEvent, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
+import { retryDelayMs, type JobProcessor, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
 import type PgBoss from 'pg-boss';
 import type { Pool } from 'pg';
-import { errorOutput, type JobStatements } from './job-statements.js';
+import { errorOutput, fromJobData, type JobData, type JobStatements } from './job-statements.js';
 
 /** What a worker needs from its queue. */
 export type WorkerScope = {
@@ -43,7 +43,7 @@ export async function startWorker(scope: WorkerScope, processor: JobProcessor, w
     else await pool.query(statements.fail, [name, id, token, dead, delayMs, errorOutput(message)]);
   };
 
-  const runJob = async (job: PgBoss.JobWithMetadata<QueuedEvent>): Promise<void> => {
+  const runJob = async (job: PgBoss.JobWithMetadata<JobData>): Promise<void> => {
     const controller = new AbortController();
     controllers.add(controller);
     let token = job.startedOn;
@@ -59,7 +59,7 @@ export async function startWorker(scope: WorkerScope, processor: JobProcessor, w
       );
     }, scope.heartbeatMs);
     try {
-      await processor(job.data, { attempt, signal: controller.signal });
+      await processor(fromJobData(job.data), { attempt, signal: controller.signal });
       clearInterval(heartbeat);
       await settle(job.id, token, false, 0, undefined);
     } catch (error) {
@@ -83,9 +83,9 @@ export async function startWorker(scope: WorkerScope, processor: JobProcessor, w
         await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
-      let jobs: PgBoss.JobWithMetadata<QueuedEvent>[] = [];
+      let jobs: PgBoss.JobWithMetadata<JobData>[] = [];
       try {
-        jobs = (await boss.fetch<QueuedEvent>(name, { batchSize: free, includeMetadata: true })) ?? [];
+        jobs = (await boss.fetch<JobData>(name, { batchSize: free, includeMetadata: true })) ?? [];
       } catch {
         // The database is unreachable: try again after a poll interval.
       }

@@ -156,7 +156,7 @@ export function describeQueueContract(name: string, options: QueueContractOption
 
     it('delivers the enqueued event as it was, as JSON, with attempt 1', async () => {
       const queue = await open();
-      const sent = event('deliver', { text: 'héllo ✓ 日本 🎉 \u2028 "quoted" \\ back', emoji: '👩‍👩‍👧', n: 1.5, big: 'x'.repeat(10_000), empty: {}, nil: null });
+      const sent = event('deliver', { text: 'héllo ✓ 日本 🎉 \u2028 "quoted" \\ back', nul: 'a\u0000b', lone: '\ud800', emoji: '👩‍👩‍👧', n: 1.5, big: 'x'.repeat(10_000), empty: {}, nil: null });
       await queue.enqueue(sent);
       const rec = recorder();
       await work(queue, rec.processor);
