@@ -66,10 +66,15 @@ export class DedupOperations implements DedupStore {
     if (!UUID.test(token) || keyProblem(key) !== undefined) return false;
     const unstorable = options.result === undefined ? undefined : unstorableInResult(options.result);
     if (unstorable !== undefined) {
-      return this.#refuseResult(key, token, `${unstorable} contains a NUL character or a lone surrogate`);
+      return this.#refuseResult(key, token, `${unstorable} contains a NUL character or a lone surrogate, which PostgreSQL's jsonb cannot hold`);
     }
     // Serialised now: JSON `null` is stored as jsonb 'null', no result as SQL NULL.
-    const result = options.result === undefined ? null : (JSON.stringify(options.result) ?? null);
+    let result: string | null;
+    try {
+      result = options.result === undefined ? null : (JSON.stringify(options.result) ?? null);
+    } catch (error) {
+      return this.#refuseResult(key, token, `JSON.stringify refused it (${error instanceof Error ? error.message : String(error)})`);
+    }
     try {
       const { rowCount } = await this.#execute('complete', this.#statements.complete, [key, token, options.retentionMs, result]);
       return rowCount === 1;
@@ -100,9 +105,9 @@ export class DedupOperations implements DedupStore {
     const released = await this.release(key, token);
     throw new WebhookError(
       'ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON',
-      `PostgresStore complete could not store the result of '${key}': ${why}, which PostgreSQL's jsonb cannot hold. ${
+      `PostgresStore complete could not store the result of '${key}': ${why}. ${
         released ? 'The key was released, so the next call runs again.' : 'The key was no longer held by this token.'
-      } Return text without NUL characters or lone surrogates (encode binary data, e.g. as base64).`,
+      } Return plain JSON data whose strings hold no NUL characters or lone surrogates (encode binary data, e.g. as base64).`,
     );
   }
 }

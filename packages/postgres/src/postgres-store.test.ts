@@ -208,7 +208,9 @@ describeWithPostgres('PostgresStore', () => {
   });
 
   it('refuses a result jsonb cannot hold with ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON and releases the key, so the next claim runs again', async () => {
-    for (const [index, result] of [{ text: 'a\u0000b' }, ['ok', 'm\ud800'], { ['\udfff']: 1 }].entries()) {
+    const cycle: Record<string, unknown> = { text: 'fine' };
+    cycle.self = cycle;
+    for (const [index, result] of [{ text: 'a\u0000b' }, ['ok', 'm\ud800'], { ['\udfff']: 1 }, cycle, { count: 1n }].entries()) {
       const key = `unstorable-result-${index}`;
       const claim = await db.store.claim(key, options);
       if (claim.status !== 'claimed') throw new Error('expected a claim');

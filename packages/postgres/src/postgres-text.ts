@@ -53,23 +53,29 @@ export function keyProblem(key: unknown): string | undefined {
  * unstorableInResult({ text: 'a\u0000' }); // 'result.text'
  * ```
  */
-export function unstorableInResult(value: unknown, path = 'result'): string | undefined {
+export function unstorableInResult(value: unknown, path = 'result', ancestors = new Set<object>()): string | undefined {
   if (typeof value === 'string') return UNSTORABLE.test(value) ? path : undefined;
-  if (typeof value !== 'object' || value === null) return undefined;
-  if (Array.isArray(value)) {
-    for (let index = 0; index < value.length; index++) {
-      const found = unstorableInResult(value[index] as unknown, `${path}[${index}]`);
+  // A cycle is JSON.stringify's to refuse; this walk only must not loop on it.
+  if (typeof value !== 'object' || value === null || ancestors.has(value)) return undefined;
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) {
+      for (let index = 0; index < value.length; index++) {
+        const found = unstorableInResult(value[index] as unknown, `${path}[${index}]`, ancestors);
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    }
+    for (const [name, item] of Object.entries(value)) {
+      const itemPath = `${path}[${JSON.stringify(name)}]`;
+      if (UNSTORABLE.test(name)) return itemPath;
+      const found = unstorableInResult(item, itemPath, ancestors);
       if (found !== undefined) return found;
     }
     return undefined;
+  } finally {
+    ancestors.delete(value);
   }
-  for (const [name, item] of Object.entries(value)) {
-    const itemPath = `${path}[${JSON.stringify(name)}]`;
-    if (UNSTORABLE.test(name)) return itemPath;
-    const found = unstorableInResult(item, itemPath);
-    if (found !== undefined) return found;
-  }
-  return undefined;
 }
 
 function describe(key: unknown): string {
