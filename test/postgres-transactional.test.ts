@@ -178,7 +178,7 @@ describeWithPostgres('transactional handlers through the receiver, on real Postg
     const pool = new pg.Pool({ ...POSTGRES, max: 3 });
     const receiver = createReceiver({
       verifier: standardWebhooks({ secret: SECRET }),
-      store: new PostgresStore({ pool, schema, statementTimeoutMs: 400 }),
+      store: new PostgresStore({ pool, schema, statementTimeoutMs: 1_000 }),
       namespace: NAMESPACE,
       logger: silent,
       maxAttempts: 1,

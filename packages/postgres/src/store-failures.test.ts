@@ -118,13 +118,13 @@ describeWithPostgres('PostgresStore under failures', () => {
     // The clients that arrived after their deadline went straight back.
     await settled(pool);
     expect(poolCounts(pool)).toEqual({ total: 1, idle: 1, waiting: 0 });
-    expect((await store.claim(uniqueKey('after-unbounded'), options)).status).toBe('claimed');
+    expect((await db.storeOn(pool).claim(uniqueKey('after-unbounded'), options)).status).toBe('claimed');
     await pool.end();
   });
 
   it('answers a plain claim inside two transactions on a pool of 2 with a store error instead of deadlocking', async () => {
     const pool = testPool('hookguard-test-pool-of-two', { max: 2 });
-    const store = db.storeOn(pool, { statementTimeoutMs: 300 });
+    const store = db.storeOn(pool, { statementTimeoutMs: 1_000 });
     let holding = 0;
     let bothHold!: () => void;
     const both = new Promise<void>((resolve) => (bothHold = resolve));

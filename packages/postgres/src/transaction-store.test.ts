@@ -128,7 +128,7 @@ describeWithPostgres('claimInTransaction: the store inside the transaction (scop
 
   it('gives up a once claim held by another transaction after the lock wait, with a store error, and the transaction goes on', async () => {
     const pool = testPool('hookguard-test-scope-wait', { max: 3 });
-    const store = db.storeOn(pool, { statementTimeoutMs: 400 });
+    const store = db.storeOn(pool, { statementTimeoutMs: 1_000 });
     const reply = uniqueKey('reply');
     const claimed = gate();
     const release = gate();
@@ -190,16 +190,16 @@ describeWithPostgres('claimInTransaction: the store inside the transaction (scop
 
   it('queues its operations behind the handler’s own long statements without timing them out, and renews a held key from memory', async () => {
     const pool = testPool('hookguard-test-scope-slow', { max: 2 });
-    const store = db.storeOn(pool, { statementTimeoutMs: 200 });
+    const store = db.storeOn(pool, { statementTimeoutMs: 500 });
     const event = uniqueKey('event');
     const reply = uniqueKey('reply');
     try {
       const result = await store.claimInTransaction(event, options, async ({ db: client, store: scoped }) => {
         // The handler's statement outlasts statementTimeoutMs; the store's operations wait behind it.
-        const slow = client.query('SELECT pg_sleep(0.5)');
+        const slow = client.query('SELECT pg_sleep(0.7)');
         const claim = await scoped.claim(reply, options);
         if (claim.status !== 'claimed') throw new Error('expected a claim');
-        const slower = client.query('SELECT pg_sleep(0.5)');
+        const slower = client.query('SELECT pg_sleep(0.7)');
         expect(await scoped.extend(reply, claim.token, 60_000)).toBe(true);
         expect(await scoped.complete(reply, claim.token, { retentionMs: 60_000, result: 'sent' })).toBe(true);
         expect(await scoped.extend(reply, claim.token, 60_000)).toBe(false);
