@@ -1,4 +1,6 @@
 import { describeQueueContract } from '@hookguard/core/testing/contracts';
+import type { JobContext, QueuedEvent } from '@hookguard/core';
+import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BullMQQueue } from './bullmq-queue.js';
@@ -58,4 +60,65 @@ describe('BullMQQueue', () => {
     expect(await client.ping()).toBe('PONG');
     await dropPrefix(prefix);
   });
+
+  it("runs a dead worker's job again after its lock lapses (stalled-job recovery), as the next attempt", async () => {
+    const prefix = `hg-test-${run}-stalled`;
+    const queue = new BullMQQueue({ connection: client, prefix, name: 'stalled', lockDurationMs: 1_000, stalledIntervalMs: 300 });
+    const sent = sampleEvent('stalled');
+    await queue.enqueue(sent);
+    // A worker that takes the job and dies: BullMQ's own getNextJob, then no lock renewal, no answer.
+    const connection = client.duplicate({ maxRetriesPerRequest: null });
+    const dead = new Worker('stalled', null, { connection, prefix, lockDuration: 1_000, skipLockRenewal: true });
+    const taken = await dead.getNextJob('dead-worker-token');
+    expect(taken?.data.key).toBe(sent.key);
+    expect((await queue.find(sent.key))?.state).toBe('active');
+    const attempts: number[] = [];
+    const worker = await queue.work(async (_event, context) => void attempts.push(context.attempt), {
+      concurrency: 1,
+      retry: { attempts: 3, minDelayMs: 50, maxDelayMs: 400 },
+    });
+    await until(() => attempts.length > 0);
+    await worker.close();
+    await dead.close(true);
+    await connection.quit();
+    await queue.close();
+    expect(attempts).toEqual([2]);
+    await dropPrefix(prefix);
+  });
+
+  it('aborts the signal when the worker loses the job lock', async () => {
+    const prefix = `hg-test-${run}-lock`;
+    const queue = new BullMQQueue({ connection: client, prefix, name: 'lock', lockDurationMs: 400 });
+    const sent = sampleEvent('lock');
+    await queue.enqueue(sent);
+    let seen: JobContext | undefined;
+    const worker = await queue.work(
+      (_event, context) =>
+        new Promise<void>((resolve) => {
+          seen = context;
+          context.signal.addEventListener('abort', () => resolve(), { once: true });
+        }),
+      { concurrency: 1, retry: { attempts: 3, minDelayMs: 50, maxDelayMs: 400 } },
+    );
+    await until(() => seen !== undefined);
+    // Another worker's stalled check or a failover took the lock: the renewal finds it gone.
+    expect(await client.del(`${prefix}:lock:${jobId(sent.key)}:lock`)).toBe(1);
+    await until(() => seen?.signal.aborted === true);
+    await worker.close();
+    await queue.close();
+    await dropPrefix(prefix);
+  });
 });
+
+function sampleEvent(label: string): QueuedEvent {
+  const id = `evt_${run}_${label}`;
+  return { key: `test:${id}`, namespace: 'test', id, type: 'ping', alias: null, payload: { label }, timestamp: null, headers: {}, acceptedAt: Date.now() };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

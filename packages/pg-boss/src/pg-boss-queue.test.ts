@@ -100,4 +100,31 @@ describe('PgBossQueue', () => {
     expect(attempts).toEqual([2]);
     expect((await queue.find(event.key))?.state).toBe('completed');
   });
+
+  it('aborts the signal when another run took the job (its lock moved on)', async () => {
+    const name = `lock_${++sequence}`;
+    const queue = open(name, { expireInSeconds: 1 });
+    const key = `lock:${run}`;
+    await queue.enqueue({ key, namespace: 'lock', id: run, type: 'ping', alias: null, payload: {}, timestamp: null, headers: {}, acceptedAt: Date.now() });
+    let signal: AbortSignal | undefined;
+    const worker = await queue.work(
+      (_event, context) =>
+        new Promise<void>((resolve) => {
+          signal = context.signal;
+          context.signal.addEventListener('abort', () => resolve(), { once: true });
+        }),
+      { concurrency: 1, retry: { attempts: 3, minDelayMs: 50, maxDelayMs: 400 } },
+    );
+    const deadline = Date.now() + 15_000;
+    while (signal === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    // What expiry and another worker's fetch leave behind: the job active under a newer start.
+    const moved = await pool.query(`UPDATE ${schema}.job SET started_on = now() + interval '1 minute' WHERE name = $1 AND id = $2`, [name, jobId(name, key)]);
+    expect(moved.rowCount).toBe(1);
+    while (signal?.aborted !== true && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(signal?.aborted).toBe(true);
+    await worker.close();
+    // The aborted run's answer did not settle the other run's job.
+    expect((await queue.find(key))?.state).toBe('active');
+    await queue.close();
+  });
 });
