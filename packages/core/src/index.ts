@@ -10,3 +10,4 @@ export * from './verifiers/index.js';
 export * from './receiver/index.js';
 export * from './once/index.js';
 export * from './queue/index.js';
+export * from './delivery-log/index.js';

@@ -18,10 +18,15 @@ import { createJobProcessor } from './process-job.js';
 import { acceptQueued } from './queued-mode.js';
 import { resolveOptions } from './resolve-options.js';
 import { resolveQueueOptions } from './resolve-queue-options.js';
+import { resolveDeliveryLog } from './resolve-delivery-log.js';
+import { recordDelivery } from '../delivery-log/record-delivery.js';
 import { failure, handshake, success } from './responses.js';
 import { Router, type Route } from './router.js';
 import { warnAboutSetup } from './setup-warnings.js';
 import { processInTransaction } from './transactional-mode.js';
+import { deliveryRecord } from '../telemetry/build-records.js';
+import type { DeliveryRecord } from '../telemetry/records.js';
+import { telemetryActive, traced } from '../telemetry/registry.js';
 import type {
   DeliveryReport,
   EventMap,
@@ -73,7 +78,7 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
   readonly #rejectionLoggedAt = new Map<string, number>();
 
   constructor(options: ReceiverOptions) {
-    this.options = Object.freeze({ ...resolveOptions(options), ...resolveQueueOptions(options) });
+    this.options = Object.freeze({ ...resolveOptions(options), ...resolveQueueOptions(options), ...resolveDeliveryLog(options) });
     this.handlers = new HandlerRunner(this.options.logger);
     this.#onDelivery = options.onDelivery;
     this.onDeadLetter = options.onDeadLetter;
@@ -104,24 +109,31 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
     return createRunDeadline(this.options.handlerTimeoutMs, lease);
   }
 
-  async receive(input: ReceiveInput, receiveOptions: ReceiveOptions = {}): Promise<ReceiveResult> {
+  receive(input: ReceiveInput, receiveOptions: ReceiveOptions = {}): Promise<ReceiveResult> {
+    // Without a telemetry subscriber, no record and no closure: the hot path allocates nothing for it.
+    if (!telemetryActive()) return this.#receive(input, receiveOptions, undefined);
+    const record = deliveryRecord(this.options);
+    return traced(record, () => this.#receive(input, receiveOptions, record));
+  }
+
+  async #receive(input: ReceiveInput, receiveOptions: ReceiveOptions, record: DeliveryRecord | undefined): Promise<ReceiveResult> {
     const started = this.options.now();
     const trace = emptyTrace();
     let result: ReceiveResult;
     try {
-      const accepted = await this.#accept(input, trace, receiveOptions);
-      result = 'outcome' in accepted ? accepted : await this.#process(accepted);
+      const accepted = await this.#accept(input, trace, receiveOptions, record);
+      result = 'outcome' in accepted ? accepted : await this.#process(accepted, record);
     } catch (error) {
       // Only a bug in hookguard or in a store's contract gets here; the provider retries a 500.
       this.options.logger.error({ code: 'ERR_HOOKGUARD_INTERNAL', key: trace.key, error: describeError(error) }, 'receive() failed unexpectedly');
       result = failure('failed', new WebhookError('ERR_HOOKGUARD_INTERNAL', 'hookguard failed unexpectedly; see the logs.', { cause: error }));
     }
-    this.#report(result, trace, started);
+    this.#report(result, trace, started, record);
     return result;
   }
 
   /** Acceptance, steps 1-4 of the pipeline: limit, verify, parse, route, key. Shared by every mode. */
-  async #accept(input: ReceiveInput, trace: Trace, receiveOptions: ReceiveOptions): Promise<AcceptedDelivery | ReceiveResult> {
+  async #accept(input: ReceiveInput, trace: Trace, receiveOptions: ReceiveOptions, record: DeliveryRecord | undefined): Promise<AcceptedDelivery | ReceiveResult> {
     const { options } = this;
     const headers = toWebhookHeaders(input?.headers ?? {});
     const declaredLength = Number(headers.get('content-length'));
@@ -145,6 +157,7 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
     try {
       delivery = await options.verifier.verify({ rawBody, headers });
     } catch (error) {
+      if (record !== undefined) record.verificationFailed = true;
       if (isWebhookError(error)) return this.#rejected(error);
       throw error;
     }
@@ -179,10 +192,17 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
   }
 
   /** Processing, steps 5-7: the mode decides where the handlers run. */
-  #process(delivery: AcceptedDelivery): Promise<ReceiveResult> {
+  #process(delivery: AcceptedDelivery, record: DeliveryRecord | undefined): Promise<ReceiveResult> {
     const { queue } = this.options;
-    if (queue !== undefined) return acceptQueued(this, delivery, queue);
-    if (hasTransactionalRoute(delivery.routes)) return processInTransaction(this, delivery);
+    if (queue !== undefined) {
+      if (record !== undefined) record.mode = 'queued';
+      return acceptQueued(this, delivery, queue);
+    }
+    if (hasTransactionalRoute(delivery.routes)) {
+      if (record !== undefined) record.mode = 'transactional';
+      return processInTransaction(this, delivery);
+    }
+    if (record !== undefined) record.mode = 'inline';
     return processInline(this, delivery);
   }
 
@@ -224,7 +244,15 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
 
   reject(error: WebhookError): ReceiveResult {
     const result = this.#rejected(error);
-    this.#report(result, emptyTrace(), this.options.now());
+    if (!telemetryActive()) {
+      this.#report(result, emptyTrace(), this.options.now(), undefined);
+      return result;
+    }
+    const record = deliveryRecord(this.options);
+    void traced(record, async () => {
+      this.#report(result, emptyTrace(), this.options.now(), record);
+      return result;
+    });
     return result;
   }
 
@@ -239,16 +267,20 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
     return failure('rejected', error);
   }
 
-  #report(result: ReceiveResult, trace: Trace, started: number): void {
+  #report(result: ReceiveResult, trace: Trace, started: number, record: DeliveryRecord | undefined): void {
     this.options.logger.debug?.({ outcome: result.outcome, status: result.status, key: trace.key, attempt: trace.attempt }, 'delivery handled');
-    if (this.#onDelivery === undefined) return;
+    if (this.#onDelivery === undefined && this.options.deliveryLog === undefined && record === undefined) return;
+    const ended = this.options.now();
     const report: DeliveryReport = {
       ...trace,
       outcome: result.outcome,
       status: result.status,
-      durationMs: this.options.now() - started,
+      durationMs: ended - started,
       error: result.error,
     };
+    if (record !== undefined) record.report = report;
+    recordDelivery(this.options, report, ended, result.event?.payload);
+    if (this.#onDelivery === undefined) return;
     try {
       const returned = this.#onDelivery(report);
       if (returned instanceof Promise) returned.catch((error: unknown) => this.#hookFailed(error));

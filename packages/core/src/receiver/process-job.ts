@@ -2,11 +2,14 @@ import { describeError } from '../errors/describe-error.js';
 import { WebhookError } from '../errors/webhook-error.js';
 import { toWebhookHeaders } from '../http/headers.js';
 import { contextOnce, contextOnceKey } from '../once/context-once.js';
+import { recordJobRun } from '../delivery-log/record-delivery.js';
 import type { JobContext, JobProcessor, QueuedEvent } from '../queue/webhook-queue.js';
 import type { HandlersOutcome } from './handler-runner.js';
 import type { Pipeline } from './pipeline.js';
 import type { Route, Router } from './router.js';
 import type { HandlerContext, TransactionalDedupStore, WebhookEvent } from './types.js';
+import { storeRecord, traceJob } from '../telemetry/build-records.js';
+import { telemetryActive, traced } from '../telemetry/registry.js';
 
 /**
  * Queued mode's processing: what a worker does with each job. Runs the matched handlers with the
@@ -14,8 +17,9 @@ import type { HandlerContext, TransactionalDedupStore, WebhookEvent } from './ty
  * and the last failure calls `onDeadLetter` before the queue keeps the job as dead-lettered.
  */
 export function createJobProcessor(pipeline: Pipeline, router: Router): JobProcessor {
-  return async function processJob(job: QueuedEvent, jobContext: JobContext): Promise<void> {
+  const run = async function processJob(job: QueuedEvent, jobContext: JobContext): Promise<void> {
     const { options } = pipeline;
+    const startedAt = options.now();
     const event: WebhookEvent = {
       id: job.id,
       type: job.type,
@@ -32,9 +36,12 @@ export function createJobProcessor(pipeline: Pipeline, router: Router): JobProce
       : await runHandlers(pipeline, job, event, routes, jobContext);
     if (outcome.ok) {
       options.logger.debug?.({ key: job.key, attempt: jobContext.attempt }, 'queued event processed');
+      recordJobRun(options, job, { attempt: jobContext.attempt, outcome: 'processed', startedAt, at: options.now() });
       return;
     }
-    if (jobContext.attempt >= options.retry.attempts) {
+    const last = jobContext.attempt >= options.retry.attempts;
+    recordJobRun(options, job, { attempt: jobContext.attempt, outcome: last ? 'dead_lettered' : 'retried', startedAt, at: options.now(), error: outcome.error });
+    if (last) {
       try {
         await pipeline.onDeadLetter?.(event, outcome.error);
       } catch (hookError) {
@@ -48,6 +55,7 @@ export function createJobProcessor(pipeline: Pipeline, router: Router): JobProce
     }
     throw outcome.error;
   };
+  return (job, jobContext) => (telemetryActive() ? traceJob(pipeline, job, jobContext, run) : run(job, jobContext));
 }
 
 async function runHandlers(pipeline: Pipeline, job: QueuedEvent, event: WebhookEvent, routes: readonly Route[], jobContext: JobContext): Promise<HandlersOutcome> {
@@ -86,7 +94,7 @@ async function runInTransaction(
   const store = options.store as TransactionalDedupStore;
   let failed: { error: unknown } | undefined;
   try {
-    const claim = await store.claimInTransaction(processingKey(options.namespace, job.key), { leaseMs: options.leaseMs, retentionMs: options.retentionMs }, async (session) => {
+    const transaction: Parameters<TransactionalDedupStore['claimInTransaction']>[2] = async (session) => {
       const deadline = pipeline.deadline({ signal: AbortSignal.any([session.signal, jobContext.signal]) });
       const signal = deadline === undefined ? AbortSignal.any([session.signal, jobContext.signal]) : deadline.signal;
       const once = contextOnce(options, { signal, ...(session.store === undefined ? {} : { store: session.store }) });
@@ -102,7 +110,12 @@ async function runInTransaction(
         failed = { error: outcome.error };
         throw outcome.error;
       }
-    });
+    };
+    const processing = processingKey(options.namespace, job.key);
+    const claimOptions = { leaseMs: options.leaseMs, retentionMs: options.retentionMs };
+    const claim = await (telemetryActive()
+      ? traced(storeRecord(options, 'transaction'), () => store.claimInTransaction(processing, claimOptions, transaction))
+      : store.claimInTransaction(processing, claimOptions, transaction));
     if (claim.status === 'processing') {
       return { ok: false, error: new WebhookError('ERR_HOOKGUARD_IN_PROGRESS', `Another worker is running '${job.key}'; retrying after its lease (${claim.retryAfterMs} ms at most).`) };
     }

@@ -1,3 +1,4 @@
+import type { DeliveryLog } from '../delivery-log/delivery-log.js';
 import type { WebhookError } from '../errors/webhook-error.js';
 import type { HeadersInput, WebhookHeaders } from '../http/headers.js';
 import type { RawBodyInput } from '../http/raw-body.js';
@@ -277,6 +278,13 @@ export type ReceiverOptions = {
   /** Called after every delivery, whatever its outcome. Errors it throws are logged, not raised. */
   onDelivery?: (report: DeliveryReport) => unknown;
   /**
+   * Keeps a bounded record of recent deliveries and, in queued mode, of every job run (processed,
+   * retried, dead-lettered): what `@hookguard/inspector` shows. Recording never waits for the log
+   * and never fails a delivery. See docs/inspector.md.
+   * @default undefined (no log)
+   */
+  deliveryLog?: DeliveryLog;
+  /**
    * Seconds in the `Retry-After` of a 503 when the store is down.
    * @default 5
    */
@@ -416,6 +424,8 @@ export type ResolvedReceiverOptions = {
   onStoreError: 'reject' | 'process';
   maxAttempts: number;
   storeRetryAfterSeconds: number;
+  /** The delivery log, when one was given. */
+  deliveryLog?: DeliveryLog | undefined;
   logger: Logger;
   now: () => number;
 };

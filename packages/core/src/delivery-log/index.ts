@@ -1,0 +1,15 @@
+export {
+  DELIVERY_LOG_OUTCOMES,
+  matchesQuery,
+  pageLimit,
+  type DeliveryLog,
+  type DeliveryLogEntry,
+  type DeliveryLogOutcome,
+  type DeliveryLogPage,
+  type DeliveryLogQuery,
+  type DeliveryLogRecord,
+  type OutcomeCounts,
+} from './delivery-log.js';
+export { MemoryDeliveryLog, type MemoryDeliveryLogOptions } from './memory-delivery-log.js';
+export { WriteBuffer, type WriteBufferOptions } from './write-buffer.js';
+export { REDACTED, redactSecrets, type Redactor } from './redact.js';

@@ -1,0 +1,94 @@
+import { describeError } from '../errors/describe-error.js';
+import type { Logger } from '../logging/logger.js';
+
+/** Options for {@link WriteBuffer}. */
+export type WriteBufferOptions<Entry> = {
+  /** Writes one batch to the backend; one write runs at a time. */
+  write(batch: Entry[]): Promise<void>;
+  /** Entries held while the backend is slow or down; past it the oldest are dropped (and counted). */
+  maxPending: number;
+  /** Where the first failure (and the recovery) is logged. */
+  logger: Logger;
+  /** Names the log in messages (`RedisDeliveryLog`). */
+  name: string;
+};
+
+/**
+ * The background writer of delivery logs kept outside the process: `push` returns at once, entries
+ * are sent in batches, one write at a time, at most `maxPending` wait (the oldest go first when the
+ * backend falls behind), and a failing backend is logged once, not once per delivery: a log must
+ * never slow or fail a delivery.
+ *
+ * @example
+ * ```ts
+ * const buffer = new WriteBuffer({ name: 'MyLog', maxPending: 1_000, logger, write: (batch) => insertAll(batch) });
+ * buffer.push(entry);
+ * await buffer.flush();
+ * ```
+ */
+export class WriteBuffer<Entry> {
+  readonly #options: WriteBufferOptions<Entry>;
+  #pending: Entry[] = [];
+  #writing: Promise<void> | undefined;
+  #scheduled = false;
+  #failing = false;
+  /** Entries dropped since the last log line about it. */
+  #dropped = 0;
+
+  constructor(options: WriteBufferOptions<Entry>) {
+    this.#options = options;
+  }
+
+  push(entry: Entry): void {
+    if (this.#pending.length >= this.#options.maxPending) {
+      this.#pending.shift();
+      this.#dropped++;
+    }
+    this.#pending.push(entry);
+    if (this.#scheduled || this.#writing !== undefined) return;
+    this.#scheduled = true;
+    // A macrotask: every delivery finishing in this turn joins one batch, one round trip.
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#drain();
+    });
+  }
+
+  /** Resolves once every entry pushed so far was written or failed. */
+  async flush(): Promise<void> {
+    while (this.#writing !== undefined || this.#pending.length > 0) {
+      if (this.#writing === undefined) this.#drain();
+      await this.#writing;
+    }
+  }
+
+  #drain(): void {
+    if (this.#writing !== undefined || this.#pending.length === 0) return;
+    const batch = this.#pending;
+    this.#pending = [];
+    this.#writing = this.#write(batch).finally(() => {
+      this.#writing = undefined;
+      if (this.#pending.length > 0) this.#drain();
+    });
+  }
+
+  async #write(batch: Entry[]): Promise<void> {
+    try {
+      await this.#options.write(batch);
+      if (this.#failing) {
+        this.#failing = false;
+        this.#options.logger.warn({ dropped: this.#dropped }, `${this.#options.name}: writing the delivery log works again`);
+        this.#dropped = 0;
+      }
+    } catch (error) {
+      this.#dropped += batch.length;
+      if (this.#failing) return;
+      // Once until it works again: a log down must not flood the logs it shares with the receiver.
+      this.#failing = true;
+      this.#options.logger.error(
+        { code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', error: describeError(error) },
+        `${this.#options.name}: writing the delivery log failed; deliveries go on, their records are dropped until it works again`,
+      );
+    }
+  }
+}
