@@ -3,9 +3,15 @@ import { isWebhookError } from '@hookguard/core';
 import { describeStoreContract } from '@hookguard/core/testing/contracts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PostgresStore } from './postgres-store.js';
-import { describeWithPostgres, pg, recordStatementNames, sleep, testPool, testSchema, withPostgres, type TestSchema } from './postgres.fixtures.js';
+import { CONNECTION, describeWithPostgres, recordStatementNames, sleep, testPool, testSchema, withPostgres, type TestSchema } from './postgres.fixtures.js';
 
 const LEASE_MS = 300;
+
+/** pg 8.20.0, the last release before Client#getTransactionStatus (a dev dependency under an alias). */
+async function pg820(): Promise<typeof import('pg')> {
+  const specifier = 'pg-8.20';
+  return ((await import(specifier)) as { default: typeof import('pg') }).default;
+}
 
 if (withPostgres) {
   let db: TestSchema;
@@ -145,11 +151,10 @@ describeWithPostgres('PostgresStore', () => {
     expect((error as Error).cause).toMatchObject({ code: '42P01' });
   });
 
-  it('refuses at construction a pool whose pg client lacks getTransactionStatus (pg before 8.21), naming the version needed', () => {
-    // What pg 8.20's Client looks like to the store: everything but getTransactionStatus.
-    class Pg820Client extends pg.Client {}
-    Object.defineProperty(Pg820Client.prototype, 'getTransactionStatus', { value: undefined });
-    const pool = new pg.Pool({ Client: Pg820Client as typeof pg.Client });
+  it('refuses at construction a pool of pg 8.20, whose client lacks getTransactionStatus, naming the version needed', async () => {
+    const legacy = await pg820();
+    expect(typeof legacy.Client.prototype.getTransactionStatus).toBe('undefined');
+    const pool = new legacy.Pool(CONNECTION);
     let error: unknown;
     try {
       new PostgresStore({ pool });
@@ -158,16 +163,15 @@ describeWithPostgres('PostgresStore', () => {
     }
     expect(isWebhookError(error) && error.code).toBe('ERR_HOOKGUARD_INVALID_OPTIONS');
     expect((error as Error).message).toMatch(/needs pg 8\.23\.1 or later/);
-    void pool.end();
+    await pool.end();
   });
 
   it('fails a transactional claim on a client without getTransactionStatus with the same coded error, and gives the client back', async () => {
-    class Pg820Client extends pg.Client {}
-    Object.defineProperty(Pg820Client.prototype, 'getTransactionStatus', { value: undefined });
+    const legacy = await pg820();
     const pool = testPool('hookguard-test-old-client', { max: 1 });
     const store = new PostgresStore({ pool, schema: db.schema });
     // A pool whose clients change after the store was built (or a pool-like object without Client).
-    (pool as unknown as { Client: unknown }).Client = Pg820Client;
+    (pool as unknown as { Client: unknown }).Client = legacy.Client;
     const error = await store.claimInTransaction('old-client', options, async () => undefined).catch((caught: unknown) => caught);
     expect(isWebhookError(error) && error.code).toBe('ERR_HOOKGUARD_INVALID_OPTIONS');
     expect((error as Error).message).toMatch(/needs pg 8\.23\.1 or later/);
