@@ -51,6 +51,15 @@ describe('BullMQQueue', () => {
     expect(() => new BullMQQueue({} as never)).toThrow(/ioredis client/);
   });
 
+  it('rejects an enqueue with ERR_HOOKGUARD_QUEUE_UNAVAILABLE when Redis does not answer within enqueueTimeoutMs', async () => {
+    // Nothing listens on port 1: ioredis keeps the command queued while it reconnects.
+    const unreachable = new Redis({ host: '127.0.0.1', port: 1, retryStrategy: () => 50 });
+    unreachable.on('error', () => undefined);
+    const queue = new BullMQQueue({ connection: unreachable, prefix: `hg-test-${run}-down`, enqueueTimeoutMs: 200 });
+    await expect(queue.enqueue(sampleEvent('down'))).rejects.toMatchObject({ code: 'ERR_HOOKGUARD_QUEUE_UNAVAILABLE' });
+    unreachable.disconnect();
+  });
+
   it('never closes the client it was given', async () => {
     const prefix = `hg-test-${run}-own`;
     const queue = new BullMQQueue({ connection: client, prefix });

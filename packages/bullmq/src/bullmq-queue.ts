@@ -45,6 +45,14 @@ export type BullMQQueueOptions = {
     deadMs?: number;
   };
   /**
+   * The longest `enqueue` may take. Past it, it rejects with `ERR_HOOKGUARD_QUEUE_UNAVAILABLE`, so
+   * acceptance answers 503 within the provider's deadline instead of waiting for ioredis to give up
+   * on an unreachable Redis. (A job whose add still lands later is refused as a second copy when the
+   * provider retries.)
+   * @default 5_000
+   */
+  enqueueTimeoutMs?: number;
+  /**
    * How long a worker's lock on a running job lasts; the worker renews it at half this period. A
    * worker that dies loses its job after this long, then stalled-job recovery runs it again.
    * @default 30_000
@@ -117,13 +125,23 @@ export class BullMQQueue implements WebhookQueue {
   async enqueue(event: QueuedEvent): Promise<void> {
     const { completedMs, deadMs } = this.#options;
     // BullMQ's add of an id it still holds (any state) returns the existing job and adds nothing.
-    await this.#queue.add(event.type, event, {
+    const adding = this.#queue.add(event.type, event, {
       jobId: jobId(event.key),
       attempts: ENGINE_ATTEMPTS,
       backoff: { type: BACKOFF_TYPE },
       removeOnComplete: { age: Math.ceil(completedMs / 1000) },
       removeOnFail: deadMs > 0 ? { age: Math.ceil(deadMs / 1000) } : false,
     });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(unavailable(this.#options.enqueueTimeoutMs)), this.#options.enqueueTimeoutMs);
+    });
+    try {
+      await Promise.race([adding, timeout]);
+    } finally {
+      clearTimeout(timer);
+      adding.catch(() => undefined);
+    }
   }
 
   async work(processor: JobProcessor, options: QueueWorkOptions): Promise<QueueWorker> {
@@ -154,6 +172,13 @@ export class BullMQQueue implements WebhookQueue {
   async close(): Promise<void> {
     await this.#queue.close();
   }
+}
+
+function unavailable(timeoutMs: number): WebhookError {
+  return new WebhookError(
+    'ERR_HOOKGUARD_QUEUE_UNAVAILABLE',
+    `BullMQQueue could not add the job within enqueueTimeoutMs (${timeoutMs} ms): Redis is unreachable or overloaded. Check the connection; raise enqueueTimeoutMs if Redis is merely slow.`,
+  );
 }
 
 function storedJob(job: Job<QueuedEvent>, engineState: string): StoredJob {
@@ -190,6 +215,7 @@ function resolve(options: BullMQQueueOptions): Resolved {
     prefix: options.prefix ?? 'bull',
     completedMs: positive('retention.completedMs', options.retention?.completedMs, 259_200_000),
     deadMs: positive('retention.deadMs', options.retention?.deadMs, 0, true),
+    enqueueTimeoutMs: positive('enqueueTimeoutMs', options.enqueueTimeoutMs, 5_000),
     lockDurationMs: positive('lockDurationMs', options.lockDurationMs, 30_000),
     stalledIntervalMs: positive('stalledIntervalMs', options.stalledIntervalMs, 30_000),
     maxStalledCount: positive('maxStalledCount', options.maxStalledCount, 3, true),

@@ -63,6 +63,23 @@ describe('PgBossQueue', () => {
     expect(queue.joinsTransactionsOf(new MemoryStore())).toBe(false);
   });
 
+  it('rejects an enqueue with ERR_HOOKGUARD_QUEUE_UNAVAILABLE when PostgreSQL does not answer within enqueueTimeoutMs', async () => {
+    // A pool whose only connection is held: the insert waits for it, as it would for a hung server.
+    const tiny = new pg.Pool({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 1 });
+    const queue = new PgBossQueue({ pool: tiny, schema, name: `timeout_${++sequence}`, enqueueTimeoutMs: 200 });
+    await queue.find('warm-up');
+    const held = await tiny.connect();
+    try {
+      await expect(queue.enqueue({ key: `timeout:${run}`, namespace: 'timeout', id: run, type: 'ping', alias: null, payload: {}, timestamp: null, headers: {}, acceptedAt: Date.now() })).rejects.toMatchObject({
+        code: 'ERR_HOOKGUARD_QUEUE_UNAVAILABLE',
+      });
+    } finally {
+      held.release();
+    }
+    await queue.close();
+    await tiny.end();
+  });
+
   it('refuses a missing pool and a schema that is not a plain identifier', () => {
     expect(() => new PgBossQueue({} as never)).toThrow(/pg Pool/);
     expect(() => new PgBossQueue({ pool, schema: 'x; drop table y' })).toThrow(/plain identifier/);

@@ -47,6 +47,14 @@ export type PgBossQueueOptions = {
    * @default 500
    */
   pollIntervalMs?: number;
+  /**
+   * The longest an `enqueue` outside a transaction may take (first use included, when pg-boss
+   * migrates its schema). Past it, it rejects with `ERR_HOOKGUARD_QUEUE_UNAVAILABLE`, so acceptance
+   * answers 503 within the provider's deadline even when PostgreSQL hangs. Inside the store's
+   * transaction the store's own statement timeout governs.
+   * @default 5_000
+   */
+  enqueueTimeoutMs?: number;
   /** How long finished jobs stay in the job table (for `find`, `replay` and refusing a second copy). */
   retention?: {
     /**
@@ -69,6 +77,7 @@ type Resolved = {
   expireInSeconds: number;
   maintenanceIntervalSeconds: number;
   pollIntervalMs: number;
+  enqueueTimeoutMs: number;
   completedSeconds: number;
   deadSeconds: number;
 };
@@ -132,8 +141,32 @@ export class PgBossQueue implements WebhookQueue {
   }
 
   async enqueue(event: QueuedEvent, options: EnqueueOptions = {}): Promise<void> {
+    if (options.transaction !== undefined) return this.#send(event, options.transaction as PoolClient);
+    const sending = this.#send(event, undefined);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const { enqueueTimeoutMs } = this.#options;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new WebhookError(
+              'ERR_HOOKGUARD_QUEUE_UNAVAILABLE',
+              `PgBossQueue could not insert the job within enqueueTimeoutMs (${enqueueTimeoutMs} ms): PostgreSQL is unreachable or overloaded. Check the database; raise enqueueTimeoutMs if it is merely slow.`,
+            ),
+          ),
+        enqueueTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([sending, timeout]);
+    } finally {
+      clearTimeout(timer);
+      sending.catch(() => undefined);
+    }
+  }
+
+  async #send(event: QueuedEvent, client: PoolClient | undefined): Promise<void> {
     await this.#start();
-    const client = options.transaction as PoolClient | undefined;
     const sendOptions: PgBoss.SendOptions = {
       id: jobId(this.#options.name, event.key),
       retryLimit: ENGINE_RETRY_LIMIT,
@@ -217,6 +250,7 @@ function resolve(options: PgBossQueueOptions): Resolved {
     expireInSeconds: Math.min(whole('expireInSeconds', options.expireInSeconds, 60, 1), 86_399),
     maintenanceIntervalSeconds: whole('maintenanceIntervalSeconds', options.maintenanceIntervalSeconds, 30, 1),
     pollIntervalMs: whole('pollIntervalMs', options.pollIntervalMs, 500, 10),
+    enqueueTimeoutMs: whole('enqueueTimeoutMs', options.enqueueTimeoutMs, 5_000, 1),
     completedSeconds: whole('retention.completedSeconds', options.retention?.completedSeconds, 259_200, 1),
     deadSeconds: whole('retention.deadSeconds', options.retention?.deadSeconds, 2_592_000, 1),
   };
