@@ -2,6 +2,8 @@ import { describeError } from '../errors/describe-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { Route } from './router.js';
 import type { HandlerContext, WebhookEvent } from './types.js';
+import { handlerRecord } from '../telemetry/build-records.js';
+import { telemetryActive, traced } from '../telemetry/registry.js';
 
 /** How the handlers of one delivery ended. */
 export type HandlersOutcome = { ok: true } | { ok: false; error: unknown };
@@ -32,13 +34,16 @@ export class HandlerRunner {
     const errors: unknown[] = [];
     if (routes.length === 1) {
       // The common case, without allSettled's per-handler promises and result objects.
+      const route = routes[0]!;
       try {
-        await routes[0]!.handler(event, context);
+        await (telemetryActive() ? traced(handlerRecord(route, context.attempt), async () => route.handler(event, context)) : route.handler(event, context));
       } catch (error) {
         errors.push(error);
       }
     } else {
-      const settled = await Promise.allSettled(routes.map(async (route) => route.handler(event, context)));
+      const settled = await Promise.allSettled(
+        routes.map(async (route) => (telemetryActive() ? traced(handlerRecord(route, context.attempt), async () => route.handler(event, context)) : route.handler(event, context))),
+      );
       for (const outcome of settled) if (outcome.status === 'rejected') errors.push(outcome.reason);
     }
     if (errors.length === 0) return HANDLERS_SUCCEEDED;

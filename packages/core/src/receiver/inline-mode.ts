@@ -9,6 +9,8 @@ import type { HandlersOutcome } from './handler-runner.js';
 import { LeaseHeartbeat, leaseClock } from './lease-heartbeat.js';
 import type { Pipeline } from './pipeline.js';
 import { success } from './responses.js';
+import { storeRecord } from '../telemetry/build-records.js';
+import { telemetryActive, traced } from '../telemetry/registry.js';
 import type { HandlerContext, ReceiveResult, WebhookEvent } from './types.js';
 
 /**
@@ -23,7 +25,9 @@ export async function processInline(pipeline: Pipeline, delivery: AcceptedDelive
   // The lease runs from when the claim was sent, not answered: a slow answer has used some of it.
   const claimSentAt = leaseClock();
   try {
-    claim = await options.store.claim(key, delivery.claimOptions);
+    claim = await (telemetryActive()
+      ? traced(storeRecord(options, 'claim'), () => options.store.claim(key, delivery.claimOptions))
+      : options.store.claim(key, delivery.claimOptions));
   } catch (error) {
     return processWithoutStore(pipeline, delivery, error);
   }
@@ -80,7 +84,10 @@ export async function processInline(pipeline: Pipeline, delivery: AcceptedDelive
 async function complete(pipeline: Pipeline, key: string, token: string, heartbeat: LeaseHeartbeat, trace: Trace): Promise<void> {
   const { store, retentionMs, logger } = pipeline.options;
   try {
-    if (await store.complete(key, token, { retentionMs })) return;
+    const completing = telemetryActive()
+      ? traced(storeRecord(pipeline.options, 'complete'), () => store.complete(key, token, { retentionMs }))
+      : store.complete(key, token, { retentionMs });
+    if (await completing) return;
     trace.leaseLost = true;
     heartbeat.lose();
     logger.warn(
@@ -104,7 +111,11 @@ export async function release(
   heartbeat?: LeaseHeartbeat,
 ): Promise<void> {
   try {
-    if (await pipeline.options.store.release(key, token, releaseOptions)) return;
+    const { options } = pipeline;
+    const releasing = telemetryActive()
+      ? traced(storeRecord(options, 'release'), () => options.store.release(key, token, releaseOptions))
+      : options.store.release(key, token, releaseOptions);
+    if (await releasing) return;
     trace.leaseLost = true;
     // As for a refused completion: the handlers may still be at work (onError hooks, detached tasks).
     heartbeat?.lose();
@@ -126,7 +137,10 @@ export async function deadLetter(pipeline: Pipeline, event: WebhookEvent, token:
   try {
     await pipeline.onDeadLetter?.(event, cause);
     const result = store.exact ? { dead_lettered: true, attempts: trace.attempt } : undefined;
-    const held = await store.complete(key, token, result === undefined ? { retentionMs } : { retentionMs, result });
+    const completeOptions = result === undefined ? { retentionMs } : { retentionMs, result };
+    const held = await (telemetryActive()
+      ? traced(storeRecord(pipeline.options, 'complete'), () => store.complete(key, token, completeOptions))
+      : store.complete(key, token, completeOptions));
     if (!held) trace.leaseLost = true;
   } catch (error) {
     logger.error({ key, error: describeError(error) }, 'could not dead-letter an event; releasing it so the provider retries');

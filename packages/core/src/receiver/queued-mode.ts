@@ -7,6 +7,8 @@ import type { AcceptedDelivery } from './delivery.js';
 import { release } from './inline-mode.js';
 import type { Pipeline } from './pipeline.js';
 import { failure, success } from './responses.js';
+import { storeRecord } from '../telemetry/build-records.js';
+import { injectTraceContext, telemetryActive, traced } from '../telemetry/registry.js';
 import type { ReceiveResult, TransactionalDedupStore, WebhookEvent } from './types.js';
 
 /**
@@ -22,7 +24,7 @@ export async function acceptQueued(pipeline: Pipeline, delivery: AcceptedDeliver
   if (isTransactional(store) && queue.joinsTransactionsOf?.(store) === true) return acceptInTransaction(pipeline, delivery, store, queue, job);
   let claim: ClaimResult;
   try {
-    claim = await store.claim(key, delivery.claimOptions);
+    claim = await (telemetryActive() ? traced(storeRecord(options, 'claim'), () => store.claim(key, delivery.claimOptions)) : store.claim(key, delivery.claimOptions));
   } catch (error) {
     options.logger.error({ code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', store: store.name, key, error: describeError(error) }, 'the dedup store failed');
     if (options.onStoreError === 'reject') return storeUnavailable(pipeline, error, event);
@@ -40,7 +42,11 @@ export async function acceptQueued(pipeline: Pipeline, delivery: AcceptedDeliver
     return queueUnavailable(pipeline, queue, error, event);
   }
   try {
-    if (!(await store.complete(key, claim.token, { retentionMs: options.retentionMs }))) trace.leaseLost = true;
+    const { token } = claim;
+    const completing = telemetryActive()
+      ? traced(storeRecord(options, 'complete'), () => store.complete(key, token, { retentionMs: options.retentionMs }))
+      : store.complete(key, token, { retentionMs: options.retentionMs });
+    if (!(await completing)) trace.leaseLost = true;
   } catch (error) {
     // The job is durable, so the event is safe: a redelivery after the lease lapses claims the key
     // again, and the queue refuses the second copy.
@@ -61,7 +67,7 @@ async function acceptInTransaction(
   let claim: ClaimResult;
   try {
     // The dedup record and the job commit together: there is no moment when one exists without the other.
-    claim = await store.claimInTransaction(key, delivery.claimOptions, async (session) => {
+    const transaction: Parameters<TransactionalDedupStore['claimInTransaction']>[2] = async (session) => {
       trace.attempt = session.attempt;
       try {
         await queue.enqueue(job, { transaction: session.db });
@@ -69,7 +75,10 @@ async function acceptInTransaction(
         enqueueError = { error };
         throw error;
       }
-    });
+    };
+    claim = await (telemetryActive()
+      ? traced(storeRecord(pipeline.options, 'transaction'), () => store.claimInTransaction(key, delivery.claimOptions, transaction))
+      : store.claimInTransaction(key, delivery.claimOptions, transaction));
   } catch (error) {
     if (enqueueError !== undefined) return queueUnavailable(pipeline, queue, enqueueError.error, event);
     pipeline.options.logger.error({ code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', store: store.name, key, error: describeError(error) }, 'the dedup store failed');
@@ -102,7 +111,7 @@ function queueUnavailable(pipeline: Pipeline, queue: WebhookQueue, error: unknow
 /** The verified event as the queue keeps it. */
 export function toQueuedEvent(delivery: AcceptedDelivery, namespace: string, now: number): QueuedEvent {
   const { event } = delivery;
-  return {
+  const job: QueuedEvent = {
     key: delivery.key,
     namespace,
     id: event.id,
@@ -113,6 +122,12 @@ export function toQueuedEvent(delivery: AcceptedDelivery, namespace: string, now
     headers: delivery.headers.toJSON(),
     acceptedAt: now,
   };
+  if (telemetryActive()) {
+    // The accepting request's trace context travels with the job, so the worker's span links to it.
+    const carrier = injectTraceContext();
+    if (carrier !== undefined) job.trace = carrier;
+  }
+  return job;
 }
 
 function isTransactional(store: Pipeline['options']['store']): store is TransactionalDedupStore {

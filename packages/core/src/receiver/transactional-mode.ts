@@ -7,6 +7,8 @@ import type { AcceptedDelivery } from './delivery.js';
 import { deadLetter } from './inline-mode.js';
 import type { Pipeline } from './pipeline.js';
 import { success } from './responses.js';
+import { storeRecord } from '../telemetry/build-records.js';
+import { telemetryActive, traced } from '../telemetry/registry.js';
 import type { ReceiveResult, TransactionalDedupStore } from './types.js';
 
 /**
@@ -21,7 +23,7 @@ export async function processInTransaction(pipeline: Pipeline, delivery: Accepte
   let transactionSignal: AbortSignal | undefined;
   let claim: ClaimResult;
   try {
-    claim = await store.claimInTransaction(key, delivery.claimOptions, async (session) => {
+    const transaction: Parameters<TransactionalDedupStore['claimInTransaction']>[2] = async (session) => {
       trace.attempt = session.attempt;
       transactionSignal = session.signal;
       // The last allowed attempt failed, but a concurrent delivery claimed the key before it could
@@ -49,7 +51,10 @@ export async function processInTransaction(pipeline: Pipeline, delivery: Accepte
         handlerFailure = { error: outcome.error };
         throw outcome.error;
       }
-    });
+    };
+    claim = await (telemetryActive()
+      ? traced(storeRecord(options, 'transaction'), () => store.claimInTransaction(key, delivery.claimOptions, transaction))
+      : store.claimInTransaction(key, delivery.claimOptions, transaction));
   } catch (error) {
     // A handler that swallowed a failed statement leaves an aborted transaction: the store then
     // rejects with ERR_HOOKGUARD_HANDLER_FAILED, which is the handler's failure, not the store's.
@@ -64,7 +69,8 @@ export async function processInTransaction(pipeline: Pipeline, delivery: Accepte
     }
     const attempt = trace.attempt ?? 1;
     if (attempt >= options.maxAttempts) {
-      const deadLetterClaim = await store.claim(key, delivery.claimOptions).catch(() => undefined);
+      const claiming = telemetryActive() ? traced(storeRecord(options, 'claim'), () => store.claim(key, delivery.claimOptions)) : store.claim(key, delivery.claimOptions);
+      const deadLetterClaim = await claiming.catch(() => undefined);
       if (deadLetterClaim?.status === 'claimed') return deadLetter(pipeline, event, deadLetterClaim.token, handlerFailure.error, trace);
       // Another delivery took the key between the rollback and this claim: it is past maxAttempts,
       // so it dead-letters the event (409 while it holds the key, a duplicate once it is done).

@@ -1,0 +1,78 @@
+import { InstrumentationBase, type InstrumentationConfig, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
+import { createInstruments, type Instruments } from './instruments.js';
+import { telemetryRegistry, type TelemetrySubscriber } from './protocol.js';
+import { createSpanSubscriber } from './span-subscriber.js';
+
+/** Options of {@link HookguardInstrumentation}: OpenTelemetry's common instrumentation options. */
+export type HookguardInstrumentationConfig = InstrumentationConfig;
+
+const PACKAGE_NAME = '@hookguard/otel';
+const PACKAGE_VERSION = '0.1.0';
+
+type State = { subscriber: TelemetrySubscriber | undefined; instruments: Instruments | undefined };
+
+// Kept outside the instance: InstrumentationBase's constructor calls enable() and
+// _updateMetricInstruments() before this class's own fields would be initialised.
+const states = new WeakMap<HookguardInstrumentation, State>();
+
+function stateOf(instrumentation: HookguardInstrumentation): State {
+  let state = states.get(instrumentation);
+  if (state === undefined) {
+    state = { subscriber: undefined, instruments: undefined };
+    states.set(instrumentation, state);
+  }
+  return state;
+}
+
+/**
+ * OpenTelemetry instrumentation for hookguard: a CONSUMER `process <namespace>` span per delivery
+ * (child of the HTTP server span), spans for store operations and handlers, queued jobs linked to
+ * the request that accepted them, and the messaging metrics. It patches no module: every copy of
+ * `@hookguard/core` in the process publishes to a registry this instrumentation subscribes to, so
+ * every receiver is traced with no change to `createReceiver` calls, and nothing is done (or
+ * allocated) for telemetry while it is disabled.
+ *
+ * @example
+ * ```ts
+ * import { registerInstrumentations } from '@opentelemetry/instrumentation';
+ * import { HookguardInstrumentation } from '@hookguard/otel';
+ *
+ * registerInstrumentations({ instrumentations: [new HookguardInstrumentation()] });
+ * ```
+ */
+export class HookguardInstrumentation extends InstrumentationBase<HookguardInstrumentationConfig> {
+  constructor(config: HookguardInstrumentationConfig = {}) {
+    super(PACKAGE_NAME, PACKAGE_VERSION, config);
+  }
+
+  protected override init(): InstrumentationModuleDefinition[] {
+    return [];
+  }
+
+  protected override _updateMetricInstruments(): void {
+    stateOf(this).instruments = createInstruments(this.meter);
+  }
+
+  override enable(): void {
+    super.enable();
+    const state = stateOf(this);
+    if (state.subscriber !== undefined) return;
+    const subscriber = createSpanSubscriber({
+      tracer: () => this.tracer,
+      instruments: () => (state.instruments ??= createInstruments(this.meter)),
+    });
+    state.subscriber = subscriber;
+    const registry = telemetryRegistry();
+    registry.subscribers = [...registry.subscribers, subscriber];
+  }
+
+  override disable(): void {
+    super.disable();
+    const state = stateOf(this);
+    const { subscriber } = state;
+    if (subscriber === undefined) return;
+    state.subscriber = undefined;
+    const registry = telemetryRegistry();
+    registry.subscribers = registry.subscribers.filter((other) => other !== subscriber);
+  }
+}

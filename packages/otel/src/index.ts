@@ -1,0 +1,1 @@
+export { HookguardInstrumentation, type HookguardInstrumentationConfig } from './hookguard-instrumentation.js';

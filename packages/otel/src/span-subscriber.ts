@@ -1,0 +1,196 @@
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Attributes, type Link, type Span, type Tracer } from '@opentelemetry/api';
+import * as attr from './attributes.js';
+import type { Instruments } from './instruments.js';
+import type { DeliveryRecord, HandlerRecord, JobRecord, StoreRecord, TelemetryRecord, TelemetrySubscriber } from './protocol.js';
+
+/** Where the subscriber gets the instrumentation's current tracer and instruments. */
+export type TelemetrySource = {
+  tracer(): Tracer;
+  instruments(): Instruments;
+};
+
+/**
+ * Turns the core's records into spans and metrics. Every value recorded is a name, a code, a
+ * count, an id or a duration: never a message, a header, a body or a secret.
+ */
+export function createSpanSubscriber(source: TelemetrySource): TelemetrySubscriber {
+  return {
+    trace<T>(record: TelemetryRecord, run: () => Promise<T>): Promise<T> {
+      switch (record.kind) {
+        case 'delivery':
+          return traceDelivery(source, record, run);
+        case 'job':
+          return traceJob(source, record, run);
+        case 'store':
+          return traceStore(source, record, run);
+        case 'handler':
+          return traceHandler(source, record, run);
+        default:
+          // A record kind from a newer core: run it untraced.
+          return run();
+      }
+    },
+    inject(carrier: Record<string, string>): void {
+      propagation.inject(context.active(), carrier);
+    },
+  };
+}
+
+/** Runs `run` with `span` active, then `finish` with how it settled; settles as `run` does. */
+function within<T>(span: Span, run: () => Promise<T>, finish: (failure: { error: unknown } | undefined, value: T | undefined) => void): Promise<T> {
+  return context.with(trace.setSpan(context.active(), span), run).then(
+    (value) => {
+      finish(undefined, value);
+      return value;
+    },
+    (error: unknown) => {
+      finish({ error }, undefined);
+      throw error;
+    },
+  );
+}
+
+function seconds(startedAt: number): number {
+  return (performance.now() - startedAt) / 1000;
+}
+
+function traceDelivery<T>(source: TelemetrySource, record: DeliveryRecord, run: () => Promise<T>): Promise<T> {
+  const startedAt = performance.now();
+  const span = source.tracer().startSpan(`process ${record.namespace}`, {
+    kind: SpanKind.CONSUMER,
+    attributes: {
+      [attr.MESSAGING_SYSTEM]: record.system,
+      [attr.MESSAGING_OPERATION_TYPE]: 'process',
+      [attr.MESSAGING_DESTINATION_NAME]: record.namespace,
+    },
+  });
+  return within(span, run, (failure) => {
+    const report = record.report;
+    // queued mode's acceptance answers once the event is durably queued; a worker processes it.
+    const operation = record.mode === 'queued' ? 'accept' : 'process';
+    const attributes: Attributes = { [attr.MESSAGING_OPERATION_NAME]: operation };
+    const metric: Attributes = {
+      [attr.MESSAGING_SYSTEM]: record.system,
+      [attr.MESSAGING_DESTINATION_NAME]: record.namespace,
+      [attr.MESSAGING_OPERATION_NAME]: operation,
+    };
+    let errorType: string | undefined;
+    if (report !== undefined) {
+      attributes[attr.OUTCOME] = report.outcome;
+      attributes[attr.STATUS_CODE] = report.status;
+      if (report.id !== undefined) attributes[attr.MESSAGING_MESSAGE_ID] = report.id;
+      if (report.type !== undefined) attributes[attr.EVENT_TYPE] = report.type;
+      if (report.attempt !== undefined) attributes[attr.ATTEMPT] = report.attempt;
+      if (report.dedupSkipped) attributes[attr.DEDUP_SKIPPED] = true;
+      if (report.leaseLost) attributes[attr.LEASE_LOST] = true;
+      if (report.error !== undefined) errorType = attr.deliveryErrorType(report.error);
+    } else if (failure !== undefined) {
+      errorType = attr.errorType(failure.error);
+    }
+    if (record.mode !== undefined) attributes[attr.MODE] = record.mode;
+    if (errorType !== undefined) {
+      attributes[attr.ERROR_TYPE] = errorType;
+      metric[attr.ERROR_TYPE] = errorType;
+    }
+    span.setAttributes(attributes);
+    // Only the receiver's own failures (5xx) are errors of the span; a 4xx is the sender's mistake.
+    if (failure !== undefined || (report !== undefined && report.status >= 500)) span.setStatus({ code: SpanStatusCode.ERROR, message: errorType ?? attr.OTHER_ERROR });
+    span.end();
+    const instruments = source.instruments();
+    instruments.processDuration.record(seconds(startedAt), metric);
+    instruments.consumedMessages.add(1, metric);
+    const outcome = report?.outcome ?? 'failed';
+    instruments.deliveries.add(1, { [attr.OUTCOME]: outcome, [attr.MESSAGING_DESTINATION_NAME]: record.namespace, [attr.MESSAGING_SYSTEM]: record.system });
+    if (record.verificationFailed && errorType !== undefined) {
+      instruments.verificationFailures.add(1, { [attr.ERROR_TYPE]: errorType, [attr.MESSAGING_DESTINATION_NAME]: record.namespace, [attr.MESSAGING_SYSTEM]: record.system });
+    }
+    if (outcome === 'dead_lettered') {
+      instruments.deadLetters.add(1, { [attr.MESSAGING_DESTINATION_NAME]: record.namespace, [attr.MESSAGING_SYSTEM]: record.system, [attr.MODE]: record.mode ?? 'inline' });
+    }
+  });
+}
+
+function traceJob<T>(source: TelemetrySource, record: JobRecord, run: () => Promise<T>): Promise<T> {
+  const startedAt = performance.now();
+  const links: Link[] = [];
+  if (record.trace !== undefined) {
+    // The job carries the accepting request's context: link to it (the conventions' advice for a
+    // process span whose message was created in another trace), rather than parent under it.
+    const accepted = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, record.trace));
+    if (accepted !== undefined && trace.isSpanContextValid(accepted)) links.push({ context: accepted });
+  }
+  const span = source.tracer().startSpan(`process ${record.namespace}`, {
+    kind: SpanKind.CONSUMER,
+    links,
+    attributes: {
+      [attr.MESSAGING_SYSTEM]: record.system,
+      [attr.MESSAGING_OPERATION_TYPE]: 'process',
+      [attr.MESSAGING_OPERATION_NAME]: 'process',
+      [attr.MESSAGING_DESTINATION_NAME]: record.namespace,
+      [attr.MESSAGING_MESSAGE_ID]: record.id,
+      [attr.EVENT_TYPE]: record.type,
+      [attr.ATTEMPT]: record.attempt,
+      [attr.MODE]: 'queued',
+      [attr.QUEUE]: record.queue,
+    },
+  });
+  return within(span, run, (failure) => {
+    const outcome = record.outcome ?? (failure === undefined ? 'processed' : 'failed');
+    const metric: Attributes = {
+      [attr.MESSAGING_SYSTEM]: record.system,
+      [attr.MESSAGING_DESTINATION_NAME]: record.namespace,
+      [attr.MESSAGING_OPERATION_NAME]: 'process',
+    };
+    span.setAttribute(attr.OUTCOME, outcome);
+    if (failure !== undefined) {
+      const errorType = attr.errorType(record.error ?? failure.error);
+      span.setAttribute(attr.ERROR_TYPE, errorType);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
+      metric[attr.ERROR_TYPE] = errorType;
+    }
+    span.end();
+    const instruments = source.instruments();
+    instruments.processDuration.record(seconds(startedAt), metric);
+    instruments.consumedMessages.add(1, metric);
+    if (outcome === 'dead_lettered') {
+      instruments.deadLetters.add(1, { [attr.MESSAGING_DESTINATION_NAME]: record.namespace, [attr.MESSAGING_SYSTEM]: record.system, [attr.MODE]: 'queued' });
+    }
+  });
+}
+
+function traceStore<T>(source: TelemetrySource, record: StoreRecord, run: () => Promise<T>): Promise<T> {
+  const startedAt = performance.now();
+  const span = source.tracer().startSpan(`${record.operation} ${record.store}`, {
+    kind: SpanKind.INTERNAL,
+    attributes: { [attr.STORE]: record.store, [attr.STORE_OPERATION]: record.operation, [attr.MESSAGING_DESTINATION_NAME]: record.namespace },
+  });
+  return within(span, run, (failure, value) => {
+    const metric: Attributes = { [attr.STORE]: record.store, [attr.STORE_OPERATION]: record.operation };
+    if (failure !== undefined) {
+      const errorType = attr.errorType(failure.error);
+      span.setAttribute(attr.ERROR_TYPE, errorType);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
+      metric[attr.ERROR_TYPE] = errorType;
+    } else if (record.operation === 'claim' || record.operation === 'transaction') {
+      const status = (value as { status?: unknown } | undefined)?.status;
+      if (status === 'claimed' || status === 'completed' || status === 'processing') span.setAttribute(attr.CLAIM_STATUS, status);
+    }
+    span.end();
+    source.instruments().storeDuration.record(seconds(startedAt), metric);
+  });
+}
+
+function traceHandler<T>(source: TelemetrySource, record: HandlerRecord, run: () => Promise<T>): Promise<T> {
+  const attributes: Attributes = { [attr.HANDLER_PATTERN]: record.pattern, [attr.ATTEMPT]: record.attempt };
+  if (record.name !== '') attributes[attr.CODE_FUNCTION_NAME] = record.name;
+  const span = source.tracer().startSpan(`handler ${record.pattern}`, { kind: SpanKind.INTERNAL, attributes });
+  return within(span, run, (failure) => {
+    if (failure !== undefined) {
+      // The class only: an exception event would carry the message and stack, which may quote the payload.
+      const errorType = attr.errorType(failure.error);
+      span.setAttribute(attr.ERROR_TYPE, errorType);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
+    }
+    span.end();
+  });
+}
