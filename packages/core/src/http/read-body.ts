@@ -1,5 +1,6 @@
 import { concatBytes } from '../crypto/encoding.js';
 import { WebhookError } from '../errors/webhook-error.js';
+import { deadlineClock, unwatchDeadline, watchDeadline, type BodyDeadline } from './body-deadlines.js';
 
 /** Options for {@link readBody}. */
 export type ReadBodyOptions = {
@@ -23,39 +24,66 @@ export type ReadBodyOptions = {
  * const bytes = await readBody(req, { maxBytes: 1_048_576, timeoutMs: 10_000 });
  * ```
  */
-export async function readBody(source: AsyncIterable<Uint8Array | string>, options: ReadBodyOptions): Promise<Uint8Array> {
+export function readBody(source: AsyncIterable<Uint8Array | string>, options: ReadBodyOptions): Promise<Uint8Array> {
   if (isNodeReadable(source)) return readNodeStream(source, options);
-  const iterator = source[Symbol.asyncIterator]();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new WebhookError('ERR_HOOKGUARD_BODY_TIMEOUT', `The body did not arrive within ${options.timeoutMs} ms (bodyTimeoutMs).`)),
-      options.timeoutMs,
-    );
-  });
-  try {
-    for (;;) {
-      let step: IteratorResult<Uint8Array | string>;
-      try {
-        step = await Promise.race([iterator.next(), timeout]);
-      } catch (error) {
-        if (error instanceof WebhookError) throw error;
-        throw new WebhookError('ERR_HOOKGUARD_BODY_INCOMPLETE', 'The request body stream ended with an error before it was complete.', { cause: error });
+  return readIterable(source, options);
+}
+
+const timeoutError = (options: ReadBodyOptions): WebhookError =>
+  new WebhookError('ERR_HOOKGUARD_BODY_TIMEOUT', `The body did not arrive within ${options.timeoutMs} ms (bodyTimeoutMs).`);
+const tooLargeError = (options: ReadBodyOptions): WebhookError =>
+  new WebhookError('ERR_HOOKGUARD_BODY_TOO_LARGE', `The body is larger than ${options.maxBytes} bytes (maxBodyBytes).`);
+
+/**
+ * Reads any async iterable (a Web `ReadableStream`'s chunks) by chaining `next()` calls, without a
+ * `Promise.race` per chunk; the deadline settles the read while a `next()` is still pending.
+ */
+function readIterable(source: AsyncIterable<Uint8Array | string>, options: ReadBodyOptions): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const iterator = source[Symbol.asyncIterator]();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    let settled = false;
+    const watch: BodyDeadline = { deadline: deadlineClock() + options.timeoutMs, expire: () => fail(timeoutError(options)) };
+    const fail = (error: WebhookError): void => {
+      if (settled) return;
+      settled = true;
+      unwatchDeadline(watch, options.timeoutMs);
+      reject(error);
+    };
+    const onStep = (step: IteratorResult<Uint8Array | string>): void => {
+      if (settled) return;
+      if (step.done === true) {
+        settled = true;
+        unwatchDeadline(watch, options.timeoutMs);
+        resolve(concatBytes(chunks));
+        return;
       }
-      if (step.done === true) break;
       const chunk = typeof step.value === 'string' ? new TextEncoder().encode(step.value) : step.value;
       total += chunk.byteLength;
       if (total > options.maxBytes) {
-        throw new WebhookError('ERR_HOOKGUARD_BODY_TOO_LARGE', `The body is larger than ${options.maxBytes} bytes (maxBodyBytes).`);
+        fail(tooLargeError(options));
+        return;
       }
       chunks.push(chunk);
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  return concatBytes(chunks);
+      pull();
+    };
+    const onFailure = (error: unknown): void => {
+      if (!settled) fail(new WebhookError('ERR_HOOKGUARD_BODY_INCOMPLETE', 'The request body stream ended with an error before it was complete.', { cause: error }));
+    };
+    const pull = (): void => {
+      let next: Promise<IteratorResult<Uint8Array | string>>;
+      try {
+        next = iterator.next();
+      } catch (error) {
+        onFailure(error);
+        return;
+      }
+      next.then(onStep, onFailure);
+    };
+    watchDeadline(watch, options.timeoutMs);
+    pull();
+  });
 }
 
 /** The parts of a Node `Readable` (an `IncomingMessage`) that {@link readNodeStream} uses. */
@@ -73,7 +101,9 @@ function isNodeReadable(source: object): source is NodeReadable {
 
 /**
  * Reads a Node stream through its events, which costs a third of its async iterator. On refusal
- * the stream is paused, not destroyed: the adapter answers and closes the connection.
+ * the stream is paused, not destroyed: the adapter answers and closes the connection. After the
+ * body's end the listeners stay (an `'error'` or `'close'` still to come finds the read settled):
+ * removing four listeners per delivery costs more than leaving them to the request's collection.
  */
 function readNodeStream(source: NodeReadable, options: ReadBodyOptions): Promise<Uint8Array> {
   if (source.readableEnded === true) {
@@ -82,39 +112,42 @@ function readNodeStream(source: NodeReadable, options: ReadBodyOptions): Promise
   return new Promise((resolve, reject) => {
     const chunks: Uint8Array[] = [];
     let total = 0;
-    const finish = (error: WebhookError | undefined): void => {
-      clearTimeout(timer);
+    let settled = false;
+    const fail = (error: WebhookError): void => {
+      if (settled) return;
+      settled = true;
+      unwatchDeadline(watch, options.timeoutMs);
+      // No more bytes are taken; a late stream error after refusal must not become an uncaught exception.
       source.off('data', onData);
-      source.off('end', onEnd);
-      source.off('error', onError);
-      source.off('close', onClose);
-      if (error === undefined) {
-        resolve(concatBytes(chunks));
-      } else {
-        source.pause();
-        // A late stream error after refusal must not become an uncaught exception.
-        source.on('error', ignore);
-        reject(error);
-      }
+      source.pause();
+      reject(error);
     };
+    const watch: BodyDeadline = { deadline: deadlineClock() + options.timeoutMs, expire: () => fail(timeoutError(options)) };
     const onData = (chunk: Uint8Array | string): void => {
+      if (settled) return;
       const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
       total += bytes.byteLength;
       if (total > options.maxBytes) {
-        finish(new WebhookError('ERR_HOOKGUARD_BODY_TOO_LARGE', `The body is larger than ${options.maxBytes} bytes (maxBodyBytes).`));
+        fail(tooLargeError(options));
         return;
       }
       chunks.push(bytes);
     };
-    const onEnd = (): void => finish(undefined);
-    const onError = (error: unknown): void =>
-      finish(new WebhookError('ERR_HOOKGUARD_BODY_INCOMPLETE', 'The request body stream ended with an error before it was complete.', { cause: error }));
+    const onEnd = (): void => {
+      if (settled) return;
+      settled = true;
+      unwatchDeadline(watch, options.timeoutMs);
+      resolve(concatBytes(chunks));
+    };
+    // Both also come after a complete body ('close' always does): nothing to build then.
+    const onError = (error: unknown): void => {
+      if (!settled) fail(new WebhookError('ERR_HOOKGUARD_BODY_INCOMPLETE', 'The request body stream ended with an error before it was complete.', { cause: error }));
+    };
     // 'close' before 'end': the client went away mid-body.
-    const onClose = (): void => finish(new WebhookError('ERR_HOOKGUARD_BODY_INCOMPLETE', 'The client closed the connection before the body was complete.'));
-    const timer = setTimeout(
-      () => finish(new WebhookError('ERR_HOOKGUARD_BODY_TIMEOUT', `The body did not arrive within ${options.timeoutMs} ms (bodyTimeoutMs).`)),
-      options.timeoutMs,
-    );
+    const onClose = (): void => {
+      if (!settled) fail(new WebhookError('ERR_HOOKGUARD_BODY_INCOMPLETE', 'The client closed the connection before the body was complete.'));
+    };
+    watchDeadline(watch, options.timeoutMs);
     source.on('data', onData);
     source.on('end', onEnd);
     source.on('error', onError);
@@ -122,7 +155,6 @@ function readNodeStream(source: NodeReadable, options: ReadBodyOptions): Promise
   });
 }
 
-function ignore(): void {}
 
 /** True for anything {@link readBody} can read. */
 export function isByteStream(value: unknown): value is AsyncIterable<Uint8Array | string> {
