@@ -7,10 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { BullMQQueue } from '@hookguard/bullmq';
 import { createReceiver, standardWebhooks, type DedupStore, type Receiver, type ReceiverOptions, type WebhookQueue } from '@hookguard/core';
 import { webhookMiddleware } from '@hookguard/node';
+import { PgBossQueue } from '@hookguard/pg-boss';
+import { PostgresStore } from '@hookguard/postgres';
 import { RedisStore } from '@hookguard/redis';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
-import { REDIS } from '../support/services.js';
+import { POSTGRES, REDIS } from '../support/services.js';
 
 export const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const signer = new Webhook(SECRET);
@@ -21,23 +24,22 @@ export type QueuedSetup = {
   url: string;
   queue: WebhookQueue;
   store: DedupStore;
+  /** The PostgreSQL pool, with pg-boss. */
+  pool: pg.Pool | undefined;
   close(): Promise<void>;
 };
 
-export type QueueKind = 'bullmq';
+/** BullMQ with the Redis store, or pg-boss with the PostgreSQL store (one-transaction acceptance). */
+export type QueueKind = 'bullmq' | 'pg-boss';
 
-/** A queued-mode receiver on real Redis, served over HTTP on a loopback port. */
+/** A queued-mode receiver on real Redis or PostgreSQL, served over HTTP on a loopback port. */
 export async function queuedReceiver(kind: QueueKind, options: Partial<ReceiverOptions> = {}, redisPort: number = REDIS.port): Promise<QueuedSetup> {
   const run = randomUUID().slice(0, 8);
-  const client = new Redis({ host: REDIS.host, port: redisPort, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
-  client.on('error', () => undefined);
-  const store = new RedisStore({ client, prefix: `hgq-${run}:` });
-  const queue: WebhookQueue =
-    kind === 'bullmq' ? new BullMQQueue({ connection: client, name: `q-${run}`, lockDurationMs: 15_000, stalledIntervalMs: 5_000 }) : (undefined as never);
+  const backend = kind === 'bullmq' ? redisBackend(run, redisPort) : await postgresBackend(run);
   const receiver = createReceiver({
     verifier: standardWebhooks({ secret: SECRET }),
-    store,
-    queue,
+    store: backend.store,
+    queue: backend.queue,
     namespace: `app-${run}`,
     retry: { attempts: 5, minDelayMs: 50, maxDelayMs: 400 },
     logger: { warn: () => undefined, error: () => undefined },
@@ -47,13 +49,45 @@ export async function queuedReceiver(kind: QueueKind, options: Partial<ReceiverO
   return {
     receiver,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks`,
-    queue,
-    store,
+    queue: backend.queue,
+    store: backend.store,
+    pool: backend.pool,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await queue.close?.();
-      await store.close?.();
-      client.disconnect();
+      await backend.queue.close?.();
+      await backend.store.close?.();
+      await backend.close();
+    },
+  };
+}
+
+type Backend = { store: DedupStore; queue: WebhookQueue; pool?: pg.Pool; close(): Promise<void> };
+
+function redisBackend(run: string, port: number): Backend {
+  const client = new Redis({ host: REDIS.host, port, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+  client.on('error', () => undefined);
+  return {
+    store: new RedisStore({ client, prefix: `hgq-${run}:` }),
+    queue: new BullMQQueue({ connection: client, name: `q-${run}`, lockDurationMs: 15_000, stalledIntervalMs: 5_000 }),
+    close: async () => client.disconnect(),
+  };
+}
+
+async function postgresBackend(run: string): Promise<Backend> {
+  const pool = new pg.Pool({ ...POSTGRES, max: 20, connectionTimeoutMillis: 5_000 });
+  pool.on('error', () => undefined);
+  const schema = `hgq_${run}`;
+  const store = new PostgresStore({ pool, schema });
+  await store.migrate();
+  const queue = new PgBossQueue({ pool, schema: `${schema}_boss`, pollIntervalMs: 100 });
+  return {
+    store,
+    queue,
+    pool,
+    close: async () => {
+      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await pool.query(`DROP SCHEMA IF EXISTS "${schema}_boss" CASCADE`);
+      await pool.end();
     },
   };
 }

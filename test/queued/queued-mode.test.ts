@@ -1,9 +1,9 @@
 import { afterEach, expect, it } from 'vitest';
 import type { WebhookEvent } from '@hookguard/core';
-import { describeWithRedis } from '../support/services.js';
+import { describeWithPostgres, describeWithRedis } from '../support/services.js';
 import { eventually, inParallel, queuedReceiver, sendOnce, signedDelivery, type QueuedSetup, type QueueKind } from './queued-fixtures.js';
 
-const KINDS: QueueKind[] = ['bullmq'];
+const KINDS: QueueKind[] = ['bullmq', 'pg-boss'];
 const open: QueuedSetup[] = [];
 afterEach(async () => {
   for (const setup of open.splice(0)) await setup.close();
@@ -16,7 +16,7 @@ async function setUp(kind: QueueKind, options: Parameters<typeof queuedReceiver>
 }
 
 for (const kind of KINDS) {
-  describeWithRedis(`queued mode on ${kind}, over HTTP`, () => {
+  (kind === 'bullmq' ? describeWithRedis : describeWithPostgres)(`queued mode on ${kind}, over HTTP`, () => {
     it('loses nothing from a sender that never retries, with handlers that fail twice or take 4 s', { timeout: 120_000 }, async () => {
       const { receiver, url } = await setUp(kind);
       const attempts = new Map<string, number>();

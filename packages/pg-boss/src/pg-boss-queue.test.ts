@@ -56,9 +56,16 @@ describe('PgBossQueue', () => {
     expect(jobId('q', 'x')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
-  it('joins the transactions of a PostgresStore and of no other store', async () => {
+  it('joins the transactions of a PostgresStore on its own pool, and of no other store', async () => {
     const queue = open('joins');
     expect(queue.joinsTransactionsOf(new PostgresStore({ pool }))).toBe(true);
+    // A store on another pool may be another database, where this queue's job cannot be written.
+    const otherPool = new pg.Pool({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 1 });
+    try {
+      expect(queue.joinsTransactionsOf(new PostgresStore({ pool: otherPool }))).toBe(false);
+    } finally {
+      await otherPool.end();
+    }
     const { MemoryStore } = await import('@hookguard/core');
     expect(queue.joinsTransactionsOf(new MemoryStore())).toBe(false);
   });

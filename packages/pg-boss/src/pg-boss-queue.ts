@@ -136,8 +136,8 @@ export class PgBossQueue implements WebhookQueue {
   /** `true` for the PostgreSQL dedup store (`@hookguard/postgres`) on this queue's pool. */
   joinsTransactionsOf(store: DedupStore): boolean {
     if (store.name !== 'postgres') return false;
-    const pool = (store as { pool?: unknown }).pool;
-    return pool === undefined || pool === this.#options.pool;
+    // Only a store on this very pool: a store on another database cannot hold this queue's job.
+    return (store as { pool?: unknown }).pool === this.#options.pool;
   }
 
   async enqueue(event: QueuedEvent, options: EnqueueOptions = {}): Promise<void> {

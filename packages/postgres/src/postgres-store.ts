@@ -99,6 +99,14 @@ export class PostgresStore implements TransactionalDedupStore {
   readonly exact = true;
   readonly shared = true;
 
+  /**
+   * The pool the store runs on (yours: the store never ends it). A queue on the same pool
+   * (`PgBossQueue`) writes its job in the store's transaction.
+   */
+  get pool(): Pool {
+    return this.#options.pool;
+  }
+
   readonly #options: ResolvedOptions;
   readonly #names: TableNames;
   readonly #statements: Statements;
