@@ -188,13 +188,15 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
       const fingerprint = cryptoBackend.sha256(rawBody);
       claimOptions.fingerprint = typeof fingerprint === 'string' ? fingerprint : await fingerprint;
     }
-    return { event, alias: delivery.alias, routes, key, claimOptions, headers, trace };
+    return { event, alias: delivery.alias, routes, key, claimOptions, headers, trace, perCallHandler: receiveOptions.handler !== undefined };
   }
 
   /** Processing, steps 5-7: the mode decides where the handlers run. */
   #process(delivery: AcceptedDelivery, record: DeliveryRecord | undefined): Promise<ReceiveResult> {
     const { queue } = this.options;
-    if (queue !== undefined) {
+    // A handler passed per call (a middleware's route) lives in this request only: a worker could
+    // never run it, so such deliveries are processed inline even in queued mode.
+    if (queue !== undefined && !delivery.perCallHandler) {
       if (record !== undefined) record.mode = 'queued';
       return acceptQueued(this, delivery, queue);
     }

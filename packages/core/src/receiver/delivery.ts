@@ -25,4 +25,6 @@ export type AcceptedDelivery = {
   claimOptions: ClaimOptions;
   headers: WebhookHeaders;
   trace: Trace;
+  /** `true` when a middleware passed its route as the handler (`receive(…, { handler })`). */
+  perCallHandler: boolean;
 };
