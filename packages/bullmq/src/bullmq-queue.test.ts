@@ -32,7 +32,6 @@ describeQueueContract('BullMQQueue', {
       teardown: () => dropPrefix(prefix),
     };
   },
-  delaySlackMs: 1_000,
 });
 
 describe('BullMQQueue', () => {

@@ -45,7 +45,6 @@ describeQueueContract('PgBossQueue', {
     };
   },
   transactions: true,
-  delaySlackMs: 1_000,
 });
 
 describe('PgBossQueue', () => {

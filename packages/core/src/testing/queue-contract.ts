@@ -28,8 +28,9 @@ export type QueueContractOptions = {
   setup(): Promise<QueueHarness> | QueueHarness;
   /**
    * How much later than the policy's `maxDelayMs` a retry may start: the engine's polling interval
-   * plus scheduling noise. Only a bound for a broken backoff, never a measure of speed.
-   * @default 2_000
+   * plus scheduling noise on a loaded machine. Only a bound that catches a broken backoff (seconds
+   * taken for milliseconds), never a measure of speed.
+   * @default 5_000
    */
   delaySlackMs?: number;
   /**
@@ -73,7 +74,7 @@ type Run = { key: string; event: QueuedEvent; attempt: number; startedAt: number
  * ```
  */
 export function describeQueueContract(name: string, options: QueueContractOptions): void {
-  const slack = options.delaySlackMs ?? 2_000;
+  const slack = options.delaySlackMs ?? 5_000;
   const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   let harness: QueueHarness;
   let opened: WebhookQueue[] = [];
