@@ -70,9 +70,17 @@ export type JobRow = {
   updated_on: Date | null;
 };
 
-/** The output a failed run leaves, in the shape pg-boss's own failures use (`{ value: { message } }`). */
-export function errorOutput(message: string): string {
-  return JSON.stringify({ value: { message } });
+/**
+ * The output a failed run leaves, in the shape pg-boss's own failures use (`{ value: { message } }`).
+ * `handedBack` marks a run that a closing worker gave up, which is neither a failure nor a loss.
+ */
+export function errorOutput(message: string, handedBack = false): string {
+  return JSON.stringify(handedBack ? { value: { message }, handedBack } : { value: { message } });
+}
+
+/** Whether a job's output says its last run was handed back by a closing worker. */
+export function wasHandedBack(output: unknown): boolean {
+  return typeof output === 'object' && output !== null && (output as { handedBack?: unknown }).handedBack === true;
 }
 
 /** A job row as the contract's `StoredJob`. */

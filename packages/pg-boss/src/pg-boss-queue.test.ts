@@ -124,6 +124,26 @@ describe('PgBossQueue', () => {
     expect((await queue.find(event.key))?.state).toBe('completed');
   });
 
+  it('dead-letters without running a job whose runs were all lost to crashed workers', async () => {
+    const name = `lost_${++sequence}`;
+    const queue = open(name);
+    const key = `lost:${run}`;
+    await queue.enqueue({ key, namespace: 'lost', id: run, type: 'ping', alias: null, payload: {}, timestamp: null, headers: {}, acceptedAt: Date.now() });
+    // Two runs lost (fetched, then expired by maintenance): the next fetch is attempt 3.
+    await pool.query(`UPDATE ${schema}.job SET state = 'retry', started_on = now(), retry_count = 1 WHERE name = $1 AND id = $2`, [name, jobId(name, key)]);
+    const runs: number[] = [];
+    const worker = await queue.work(async (_event, context) => void runs.push(context.attempt), {
+      concurrency: 1,
+      retry: { attempts: 2, minDelayMs: 50, maxDelayMs: 400 },
+    });
+    const deadline = Date.now() + 15_000;
+    while ((await queue.find(key))?.state !== 'dead' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await worker.close();
+    expect(runs).toEqual([]);
+    expect(await queue.find(key)).toMatchObject({ state: 'dead', attempts: 3, lastError: expect.stringContaining('ran out of attempts') });
+    await queue.close();
+  });
+
   it('aborts the signal when another run took the job (its lock moved on)', async () => {
     const name = `lock_${++sequence}`;
     const queue = open(name, { expireInSeconds: 1 });

@@ -1,7 +1,7 @@
 import { retryDelayMs, type JobProcessor, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
 import type PgBoss from 'pg-boss';
 import type { Pool } from 'pg';
-import { errorOutput, fromJobData, type JobData, type JobStatements } from './job-statements.js';
+import { errorOutput, fromJobData, wasHandedBack, type JobData, type JobStatements } from './job-statements.js';
 
 /** What a worker needs from its queue. */
 export type WorkerScope = {
@@ -38,16 +38,22 @@ export async function startWorker(scope: WorkerScope, processor: JobProcessor, w
     });
 
   const complete = completer(pool, statements.complete, name);
-  const settle = async (id: string, token: Date, dead: boolean, delayMs: number, message: string | undefined): Promise<void> => {
+  const settle = async (id: string, token: Date, dead: boolean, delayMs: number, message: string | undefined, handedBack = false): Promise<void> => {
     if (message === undefined) await complete(id, token);
-    else await pool.query(statements.fail, [name, id, token, dead, delayMs, errorOutput(message)]);
+    else await pool.query(statements.fail, [name, id, token, dead, delayMs, errorOutput(message, handedBack)]);
   };
 
   const runJob = async (job: PgBoss.JobWithMetadata<JobData>): Promise<void> => {
-    const controller = new AbortController();
-    controllers.add(controller);
     let token = job.startedOn;
     const attempt = job.retryCount + 1;
+    if (attempt > work.retry.attempts && !wasHandedBack(job.output)) {
+      // Its runs were lost, not failed (workers died or lost the lock), until no attempt was left:
+      // a job that kills its worker every time must not kill every worker in turn.
+      await settle(job.id, token, true, 0, `ran out of attempts (${work.retry.attempts}): its last runs were lost to a worker that died or lost the lock`);
+      return;
+    }
+    const controller = new AbortController();
+    controllers.add(controller);
     const heartbeat = setInterval(() => {
       pool.query<{ started_on: Date }>(statements.heartbeat, [name, job.id, token]).then(
         (result) => {
@@ -65,7 +71,7 @@ export async function startWorker(scope: WorkerScope, processor: JobProcessor, w
     } catch (error) {
       clearInterval(heartbeat);
       const message = describe(error);
-      if (handingBack && controller.signal.aborted) await settle(job.id, token, false, 0, message);
+      if (handingBack && controller.signal.aborted) await settle(job.id, token, false, 0, message, true);
       else if (attempt >= work.retry.attempts) await settle(job.id, token, true, 0, message);
       else await settle(job.id, token, false, retryDelayMs(attempt, work.retry), message);
     } finally {
@@ -91,7 +97,7 @@ export async function startWorker(scope: WorkerScope, processor: JobProcessor, w
       }
       if (closing) {
         // Fetched while closing: hand them back untouched.
-        for (const job of jobs) await settle(job.id, job.startedOn, false, 0, CLOSING).catch(() => undefined);
+        for (const job of jobs) await settle(job.id, job.startedOn, false, 0, CLOSING, true).catch(() => undefined);
         break;
       }
       for (const job of jobs) {

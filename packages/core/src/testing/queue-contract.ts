@@ -399,7 +399,9 @@ export function describeQueueContract(name: string, options: QueueContractOption
       expect(await state(queue, sent.key)).toBe('completed');
     });
 
-    it('aborts the signal after the grace period on close, and another worker runs the job again', async () => {
+    it('aborts the signal after the grace period on close, and another worker runs the job again, even on its last attempt', async () => {
+      // attempts: 1 — a run given up by a closing worker is neither a failure nor a loss to dead-letter.
+      const once: RetryPolicy = { attempts: 1, minDelayMs: 50, maxDelayMs: 400 };
       const first = await open();
       const sent = event('close-grace');
       const rec = recorder(
@@ -410,12 +412,12 @@ export function describeQueueContract(name: string, options: QueueContractOption
           }),
       );
       await first.enqueue(sent);
-      const worker = await work(first, rec.processor);
+      const worker = await work(first, rec.processor, 1, once);
       await until('the job runs', () => rec.of(sent.key).length === 1);
       await worker.close({ graceMs: 20 });
       expect(rec.of(sent.key)[0]?.signal.aborted).toBe(true);
       const second = await open();
-      await work(second, rec.processor);
+      await work(second, rec.processor, 1, once);
       await rec.finished(sent.key, 2);
       await reaches(second, sent.key, 'completed');
       expect(rec.of(sent.key)[1]?.attempt).toBeGreaterThan(1);
