@@ -21,9 +21,9 @@ import { resolveQueueOptions } from './resolve-queue-options.js';
 import { resolveDeliveryLog } from './resolve-delivery-log.js';
 import { recordDelivery } from '../delivery-log/record-delivery.js';
 import { failure, handshake, success } from './responses.js';
-import { Router, type Route } from './router.js';
+import { Router, hasTransactionalRoute, type Route } from './router.js';
 import { warnAboutSetup } from './setup-warnings.js';
-import { processInTransaction } from './transactional-mode.js';
+import { isTransactionalStore, processInTransaction } from './transactional-mode.js';
 import { deliveryRecord } from '../telemetry/build-records.js';
 import type { DeliveryRecord } from '../telemetry/records.js';
 import { telemetryActive, traced } from '../telemetry/registry.js';
@@ -89,7 +89,7 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
     if (typeof handler !== 'function') {
       throw new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', `receiver.on() needs a handler function; received ${typeof handler}.`);
     }
-    if (options.transaction === true && !isTransactional(this.options.store)) {
+    if (options.transaction === true && !isTransactionalStore(this.options.store)) {
       throw new WebhookError(
         'ERR_HOOKGUARD_INVALID_OPTIONS',
         `receiver.on(…, { transaction: true }) needs a store that runs handlers in a transaction (@hookguard/postgres); the '${this.options.store.name}' store does not.`,
@@ -296,14 +296,7 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
   }
 }
 
-function hasTransactionalRoute(routes: readonly Route[]): boolean {
-  for (const route of routes) if (route.options.transaction === true) return true;
-  return false;
-}
 
-function isTransactional(store: ResolvedReceiverOptions['store']): store is TransactionalDedupStore {
-  return typeof (store as Partial<TransactionalDedupStore>).claimInTransaction === 'function';
-}
 
 function isRawBody(body: unknown): body is Uint8Array | ArrayBuffer | string {
   return body instanceof Uint8Array || body instanceof ArrayBuffer || typeof body === 'string';

@@ -6,7 +6,7 @@ import { recordJobRun } from '../delivery-log/record-delivery.js';
 import type { JobContext, JobProcessor, QueuedEvent } from '../queue/webhook-queue.js';
 import type { HandlersOutcome } from './handler-runner.js';
 import type { Pipeline } from './pipeline.js';
-import type { Route, Router } from './router.js';
+import { hasTransactionalRoute, type Route, type Router } from './router.js';
 import type { HandlerContext, TransactionalDedupStore, WebhookEvent } from './types.js';
 import { storeRecord, traceJob } from '../telemetry/build-records.js';
 import { telemetryActive, traced } from '../telemetry/registry.js';
@@ -95,8 +95,10 @@ async function runInTransaction(
   let failed: { error: unknown } | undefined;
   try {
     const transaction: Parameters<TransactionalDedupStore['claimInTransaction']>[2] = async (session) => {
-      const deadline = pipeline.deadline({ signal: AbortSignal.any([session.signal, jobContext.signal]) });
-      const signal = deadline === undefined ? AbortSignal.any([session.signal, jobContext.signal]) : deadline.signal;
+      // Aborted when the connection holding the transaction or the job's lock is lost.
+      const held = AbortSignal.any([session.signal, jobContext.signal]);
+      const deadline = pipeline.deadline({ signal: held });
+      const signal = deadline === undefined ? held : deadline.signal;
       const once = contextOnce(options, { signal, ...(session.store === undefined ? {} : { store: session.store }) });
       const context = { attempt: jobContext.attempt, signal, headers: toWebhookHeaders(job.headers), key: job.key, db: session.db, once };
       const running = pipeline.handlers.run(routes, event, context);
@@ -132,7 +134,3 @@ export function processingKey(namespace: string, key: string): string {
   return contextOnceKey(namespace, `hookguard:processed:${key}`);
 }
 
-function hasTransactionalRoute(routes: readonly Route[]): boolean {
-  for (const route of routes) if (route.options.transaction === true) return true;
-  return false;
-}

@@ -5,6 +5,7 @@ import type { ClaimResult } from '../store/dedup-store.js';
 import { notClaimed, storeUnavailable } from './claim-answers.js';
 import type { AcceptedDelivery } from './delivery.js';
 import { release } from './inline-mode.js';
+import { isTransactionalStore } from './transactional-mode.js';
 import type { Pipeline } from './pipeline.js';
 import { failure, success } from './responses.js';
 import { storeRecord } from '../telemetry/build-records.js';
@@ -21,7 +22,7 @@ export async function acceptQueued(pipeline: Pipeline, delivery: AcceptedDeliver
   const { store } = options;
   const { event, key, trace } = delivery;
   const job = toQueuedEvent(delivery, options.namespace, options.now());
-  if (isTransactional(store) && queue.joinsTransactionsOf?.(store) === true) return acceptInTransaction(pipeline, delivery, store, queue, job);
+  if (isTransactionalStore(store) && queue.joinsTransactionsOf?.(store) === true) return acceptInTransaction(pipeline, delivery, store, queue, job);
   let claim: ClaimResult;
   try {
     claim = await (telemetryActive() ? traced(storeRecord(options, 'claim'), () => store.claim(key, delivery.claimOptions)) : store.claim(key, delivery.claimOptions));
@@ -130,6 +131,3 @@ export function toQueuedEvent(delivery: AcceptedDelivery, namespace: string, now
   return job;
 }
 
-function isTransactional(store: Pipeline['options']['store']): store is TransactionalDedupStore {
-  return typeof (store as Partial<TransactionalDedupStore>).claimInTransaction === 'function';
-}

@@ -95,6 +95,12 @@ export class Router {
   }
 }
 
+/** Whether any of `routes` asked to run inside the store's transaction. */
+export function hasTransactionalRoute(routes: readonly Route[]): boolean {
+  for (const route of routes) if (route.options.transaction === true) return true;
+  return false;
+}
+
 function validatePattern(pattern: unknown): asserts pattern is string {
   if (typeof pattern !== 'string' || pattern.length === 0) {
     throw new WebhookError(

@@ -1,7 +1,7 @@
 import { WebhookError, isWebhookError } from '../errors/webhook-error.js';
 import { contextOnce } from '../once/context-once.js';
 import { isStoreFailure } from './store-failure.js';
-import type { ClaimResult } from '../store/dedup-store.js';
+import type { ClaimResult, DedupStore } from '../store/dedup-store.js';
 import { handlerFailed, notClaimed, storeUnavailable } from './claim-answers.js';
 import type { AcceptedDelivery } from './delivery.js';
 import { deadLetter } from './inline-mode.js';
@@ -10,6 +10,11 @@ import { success } from './responses.js';
 import { storeRecord } from '../telemetry/build-records.js';
 import { telemetryActive, traced } from '../telemetry/registry.js';
 import type { ReceiveResult, TransactionalDedupStore } from './types.js';
+
+/** Whether `store` can run work in one transaction with its records (`@hookguard/postgres`). */
+export function isTransactionalStore(store: DedupStore): store is TransactionalDedupStore {
+  return typeof (store as Partial<TransactionalDedupStore>).claimInTransaction === 'function';
+}
 
 /**
  * Transactional mode: the store claims the key and runs the handlers in one transaction with the
