@@ -1,7 +1,7 @@
 import { WebhookError, describeError, redactSecrets, type DeliveryLogOutcome, type DeliveryLogQuery, type Logger, type Redactor, type ResolvedReceiverOptions, DELIVERY_LOG_OUTCOMES } from '@hookguard/core';
 import { CsrfTokens, readCookie } from './csrf.js';
 import { deadLettersMain } from './pages/dead-letters-page.js';
-import { deliveriesMain } from './pages/deliveries-page.js';
+import { deliveriesLive, deliveriesMain } from './pages/deliveries-page.js';
 import { deliveryMain, type DeliveryView } from './pages/delivery-page.js';
 import { layout, type PageFrame } from './pages/layout.js';
 import type { SafeHtml } from './safe-html.js';
@@ -114,7 +114,7 @@ export function createInspector(options: InspectorOptions): Inspector {
     const rest = path.slice(base.length).replace(/\/+$/, '');
     if (request.method === 'POST' && rest === '/replay') return replay(request, base);
     if (request.method !== 'GET' && request.method !== 'HEAD') return text(405, 'Method not allowed.', { allow: 'GET, HEAD, POST' });
-    const fragment = request.headers.get('x-hookguard-fragment') === 'main';
+    const fragment = request.headers.get('x-hookguard-fragment') === 'live';
     if (rest === '') return deliveries(url, base, fragment);
     if (rest === '/dead-letters') return deadLetters(request, url, base);
     if (rest.startsWith('/deliveries/')) return delivery(request, decodeURIComponent(rest.slice('/deliveries/'.length)), base);
@@ -129,9 +129,10 @@ export function createInspector(options: InspectorOptions): Inspector {
       log === undefined
         ? [{ records: [], next: undefined }, {}]
         : await Promise.all([log.list(query), log.counts(now - 3_600_000, { namespace: receiver.options.namespace })]);
-    const main = deliveriesMain({ base, query, page, counts, logged: log !== undefined });
-    if (fragment) return htmlResponse(main.value, undefined);
-    return page_(main, { title: 'Deliveries', base, live: query.before === undefined && log !== undefined ? settings.refreshMs : 0, active: 'deliveries' });
+    const view = { base, query, page, counts, logged: log !== undefined };
+    if (fragment) return htmlResponse(deliveriesLive(view).value, undefined);
+    const live = query.before === undefined && log !== undefined ? settings.refreshMs : 0;
+    return page_(deliveriesMain(view, live), { title: 'Deliveries', base, active: 'deliveries' });
   }
 
   async function delivery(request: Request, seq: string, base: string): Promise<Response> {
@@ -153,7 +154,7 @@ export function createInspector(options: InspectorOptions): Inspector {
       readOnly: settings.readOnly,
       csrf: token,
     });
-    return page_(main, { title: `Delivery ${record.id ?? record.seq}`, base, live: 0, active: 'deliveries' }, token, request);
+    return page_(main, { title: `Delivery ${record.id ?? record.seq}`, base, active: 'deliveries' }, token, request);
   }
 
   async function deadLetters(request: Request, url: URL, base: string): Promise<Response> {
@@ -163,7 +164,7 @@ export function createInspector(options: InspectorOptions): Inspector {
     const count = url.searchParams.get('replayed');
     const replayed = count === null ? undefined : { count: Number(count) || 0, missed: Number(url.searchParams.get('missed')) || 0 };
     const main = deadLettersMain({ base, jobs, readOnly: settings.readOnly, csrf: token, replayed });
-    return page_(main, { title: 'Dead letters', base, live: 0, active: 'dead-letters' }, token, request);
+    return page_(main, { title: 'Dead letters', base, active: 'dead-letters' }, token, request);
   }
 
   async function replay(request: Request, base: string): Promise<Response> {
@@ -171,7 +172,8 @@ export function createInspector(options: InspectorOptions): Inspector {
     const { queue } = receiver.options;
     if (queue === undefined) return text(409, 'Replay needs queued mode: inline mode keeps no events.');
     const origin = request.headers.get('origin');
-    if (origin !== null && origin !== new URL(request.url).origin) return text(403, 'Cross-origin replay refused.');
+    // Defence in depth besides the token; the host only, since a TLS-terminating proxy changes the scheme.
+    if (origin !== null && origin !== 'null' && URL.canParse(origin) && new URL(origin).host !== new URL(request.url).host) return text(403, 'Cross-origin replay refused.');
     let form: FormData;
     try {
       form = await request.formData();
@@ -230,7 +232,7 @@ function listQuery(url: URL, pageSize: number, namespace: string): DeliveryLogQu
 
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  'referrer-policy': 'same-origin',
   'x-frame-options': 'DENY',
   'cache-control': 'no-store',
 };

@@ -72,7 +72,8 @@ export async function launchChromium(options: { authorization?: string; viewport
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`],
+    // The fresh profile directory is Chromium's --user-data-dir (Playwright passes it as such).
+    args: CHROMIUM_ARGS,
     viewport: options.viewport ?? { width: 1280, height: 800 },
     ...(options.authorization === undefined ? {} : { extraHTTPHeaders: { authorization: options.authorization } }),
   });

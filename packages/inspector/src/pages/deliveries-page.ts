@@ -13,11 +13,25 @@ export type DeliveriesView = {
 };
 
 /** The `main` of the deliveries page: counts of the last hour, filters, the newest records, a pager. */
-export function deliveriesMain(view: DeliveriesView): SafeHtml {
-  const { base, query, page } = view;
+export function deliveriesMain(view: DeliveriesView, live: number): SafeHtml {
+  const { base, query } = view;
   if (!view.logged) {
     return html`<p class="notice">This receiver keeps no delivery log: pass <code>deliveryLog</code> to <code>createReceiver</code> (see docs/inspector.md).</p>`;
   }
+  return html`<form class="filters" method="get" action="${base}/">
+<label>Outcome<select name="outcome"><option value="">any</option>${DELIVERY_LOG_OUTCOMES.map(
+    (outcome) => html`<option value="${outcome}"${query.outcome === outcome ? html` selected` : ''}>${outcome}</option>`,
+  )}</select></label>
+<label>Type<input name="type" value="${query.type ?? ''}" placeholder="message.* or exact"></label>
+<label>Event id or key<input name="id" value="${query.id ?? ''}"></label>
+<button type="submit">Filter</button>${query.outcome !== undefined || query.type !== undefined || query.id !== undefined ? html` <a href="${base}/">clear</a>` : ''}
+</form>
+<div id="live"${live > 0 ? html` data-live="${live}"` : ''}>${deliveriesLive(view)}</div>`;
+}
+
+/** The part of the deliveries page that live refresh replaces: counts, rows, pager. */
+export function deliveriesLive(view: DeliveriesView): SafeHtml {
+  const { base, query, page } = view;
   const filters = { outcome: query.outcome, type: query.type, id: query.id };
   const counted = DELIVERY_LOG_OUTCOMES.filter((outcome) => (view.counts[outcome] ?? 0) > 0);
   return html`<h2>Last hour</h2>
@@ -26,14 +40,6 @@ export function deliveriesMain(view: DeliveriesView): SafeHtml {
       ? html`<span class="muted">no deliveries</span>`
       : counted.map((outcome) => html`<a href="${base}/${queryString({ outcome })}" data-outcome="${outcome}">${outcomeBadge(outcome)}<span class="n">${view.counts[outcome] ?? 0}</span></a>`)
   }</div>
-<form class="filters" method="get" action="${base}/">
-<label>Outcome<select name="outcome"><option value="">any</option>${DELIVERY_LOG_OUTCOMES.map(
-    (outcome) => html`<option value="${outcome}"${query.outcome === outcome ? html` selected` : ''}>${outcome}</option>`,
-  )}</select></label>
-<label>Type<input name="type" value="${query.type ?? ''}" placeholder="message.* or exact"></label>
-<label>Event id or key<input name="id" value="${query.id ?? ''}"></label>
-<button type="submit">Filter</button>${query.outcome !== undefined || query.type !== undefined || query.id !== undefined ? html` <a href="${base}/">clear</a>` : ''}
-</form>
 <table><thead><tr><th>Time</th><th>Outcome</th><th>Status</th><th>Type</th><th>Event id</th><th>Attempt</th><th>Duration</th><th>Source</th><th>Error</th></tr></thead>
 <tbody id="deliveries">${
     page.records.length === 0

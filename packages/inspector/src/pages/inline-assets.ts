@@ -34,14 +34,14 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px}dt{color:var(
 
 export const SCRIPT = `
 (() => {
-  const main = document.querySelector('main[data-live]');
-  if (main) {
-    const every = Number(main.dataset.live);
+  const live = document.querySelector('[data-live]');
+  if (live) {
+    const every = Number(live.dataset.live);
     const refresh = async () => {
       if (document.hidden) return;
       try {
-        const response = await fetch(location.href, { headers: { 'x-hookguard-fragment': 'main' }, credentials: 'same-origin' });
-        if (response.ok) main.innerHTML = await response.text();
+        const response = await fetch(location.href, { headers: { 'x-hookguard-fragment': 'live' }, credentials: 'same-origin' });
+        if (response.ok) live.innerHTML = await response.text();
       } catch {}
     };
     if (every > 0) setInterval(refresh, every);

@@ -8,22 +8,20 @@ export type PageFrame = {
   base: string;
   namespace: string;
   nonce: string;
-  /** Milliseconds between live refreshes of `<main>`; 0 for none. */
-  live: number;
   active: 'deliveries' | 'dead-letters';
 };
 
-/** A whole page: the header, the navigation, and `main` (which live refresh replaces). */
+/** A whole page: the header, the navigation, and `main`. */
 export function layout(frame: PageFrame, main: SafeHtml): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${frame.title} · hookguard</title>
+<meta name="referrer" content="same-origin"><title>${frame.title} · hookguard</title>
 <style nonce="${frame.nonce}">${rawText(STYLE)}</style></head>
 <body><header><h1>hookguard inspector</h1><nav>
 <a href="${frame.base}/"${frame.active === 'deliveries' ? html` aria-current="page"` : ''}>Deliveries</a>
 <a href="${frame.base}/dead-letters"${frame.active === 'dead-letters' ? html` aria-current="page"` : ''}>Dead letters</a></nav>
 <span class="ns">namespace <code>${frame.namespace}</code></span></header>
-<main${frame.live > 0 ? html` data-live="${frame.live}"` : ''}>${main}</main>
+<main>${main}</main>
 <script nonce="${frame.nonce}">${rawText(SCRIPT)}</script></body></html>`.value;
 }
 
