@@ -150,7 +150,10 @@ export class BullMQQueue implements WebhookQueue {
 
   async find(key: string): Promise<StoredJob | undefined> {
     const job = await this.#queue.getJob(jobId(key));
-    return job === undefined ? undefined : storedJob(job, await job.getState());
+    if (job === undefined) return undefined;
+    const state = await job.getState();
+    // 'unknown': removed (retention) between the two reads.
+    return state === 'unknown' ? undefined : storedJob(job, state);
   }
 
   async deadLetters(options: { limit?: number } = {}): Promise<StoredJob[]> {
