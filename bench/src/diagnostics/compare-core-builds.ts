@@ -10,7 +10,9 @@
  *   npm run build                               # after the change
  *   node_modules/.bin/tsx bench/src/diagnostics/compare-core-builds.ts /tmp/core-before packages/core [--rounds 7]
  *
- *   … [--rounds 7] [--verifier github] [--modes stream,duplicate]
+ *   … [--rounds 7] [--calls 40000] [--verifier github] [--modes stream,duplicate]
+ *
+ * On a busy machine, more and shorter rounds (--rounds 41 --calls 5000) pair the two builds better.
  *
  * Each argument is a package directory holding `package.json` and `dist/` (the package's own
  * `#crypto` import map needs both). Prints the median µs per call of each build and the median of
@@ -31,7 +33,8 @@ if (beforeDirectory === undefined || afterDirectory === undefined) {
 }
 const roundsIndex = process.argv.indexOf('--rounds');
 const ROUNDS = roundsIndex >= 0 ? Number(process.argv[roundsIndex + 1]) : 7;
-const CALLS = 40_000;
+const callsIndex = process.argv.indexOf('--calls');
+const CALLS = callsIndex >= 0 ? Number(process.argv[callsIndex + 1]) : 40_000;
 const verifierIndex = process.argv.indexOf('--verifier');
 const VERIFIER = verifierIndex >= 0 ? process.argv[verifierIndex + 1] : 'standard-webhooks';
 const modesIndex = process.argv.indexOf('--modes');

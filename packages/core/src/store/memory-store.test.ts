@@ -38,6 +38,24 @@ describe('MemoryStore expiry', () => {
     await store.close();
   });
 
+  it('drops expired records as new ones complete, so a sustained stream of new events holds one retention of ids between sweeps', async () => {
+    const clock = manualClock();
+    // No timed sweep during the test: only what completions themselves drop.
+    const store = new MemoryStore({ now: clock.now, sweepIntervalMs: 2 ** 31 - 1 });
+    let largest = 0;
+    for (let index = 0; index < 10_000; index++) {
+      const claim = await store.claim(`event-${index}`, { leaseMs: 50, retentionMs: 100 });
+      if (claim.status === 'claimed') await store.complete(`event-${index}`, claim.token, { retentionMs: 100 });
+      clock.advance(1);
+      largest = Math.max(largest, store.size);
+    }
+    // 100 ms of retention at one event per ms, plus at most the completions between two looks.
+    expect(largest).toBeLessThanOrEqual(100 + 64 + 1);
+    // Live records are kept: the last event is still a duplicate.
+    expect((await store.claim('event-9999', { leaseMs: 50, retentionMs: 100 })).status).toBe('completed');
+    await store.close();
+  });
+
   it('keeps separate retentions apart so a long one never blocks sweeping a short one', async () => {
     const clock = manualClock();
     const store = new MemoryStore({ now: clock.now });

@@ -20,6 +20,12 @@ export type MemoryStoreOptions = {
 const MAX_TIMER_MS = 2_147_483_647;
 /** Completions whose tokens are remembered, so a repeated `complete` is recognised. */
 const RECENT_COMPLETIONS = 1024;
+/**
+ * Completions between two looks at the oldest records of their retention, which drop what has
+ * expired: under a sustained stream of new events memory stays that of one retention's ids, not of
+ * everything completed since the last timed sweep (issue 20).
+ */
+const EVICT_EVERY = 64;
 
 type InFlightRecord = {
   /** `undefined` once released: claimable at once, attempt count kept. */
@@ -86,6 +92,7 @@ export class MemoryStore implements DedupStore {
   #latest: Map<string, number> | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  #completions = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
     const { now = Date.now, sweepIntervalMs = 60_000 } = options;
@@ -181,15 +188,17 @@ export class MemoryStore implements DedupStore {
     this.#inFlight.delete(key);
     // After close() nothing claims any more: the handler's success is acknowledged, not stored.
     if (this.#closed) return Promise.resolve(true);
-    const expiresAt = this.#now() + options.retentionMs;
+    const now = this.#now();
+    const expiresAt = now + options.retentionMs;
     let byKey = this.#completed.get(options.retentionMs);
     if (byKey === undefined) {
       byKey = new Map();
       this.#completed.set(options.retentionMs, byKey);
       this.#latest = byKey;
     }
-    byKey.set(key, Math.max(0, expiresAt - (this.#origin ??= this.#now())) * FINGERPRINT_SLOTS + fingerprintDigest(record.fingerprint));
+    byKey.set(key, Math.max(0, expiresAt - (this.#origin ??= now)) * FINGERPRINT_SLOTS + fingerprintDigest(record.fingerprint));
     if (result !== undefined) this.#results.set(key, result);
+    if (++this.#completions % EVICT_EVERY === 0) this.#dropExpired(byKey, now);
     // Bounded, unlike the completed maps, which keep one number per key (issue 9, B8): a repeated
     // complete comes right after the first one or not at all.
     this.#completedBy.delete(key);
@@ -227,12 +236,15 @@ export class MemoryStore implements DedupStore {
     for (const [key, record] of this.#inFlight) {
       if (record.expiresAt <= now && (record.token === undefined || record.leaseUntil <= now)) this.#inFlight.delete(key);
     }
-    for (const byKey of this.#completed.values()) {
-      for (const [key, packed] of byKey) {
-        if (this.#expiresAt(packed) > now) break;
-        byKey.delete(key);
-        this.#results.delete(key);
-      }
+    for (const byKey of this.#completed.values()) this.#dropExpired(byKey, now);
+  }
+
+  /** Drops a retention's expired records: the oldest ones, since each map is in expiry order. */
+  #dropExpired(byKey: Map<string, number>, now: number): void {
+    for (const [key, packed] of byKey) {
+      if (this.#expiresAt(packed) > now) break;
+      byKey.delete(key);
+      this.#results.delete(key);
     }
   }
 
