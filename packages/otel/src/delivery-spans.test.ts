@@ -58,7 +58,12 @@ type OutcomeCase = {
   deadLetter?: boolean;
 };
 
-const deadRedis = (): Redis => new Redis({ host: '127.0.0.1', port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+/** A real client of a Redis that is not there (nothing listens on port 1): every command fails. */
+function deadRedis(): Redis {
+  const client = new Redis({ host: '127.0.0.1', port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => undefined);
+  return client;
+}
 
 const CASES: OutcomeCase[] = [
   { row: 'handlers succeeded', send: { id: 'evt_ok' }, status: 200, outcome: 'processed', spanError: false, children: ['claim memory', 'handler message.received', 'complete memory'], attempt: 1 },

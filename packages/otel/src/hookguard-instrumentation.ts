@@ -1,3 +1,4 @@
+import { ProxyTracerProvider, createNoopMeter, trace, type TracerProvider } from '@opentelemetry/api';
 import { InstrumentationBase, type InstrumentationConfig, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
 import { createInstruments, type Instruments } from './instruments.js';
 import { telemetryRegistry, type TelemetrySubscriber } from './protocol.js';
@@ -9,7 +10,21 @@ export type HookguardInstrumentationConfig = InstrumentationConfig;
 const PACKAGE_NAME = '@hookguard/otel';
 const PACKAGE_VERSION = '0.1.0';
 
-type State = { subscriber: TelemetrySubscriber | undefined; instruments: Instruments | undefined };
+type State = {
+  subscriber: TelemetrySubscriber | undefined;
+  instruments: Instruments | undefined;
+  /** The meter is the API's no-op (no MeterProvider was given or registered before it was taken). */
+  meterIdle: boolean;
+  tracerProvider: TracerProvider | undefined;
+};
+
+// What an unset global ProxyTracerProvider delegates to: the API's no-op provider.
+const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/** Whether spans from `provider` are the API's no-ops: a global proxy with no SDK behind it yet. */
+function tracerIdle(provider: TracerProvider): boolean {
+  return provider instanceof ProxyTracerProvider && provider.getDelegate() === NOOP_TRACER_PROVIDER;
+}
 
 // Kept outside the instance: InstrumentationBase's constructor calls enable() and
 // _updateMetricInstruments() before this class's own fields would be initialised.
@@ -18,7 +33,7 @@ const states = new WeakMap<HookguardInstrumentation, State>();
 function stateOf(instrumentation: HookguardInstrumentation): State {
   let state = states.get(instrumentation);
   if (state === undefined) {
-    state = { subscriber: undefined, instruments: undefined };
+    state = { subscriber: undefined, instruments: undefined, meterIdle: false, tracerProvider: undefined };
     states.set(instrumentation, state);
   }
   return state;
@@ -50,7 +65,14 @@ export class HookguardInstrumentation extends InstrumentationBase<HookguardInstr
   }
 
   protected override _updateMetricInstruments(): void {
-    stateOf(this).instruments = createInstruments(this.meter);
+    const state = stateOf(this);
+    state.instruments = createInstruments(this.meter);
+    state.meterIdle = this.meter === createNoopMeter();
+  }
+
+  override setTracerProvider(tracerProvider: TracerProvider): void {
+    super.setTracerProvider(tracerProvider);
+    stateOf(this).tracerProvider = tracerProvider;
   }
 
   override enable(): void {
@@ -59,6 +81,8 @@ export class HookguardInstrumentation extends InstrumentationBase<HookguardInstr
     if (state.subscriber !== undefined) return;
     const subscriber = createSpanSubscriber({
       tracer: () => this.tracer,
+      // Loaded with no SDK behind it, the instrumentation only hands each run back: no span, no context.
+      idle: () => state.meterIdle && tracerIdle(state.tracerProvider ?? trace.getTracerProvider()),
       instruments: () => (state.instruments ??= createInstruments(this.meter)),
     });
     state.subscriber = subscriber;

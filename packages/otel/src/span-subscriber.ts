@@ -7,6 +7,8 @@ import type { DeliveryRecord, HandlerRecord, JobRecord, StoreRecord, TelemetryRe
 export type TelemetrySource = {
   tracer(): Tracer;
   instruments(): Instruments;
+  /** `true` while neither spans nor metrics would be kept (the API's no-ops): then nothing is recorded. */
+  idle(): boolean;
 };
 
 /**
@@ -16,6 +18,7 @@ export type TelemetrySource = {
 export function createSpanSubscriber(source: TelemetrySource): TelemetrySubscriber {
   return {
     trace<T>(record: TelemetryRecord, run: () => Promise<T>): Promise<T> {
+      if (source.idle()) return run();
       switch (record.kind) {
         case 'delivery':
           return traceDelivery(source, record, run);

@@ -1,0 +1,72 @@
+// Receiver throughput with @hookguard/otel loaded but no SDK, and with the SDK and exporters that
+// drop everything, each divided by the throughput without it: Fastify, memory store, 1 KB signed
+// deliveries with fresh ids. The three servers run side by side; rounds are interleaved (the order
+// rotates each round) so drift on a shared machine falls on every setting alike.
+//
+//   npm run build && node --import tsx bench/src/otel/otel-overhead.ts [--rounds 5] [--seconds 5] [--connections 32]
+import { fork, type ChildProcess } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { staleBuilds } from '../built-packages.js';
+import { DeliveryPool } from '../http/deliveries.js';
+import { generateLoad } from '../http/load-generator.js';
+import type { TelemetrySetting } from './otel-server.js';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, seconds: { type: 'string', default: '5' }, connections: { type: 'string', default: '32' } } });
+const rounds = Number(values.rounds);
+const seconds = Number(values.seconds);
+const connections = Number(values.connections);
+
+const stale = staleBuilds().filter((name) => ['core', 'fastify', 'otel'].includes(name));
+if (stale.length > 0) {
+  console.error(`stale or missing builds: ${stale.join(', ')}; run npm run build first`);
+  process.exit(1);
+}
+
+type Server = { setting: TelemetrySetting; port: number; child: ChildProcess };
+
+function startServer(setting: TelemetrySetting): Promise<Server> {
+  const child = fork(new URL('./otel-server.ts', import.meta.url), [setting], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the ${setting} server exited with ${code}`)));
+    child.once('message', (message: { type: string; port: number }) => resolve({ setting, port: message.port, child }));
+  });
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+const settings: TelemetrySetting[] = ['off', 'loaded', 'sdk'];
+const servers = await Promise.all(settings.map(startServer));
+const rates = new Map<TelemetrySetting, number[]>(settings.map((setting) => [setting, []]));
+const pool = new DeliveryPool();
+try {
+  // A warm-up round per server, not counted: JIT and connection set-up.
+  for (const server of servers) {
+    pool.refill(50_000);
+    await generateLoad(pool, { port: server.port, connections, durationSeconds: 1 });
+  }
+  for (let round = 0; round < rounds; round++) {
+    const order = servers.map((_, index) => servers[(index + round) % servers.length]!);
+    for (const server of order) {
+      pool.refill(Math.ceil(40_000 * seconds));
+      const load = await generateLoad(pool, { port: server.port, connections, durationSeconds: seconds });
+      if (load.non2xx + load.errors + load.timeouts > 0) throw new Error(`${server.setting}: ${load.non2xx} non-2xx, ${load.errors} errors, ${load.timeouts} timeouts`);
+      rates.get(server.setting)!.push(load.okPerSecond);
+      console.log(`round ${round + 1}/${rounds}  ${server.setting.padEnd(6)} ${Math.round(load.okPerSecond)} deliveries/s`);
+    }
+  }
+} finally {
+  for (const server of servers) server.child.disconnect();
+}
+
+const off = median(rates.get('off')!);
+const loaded = median(rates.get('loaded')!);
+const sdk = median(rates.get('sdk')!);
+console.log('');
+console.log(`Fastify, memory store, 1 KB deliveries, ${connections} connections, ${rounds} interleaved rounds of ${seconds} s (medians):`);
+console.log(`  without @hookguard/otel           ${Math.round(off)} deliveries/s`);
+console.log(`  loaded, no SDK                    ${Math.round(loaded)} deliveries/s   ratio ${(loaded / off).toFixed(3)}  (target ≥ 0.98)`);
+console.log(`  SDK, exporters dropping all       ${Math.round(sdk)} deliveries/s   ratio ${(sdk / off).toFixed(3)}  (target ≥ 0.85)`);
