@@ -11,14 +11,20 @@ const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)
 let sequence = 0;
 
 afterAll(async () => {
+  // Anything a closing worker wrote after its test dropped its prefix.
+  await dropKeys(`hg-test-${run}-*`);
   await client.quit();
 });
 
 /** Deletes every key under a test's own prefix (never the whole database: Redis is shared). */
 async function dropPrefix(prefix: string): Promise<void> {
+  await dropKeys(`${prefix}:*`);
+}
+
+async function dropKeys(pattern: string): Promise<void> {
   let cursor = '0';
   do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
     cursor = next;
     if (keys.length > 0) await client.del(...keys);
   } while (cursor !== '0');
