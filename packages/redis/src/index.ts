@@ -1,2 +1,3 @@
 export { RedisStore, type RedisStoreOptions } from './redis-store.js';
 export type { RedisClient } from './script-runner.js';
+export { RedisDeliveryLog, type RedisDeliveryLogOptions } from './redis-delivery-log.js';
