@@ -68,16 +68,21 @@ export function cacheBody(req: HonoRequest, bytes: Uint8Array): void {
 }
 
 /**
- * Yields the stream's chunks as the reader pulls them. The stream is neither cancelled nor drained
- * when the reader stops early (a body over the limit): the runtime decides how to end the request
- * (`@hono/node-server` drains and then closes).
+ * The stream's chunks as an async iterable whose `next()` is the reader's own `read()` (a reader
+ * result is already an iterator result: no async generator and its promises per chunk). The lock
+ * is released at the end. The stream is neither cancelled nor drained when the reader stops early
+ * (a body over the limit): the runtime decides how to end the request (`@hono/node-server` drains
+ * and then closes).
  */
-async function* streamChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const reader = stream.getReader();
-  for (;;) {
-    const step = await reader.read();
-    if (step.done) break;
-    yield step.value;
-  }
-  reader.releaseLock();
+function streamChunks(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]() {
+      const reader = stream.getReader();
+      const releaseAtEnd = (step: ReadableStreamReadResult<Uint8Array>): ReadableStreamReadResult<Uint8Array> => {
+        if (step.done) reader.releaseLock();
+        return step;
+      };
+      return { next: () => reader.read().then(releaseAtEnd) as Promise<IteratorResult<Uint8Array>> };
+    },
+  };
 }

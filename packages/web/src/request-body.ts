@@ -21,16 +21,22 @@ export function requestBody(request: Request): Uint8Array | AsyncIterable<Uint8A
 }
 
 /**
- * Yields the stream's chunks through a reader rather than `for await` over the stream, which not
- * every runtime supports (Safari, older Workers). The stream is not cancelled when the core stops
- * early (a body over the limit): the runtime ends the request its own way.
+ * The stream's chunks as an async iterable whose `next()` is the reader's own `read()`: a reader
+ * result is already an iterator result, so no async generator (and its promises per chunk) sits
+ * between them. Read through a reader rather than `for await` over the stream, which not every
+ * runtime supports (Safari, older Workers); the lock is released at the end. The stream is not
+ * cancelled when the core stops early (a body over the limit): the runtime ends the request its
+ * own way.
  */
-async function* streamChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const reader = stream.getReader();
-  for (;;) {
-    const step = await reader.read();
-    if (step.done) break;
-    yield step.value;
-  }
-  reader.releaseLock();
+function streamChunks(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]() {
+      const reader = stream.getReader();
+      const releaseAtEnd = (step: ReadableStreamReadResult<Uint8Array>): ReadableStreamReadResult<Uint8Array> => {
+        if (step.done) reader.releaseLock();
+        return step;
+      };
+      return { next: () => reader.read().then(releaseAtEnd) as Promise<IteratorResult<Uint8Array>> };
+    },
+  };
 }
