@@ -58,13 +58,14 @@ function parsedBodyOf(request: FastifyRequest): RawBodySource | undefined {
 /**
  * Hands one request to the receiver. `routeBodyLimit` is the route's Fastify `bodyLimit`, known
  * at registration (`request.routeOptions` would build an object of every route option per request).
+ * Not `async`: a refusal is answered without a promise, and a delivery's promise is the receiver's own.
  */
-async function receiveDelivery(
+function receiveDelivery(
   receiver: ReceiverLike,
   request: FastifyRequest,
   body: RawBodySource | undefined,
   routeBodyLimit: number,
-): Promise<ReceiveResult> {
+): ReceiveResult | Promise<ReceiveResult> {
   if (body === undefined) return receiver.reject(BODY_ALREADY_PARSED);
   const receiverLimit = receiver.options?.maxBodyBytes ?? Number.POSITIVE_INFINITY;
   const limited = routeBodyLimit < receiverLimit ? limitBody(body, Number(request.headers['content-length']), routeBodyLimit) : body;
@@ -95,11 +96,16 @@ async function hookguardPlugin(instance: FastifyInstance, options: HookguardOpti
   instance.addContentTypeParser('*', (_request, payload, done) => {
     done(null, payload);
   });
-  const answer = async (request: FastifyRequest, reply: FastifyReply, body: RawBodySource | undefined): Promise<FastifyReply> => {
-    const result = await receiveDelivery(receiver, request, body, routeBodyLimit);
+  const respond = (request: FastifyRequest, reply: FastifyReply, result: ReceiveResult): FastifyReply => {
     request.log.debug({ outcome: result.outcome, status: result.status, eventId: result.event?.id }, 'webhook delivery handled');
     onResult?.(result, request, reply);
     return write(reply, request, result);
+  };
+  // One promise per delivery, the receiver's, chained once: no async wrappers around it.
+  const answer = (request: FastifyRequest, reply: FastifyReply, body: RawBodySource | undefined): Promise<FastifyReply> => {
+    const result = receiveDelivery(receiver, request, body, routeBodyLimit);
+    if (result instanceof Promise) return result.then((received) => respond(request, reply, received));
+    return Promise.resolve(respond(request, reply, result));
   };
   instance.post(path, bodyLimit === undefined ? {} : { bodyLimit }, (request, reply) => answer(request, reply, parsedBodyOf(request)));
   instance.setErrorHandler(async (error: FastifyError, request, reply) => {

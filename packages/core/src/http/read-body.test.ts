@@ -1,5 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { WebhookError } from '../errors/webhook-error.js';
 import { readBody } from './read-body.js';
 
 const LIMITS = { maxBytes: 16, timeoutMs: 40 };
@@ -108,6 +109,14 @@ describe('readBody of a Web ReadableStream', () => {
       },
     });
     expect(await codeOf(readBody(chunksOf(stream), LIMITS))).toBe('ERR_HOOKGUARD_BODY_INCOMPLETE');
+  });
+
+  it("keeps a coded refusal the source itself threw (an adapter's own byte limit)", async () => {
+    async function* limited(): AsyncGenerator<Uint8Array> {
+      yield encoder.encode('{');
+      throw new WebhookError('ERR_HOOKGUARD_BODY_TOO_LARGE', 'over the adapter limit');
+    }
+    expect(await codeOf(readBody(limited(), LIMITS))).toBe('ERR_HOOKGUARD_BODY_TOO_LARGE');
   });
 
   it('decodes string chunks as UTF-8', async () => {

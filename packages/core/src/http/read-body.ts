@@ -68,8 +68,10 @@ function readIterable(source: AsyncIterable<Uint8Array | string>, options: ReadB
       chunks.push(chunk);
       pull();
     };
+    // A coded refusal from the source itself (an adapter's own byte limit) is kept as it is.
     const onFailure = (error: unknown): void => {
-      if (!settled) fail(new WebhookError('ERR_HOOKGUARD_BODY_INCOMPLETE', 'The request body stream ended with an error before it was complete.', { cause: error }));
+      if (settled) return;
+      fail(error instanceof WebhookError ? error : new WebhookError('ERR_HOOKGUARD_BODY_INCOMPLETE', 'The request body stream ended with an error before it was complete.', { cause: error }));
     };
     const pull = (): void => {
       let next: Promise<IteratorResult<Uint8Array | string>>;
