@@ -18,7 +18,10 @@ export type MemoryStoreOptions = {
 };
 
 const MAX_TIMER_MS = 2_147_483_647;
-/** Completions whose tokens are remembered, so a repeated `complete` is recognised. */
+/**
+ * Completions whose tokens are remembered, so a repeated `complete` is recognised: the latest
+ * 1024 at least, 2048 at most (two generations, so no per-completion eviction of the oldest).
+ */
 const RECENT_COMPLETIONS = 1024;
 /**
  * Completions between two looks at the oldest records of their retention, which drop what has
@@ -86,8 +89,16 @@ export class MemoryStore implements DedupStore {
   /** retentionMs → (key → packed expiry and fingerprint), in expiry order. */
   readonly #completed = new Map<number, Map<string, number>>();
   readonly #results = new Map<string, string>();
-  /** key → token of the latest completions, oldest first, at most {@link RECENT_COMPLETIONS}. */
-  readonly #completedBy = new Map<string, string>();
+  /** key → token of the latest completions, {@link RECENT_COMPLETIONS} at most. */
+  #completedBy = new Map<string, string>();
+  /** The generation of completions before {@link #completedBy}. */
+  #completedBefore = new Map<string, string>();
+  /**
+   * Tokens are this store's random prefix and a count: unique like a UUID per claim, for the price
+   * of one UUID per store. Drawn at the first claim (Workers forbid random values at module scope).
+   */
+  #tokenPrefix: string | undefined;
+  #tokenCount = 0;
   /** The most recently created retention map: the only one when `#completed.size` is 1. */
   #latest: Map<string, number> | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -137,7 +148,7 @@ export class MemoryStore implements DedupStore {
         return Promise.resolve({ status: 'processing', retryAfterMs: record.leaseUntil - now });
       }
       const expired = record.expiresAt <= now;
-      const token = cryptoBackend.randomId();
+      const token = this.#newToken();
       const lastError = expired ? undefined : record.lastError;
       const next: InFlightRecord = {
         token,
@@ -164,7 +175,7 @@ export class MemoryStore implements DedupStore {
         ...(result === undefined ? {} : { result: JSON.parse(result) as unknown }),
       });
     }
-    const token = cryptoBackend.randomId();
+    const token = this.#newToken();
     this.#inFlight.set(key, {
       token,
       releasedBy: undefined,
@@ -181,7 +192,8 @@ export class MemoryStore implements DedupStore {
     const record = this.#inFlight.get(key);
     if (record !== undefined && record.token !== token) return Promise.resolve(false);
     if (record === undefined) {
-      return Promise.resolve(this.#completedBy.get(key) === token && this.#findCompleted(key, this.#now()) !== undefined);
+      const completedBy = this.#completedBy.get(key) ?? this.#completedBefore.get(key);
+      return Promise.resolve(completedBy === token && this.#findCompleted(key, this.#now()) !== undefined);
     }
     // Serialised now, so later mutation by the caller cannot change what duplicates receive.
     const result = options.result === undefined ? undefined : JSON.stringify(options.result);
@@ -201,9 +213,11 @@ export class MemoryStore implements DedupStore {
     if (++this.#completions % EVICT_EVERY === 0) this.#dropExpired(byKey, now);
     // Bounded, unlike the completed maps, which keep one number per key (issue 9, B8): a repeated
     // complete comes right after the first one or not at all.
-    this.#completedBy.delete(key);
     this.#completedBy.set(key, token);
-    if (this.#completedBy.size > RECENT_COMPLETIONS) this.#completedBy.delete(this.#completedBy.keys().next().value!);
+    if (this.#completedBy.size >= RECENT_COMPLETIONS) {
+      this.#completedBefore = this.#completedBy;
+      this.#completedBy = new Map();
+    }
     return Promise.resolve(true);
   }
 
@@ -263,7 +277,13 @@ export class MemoryStore implements DedupStore {
     this.#latest = undefined;
     this.#results.clear();
     this.#completedBy.clear();
+    this.#completedBefore.clear();
     return Promise.resolve();
+  }
+
+  #newToken(): string {
+    this.#tokenPrefix ??= `${cryptoBackend.randomId()}:`;
+    return this.#tokenPrefix + String(++this.#tokenCount);
   }
 
   #expiresAt(packed: number): number {
