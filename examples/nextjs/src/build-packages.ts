@@ -1,26 +1,5 @@
 // Builds the dist/ of @hookguard/core and @hookguard/web (what an app gets from the registry) when
-// a source file is newer than the build, so `npm start` serves the packages as they are now and
-// leaves a fresh build alone (CI builds them before the tests).
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// a source file is newer than the build, so `npm start` serves the packages as they are now.
+import { buildWorkspacePackages } from '../../../test/support/build-workspace-packages.js';
 
-const packages = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'packages');
-
-function newestChange(dir: string): number {
-  let newest = statSync(dir).mtimeMs;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestChange(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-for (const name of ['core', 'web']) {
-  const dir = join(packages, name);
-  const built = join(dir, 'dist', 'index.js');
-  if (existsSync(built) && statSync(built).mtimeMs >= newestChange(join(dir, 'src'))) continue;
-  console.log(`building @hookguard/${name}`);
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: dir, stdio: 'inherit' });
-}
+buildWorkspacePackages(['core', 'web']);

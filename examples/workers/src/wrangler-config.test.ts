@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { delivery, OTHER_SECRET, SECRET } from './example-process.fixtures.js';
+import { delivery, OTHER_SECRET, SECRET } from '../../../test/support/signed-delivery.js';
 import { spawnWorkerd, type RunningWorkerd } from './workerd-process.fixtures.js';
 
 const exampleDir = fileURLToPath(new URL('..', import.meta.url));
