@@ -1,13 +1,14 @@
 import { createReceiver, silentLogger, standardWebhooks, unsafeNoVerification, type Receiver } from '@hookguard/core';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { cases, type ConformanceCase } from './cases.js';
+import { checkCase } from './check-case.js';
 import type { Framework, Transport } from './drivers/driver.js';
 import { expressFramework } from './drivers/express.js';
 import { fastifyFramework } from './drivers/fastify.js';
 import { honoFramework } from './drivers/hono.js';
 import { nodeFramework } from './drivers/node.js';
 import { webFramework } from './drivers/web.js';
-import { SECRET, wireRequest, type WireResponse } from './wire-request.js';
+import { SECRET } from './wire-request.js';
 
 const frameworks: Framework[] = [expressFramework, honoFramework, fastifyFramework, webFramework, nodeFramework];
 const transports: Transport[] = ['in-process', 'socket'];
@@ -39,26 +40,7 @@ async function run(framework: Framework, transport: Transport, testCase: Conform
   const script = scriptedReceiver(testCase);
   const driver = await framework.start(script.receiver, transport);
   try {
-    const now = new Date();
-    const requests = testCase.requests.map(({ send }) => wireRequest(send, now));
-    const responses: WireResponse[] = [];
-    if (testCase.timing === 'second-while-first-runs') {
-      const first = driver.send(requests[0]!);
-      await Promise.race([script.entered, first.then(() => Promise.reject(new Error('the first request was answered before its handler ran')))]);
-      responses[1] = await driver.send(requests[1]!);
-      script.release();
-      responses[0] = await first;
-    } else {
-      for (const request of requests) responses.push(await driver.send(request));
-    }
-    testCase.requests.forEach(({ expect: expected }, index) => {
-      const response = responses[index]!;
-      expect({ request: index, status: response.status, body: response.body }).toEqual({ request: index, status: expected.status, body: expected.body });
-      expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
-      for (const [name, pattern] of Object.entries(expected.headers ?? {})) expect(response.headers[name]).toMatch(pattern);
-    });
-    expect(script.handled).toHaveLength(testCase.handlerCalls);
-    if (testCase.handledData !== undefined) expect(script.handled).toEqual(testCase.handledData);
+    await checkCase(testCase, (wire) => driver.send(wire), { entered: () => script.entered, release: script.release, handled: () => script.handled });
   } finally {
     script.release();
     await driver.close();

@@ -7,6 +7,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cases, event, type ConformanceCase } from '../conformance/cases.js';
+import { checkCase } from '../conformance/check-case.js';
 import { pieces, SECRET, wireRequest, type WireRequest, type WireResponse } from '../conformance/wire-request.js';
 import type { RunSetup } from './app/scripted-app.js';
 import type { RunningServer } from './launch/spawn-server.js';
@@ -55,32 +56,14 @@ async function runCase(origin: string, run: string, adapter: Adapter, testCase: 
   const base = `${origin}/runs/${run}`;
   const setup: RunSetup = { secret: SECRET, ...(testCase.receiver ? { receiver: testCase.receiver } : {}), ...(testCase.handler ? { handler: testCase.handler } : {}) };
   await ok(fetch(base, { method: 'PUT', body: JSON.stringify(setup) }));
-  const driver = { send: (wire: WireRequest) => send(`${base}${adapter.path}`, wire), close: async () => void (await ok(fetch(base, { method: 'DELETE' }))) };
   try {
-    const now = new Date();
-    const requests = testCase.requests.map(({ send }) => wireRequest(send, now));
-    const responses: WireResponse[] = [];
-    if (testCase.timing === 'second-while-first-runs') {
-      const first = driver.send(requests[0]!);
-      const entered = ok(fetch(`${base}/entered`));
-      await Promise.race([entered, first.then(() => Promise.reject(new Error('the first request was answered before its handler ran')))]);
-      responses[1] = await driver.send(requests[1]!);
-      await ok(fetch(`${base}/release`, { method: 'POST' }));
-      responses[0] = await first;
-    } else {
-      for (const request of requests) responses.push(await driver.send(request));
-    }
-    testCase.requests.forEach(({ expect: expected }, index) => {
-      const response = responses[index]!;
-      expect({ request: index, status: response.status, body: response.body }).toEqual({ request: index, status: expected.status, body: expected.body });
-      expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
-      for (const [name, pattern] of Object.entries(expected.headers ?? {})) expect(response.headers[name]).toMatch(pattern);
+    await checkCase(testCase, (wire) => send(`${base}${adapter.path}`, wire), {
+      entered: () => ok(fetch(`${base}/entered`)),
+      release: async () => void (await ok(fetch(`${base}/release`, { method: 'POST' }))),
+      handled: async () => (await (await ok(fetch(`${base}/handled`))).json()) as unknown[],
     });
-    const handled = (await (await ok(fetch(`${base}/handled`))).json()) as unknown[];
-    expect(handled).toHaveLength(testCase.handlerCalls);
-    if (testCase.handledData !== undefined) expect(handled).toEqual(testCase.handledData);
   } finally {
-    await driver.close();
+    await ok(fetch(base, { method: 'DELETE' }));
   }
 }
 

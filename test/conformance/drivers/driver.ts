@@ -30,6 +30,24 @@ export function fetchDriver(origin: string, close: () => Promise<void>): Driver 
   };
 }
 
+/**
+ * A driver that hands each request in process to a Web entry point (`app.request`, a
+ * `(Request) => Response` handler), with the Content-Length a runtime's `Request` carries.
+ */
+export function inProcessWebDriver(respond: (path: string, init: RequestInit) => Response | Promise<Response>): Driver {
+  return {
+    async send(wire) {
+      const headers = webHeaders(wire);
+      // A runtime's Request carries the Content-Length that came over the wire; new Request() and app.request() add none.
+      if (!wire.chunked) headers.set('content-length', String(wire.body.byteLength));
+      const body = wire.chunked ? webStream(wire.body) : wire.body;
+      const init = { method: 'POST', headers, body, duplex: 'half' };
+      return fromWebResponse(await respond(wire.path, init));
+    },
+    close: async () => undefined,
+  };
+}
+
 /** Closes a Node server, its keep-alive connections included. */
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve, reject) => {
