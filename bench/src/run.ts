@@ -24,7 +24,8 @@ const USAGE = `Usage: npm run bench -- [B1 … B8] [--only B3,B5] [--quick] [--f
 
   B1 … B8, --only   run only these benchmarks (default: all)
   --quick           fewer, shorter rounds: the whole suite in under a minute
-  --framework       HTTP rounds (B1, B2, B7) for these frameworks only: fastify, hono, express
+  --framework       HTTP rounds (B1, B2, B7) for these only: fastify, hono, express, and the
+                    adapters on bare node:http: node (@hookguard/node, with B2's octokit rounds), web
   --duration S      seconds per HTTP round (default 3, quick 0.5)
   --diagnose        B1 also runs each framework with receiver.receive() on its own raw body,
                     without the adapter, to tell the adapter's cost from the core's
@@ -48,6 +49,7 @@ type Options = {
   profile: boolean;
   markdown: boolean;
   frameworks: Framework[];
+  adapters: ('node' | 'web')[];
   durationSeconds: number | undefined;
   serverNodeOptions: string[];
   diagnose: boolean;
@@ -55,7 +57,7 @@ type Options = {
 
 function parseArguments(argv: readonly string[]): Options {
   const selected = new Set<BenchmarkId>();
-  const options: Options = { selected, quick: false, profile: false, markdown: false, frameworks: [], durationSeconds: undefined, serverNodeOptions: [], diagnose: false };
+  const options: Options = { selected, quick: false, profile: false, markdown: false, frameworks: [], adapters: [], durationSeconds: undefined, serverNodeOptions: [], diagnose: false };
   const duration = (text: string): void => {
     const seconds = Number(text);
     if (!(seconds > 0)) throw new Error(`--duration needs a number of seconds; received '${text}'`);
@@ -64,7 +66,11 @@ function parseArguments(argv: readonly string[]): Options {
   const frameworks = (text: string): void => {
     for (const part of text.split(',')) {
       const name = part.trim().toLowerCase();
-      if (!(FRAMEWORKS as readonly string[]).includes(name)) throw new Error(`unknown framework '${part}'; choose from ${FRAMEWORKS.join(', ')}`);
+      if (name === 'node' || name === 'web') {
+        options.adapters.push(name);
+        continue;
+      }
+      if (!(FRAMEWORKS as readonly string[]).includes(name)) throw new Error(`unknown framework '${part}'; choose from ${[...FRAMEWORKS, 'node', 'web'].join(', ')}`);
       options.frameworks.push(name as Framework);
     }
   };
@@ -96,7 +102,10 @@ function parseArguments(argv: readonly string[]): Options {
     else select(argument);
   }
   if (selected.size === 0) for (const id of BENCHMARK_IDS) selected.add(id);
-  if (options.frameworks.length === 0) options.frameworks.push(...FRAMEWORKS);
+  if (options.frameworks.length === 0 && options.adapters.length === 0) {
+    options.frameworks.push(...FRAMEWORKS);
+    options.adapters.push('node', 'web');
+  }
   return options;
 }
 
@@ -129,6 +138,7 @@ const context: BenchContext = {
   log,
   profileDirectory,
   frameworks: FRAMEWORKS.filter((name) => options.frameworks.includes(name)),
+  adapters: options.adapters,
   httpDurationSeconds: options.durationSeconds ?? (options.quick ? 0.5 : 3),
   serverNodeOptions: options.serverNodeOptions,
   diagnose: options.diagnose,
@@ -166,11 +176,11 @@ if (selected.has('B8')) await step(['B8'], 'B8 memory store bytes per id', () =>
 if (selected.has('B5')) await step(['B5'], 'B5 Redis store', () => runB5(context));
 if (selected.has('B6')) await step(['B6'], 'B6 Postgres store', () => runB6(context));
 if (selected.has('B7')) await step(['B7'], 'B7 Bloom store size and accuracy', () => runB7Figures(context));
-if (wantsHttp(selected)) {
+if (wantsHttp(selected) && context.frameworks.length > 0) {
   const ids = (['B1', 'B2', 'B7'] as const).filter((id) => selected.has(id));
   await step(ids, `HTTP rounds (${ids.join(', ')})`, () => runHttpBenchmarks(selected, context));
 }
-if (selected.has('B1') || selected.has('B2')) {
+if ((selected.has('B1') || selected.has('B2')) && context.adapters.length > 0) {
   const ids = (['B1', 'B2'] as const).filter((id) => selected.has(id));
   await step(ids, `@hookguard/node and @hookguard/web on bare node:http (${ids.join(', ')})`, () => runAdapterBenchmarks(selected, context));
 }

@@ -2,6 +2,7 @@ import type { BenchContext, BenchmarkId, BenchOutcome } from '../benchmarks/benc
 import { pairedFigure, type Figure, type Goal } from '../report/figures.js';
 import { median, series } from '../report/statistics.js';
 import { workerBundle } from '../../../packages/web/src/worker-bundle.fixtures.js';
+import { VS_MINIMAL_GOAL } from '../benchmarks/http-benchmarks.js';
 import type { AdapterServer } from './adapter-servers.js';
 import { runAdapterRounds, type AdapterRound, type AdapterVariant } from './adapter-rounds.js';
 
@@ -31,11 +32,20 @@ function notesFor(numerator: AdapterRound[], denominator: AdapterRound[]): strin
 }
 
 /** Two figures per comparison: by req/s, and by requests per second of the server's own CPU time. */
-function figures(id: BenchmarkId, key: string, what: string, [numeratorLabel, numerator]: [string, AdapterRound[]], [denominatorLabel, denominator]: [string, AdapterRound[]], goal?: Goal): Figure[] {
+function figures(
+  id: BenchmarkId,
+  key: string,
+  what: string,
+  [numeratorLabel, numerator]: [string, AdapterRound[]],
+  [denominatorLabel, denominator]: [string, AdapterRound[]],
+  goal?: Goal,
+  goalOn: 'both' | 'cpu' = 'both',
+): Figure[] {
   const common = { id, ...(goal === undefined ? {} : { goal }) };
   return [
     pairedFigure({
-      ...common,
+      id,
+      ...(goal === undefined || goalOn === 'cpu' ? {} : { goal }),
       key: `${key}.rps`,
       title: `${what}, req/s`,
       numerator: series(numeratorLabel, 'req/s', numerator.map((round) => round.requestsPerSecond)),
@@ -74,15 +84,20 @@ async function bundleFigure(): Promise<{ figure: Figure; extras: Record<string, 
 export async function runAdapterBenchmarks(selected: ReadonlySet<BenchmarkId>, context: BenchContext): Promise<BenchOutcome> {
   const out: Figure[] = [];
   let extras: Record<string, unknown> = {};
-  if (selected.has('B1')) {
+  const node = context.adapters.includes('node');
+  const web = context.adapters.includes('web');
+  if (selected.has('B1') && web) {
     const bundle = await bundleFigure();
     out.push(bundle.figure);
     extras = bundle.extras;
     context.log(`  Worker bundle of @hookguard/web: ${bundle.figure.notes[0]}`);
   }
   const variants: AdapterVariant[] = [];
-  if (selected.has('B1')) variants.push({ key: 'hookguard', deliveries: 'standard-webhooks' }, { key: 'bare', deliveries: 'standard-webhooks' }, { key: 'minimal', deliveries: 'standard-webhooks' });
-  if (selected.has('B2')) variants.push({ key: 'hookguard-github', deliveries: 'github' }, { key: 'octokit', deliveries: 'github' });
+  if (selected.has('B1') && node) {
+    variants.push({ key: 'hookguard', deliveries: 'standard-webhooks' }, { key: 'bare', deliveries: 'standard-webhooks' }, { key: 'minimal', deliveries: 'standard-webhooks' });
+  }
+  if (selected.has('B1') && web) variants.push({ key: 'web', deliveries: 'standard-webhooks' }, { key: 'web-minimal', deliveries: 'standard-webhooks' });
+  if (selected.has('B2') && node) variants.push({ key: 'hookguard-github', deliveries: 'github' }, { key: 'octokit', deliveries: 'github' });
   if (variants.length === 0) return { figures: out, skipped: [], extras };
   const rounds = 3;
   context.log(`  node:http: ${variants.map((variant) => variant.key).join(', ')}; ${rounds} rounds of ${context.httpDurationSeconds} s, ${CONNECTIONS} connections`);
@@ -93,19 +108,33 @@ export async function runAdapterBenchmarks(selected: ReadonlySet<BenchmarkId>, c
     connections: CONNECTIONS,
     serverNodeOptions: context.serverNodeOptions,
     log: context.log,
+    ...(context.profileDirectory === undefined ? {} : { profileDirectory: context.profileDirectory }),
   });
   const get = (key: AdapterServer): AdapterRound[] => results.get(key) ?? [];
-  if (selected.has('B1')) {
+  if (selected.has('B1') && node) {
     const hookguard: [string, AdapterRound[]] = ['node:http + @hookguard/node', get('hookguard')];
     const bare: [string, AdapterRound[]] = ['bare node:http', get('bare')];
     const minimal: [string, AdapterRound[]] = ['node:http + minimal verify + Set', get('minimal')];
     out.push(
       ...figures('B1', 'B1.node', 'node:http + @hookguard/node ÷ bare node:http (raw body, no verification)', hookguard, bare),
       ...figures('B1', 'B1.node.ceiling', "node:http + minimal node:crypto verify + Set ÷ bare node:http: B1's ceiling for any verifying receiver", minimal, bare),
-      ...figures('B1', 'B1.node.vs-minimal', 'node:http + @hookguard/node ÷ node:http + minimal node:crypto verify + Set', hookguard, minimal),
+      ...figures('B1', 'B1.node.vs-minimal', 'node:http + @hookguard/node ÷ node:http + minimal node:crypto verify + Set', hookguard, minimal, VS_MINIMAL_GOAL, 'cpu'),
     );
   }
-  if (selected.has('B2')) {
+  if (selected.has('B1') && web) {
+    out.push(
+      ...figures(
+        'B1',
+        'B1.web.vs-minimal',
+        '@hookguard/web handler ÷ a Web handler reading request.arrayBuffer() + minimal node:crypto verify + Set (both behind the same node:http → Request bridge)',
+        ['node:http → Request + @hookguard/web', get('web')],
+        ['node:http → Request + arrayBuffer() + minimal verify + Set', get('web-minimal')],
+        VS_MINIMAL_GOAL,
+        'cpu',
+      ),
+    );
+  }
+  if (selected.has('B2') && node) {
     out.push(
       ...figures(
         'B2',

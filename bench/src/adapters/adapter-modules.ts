@@ -11,6 +11,11 @@ export async function hookguardNode(): Promise<typeof import('../../../packages/
   return import(new URL('node/dist/index.js', PACKAGES).href) as Promise<typeof import('../../../packages/node/src/index.js')>;
 }
 
+/** `@hookguard/web` as built. */
+export async function hookguardWeb(): Promise<typeof import('../../../packages/web/src/index.js')> {
+  return import(new URL('web/dist/index.js', PACKAGES).href) as Promise<typeof import('../../../packages/web/src/index.js')>;
+}
+
 /** The part of `@octokit/webhooks` the comparison uses. */
 export type OctokitWebhooks = {
   Webhooks: new (options: { secret: string }) => { on(event: string, handler: () => void): void };

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import type { ServerCommand, ServerMessage } from '../http/server-config.js';
 import type { AdapterServer } from './adapter-servers.js';
 
@@ -17,9 +18,10 @@ export class AdapterServerProcess {
     this.#child = child;
   }
 
-  /** Forks the server process and resolves once it listens. */
-  static start(kind: AdapterServer, nodeOptions: readonly string[] = []): Promise<AdapterServerProcess> {
-    const child = fork(new URL('./adapter-server-child.ts', import.meta.url), [kind], {
+  /** Forks the server process and resolves once it listens; with `profileDirectory`, it profiles its rounds. */
+  static start(kind: AdapterServer, nodeOptions: readonly string[] = [], profileDirectory?: string): Promise<AdapterServerProcess> {
+    const args = profileDirectory === undefined ? [kind] : [kind, join(profileDirectory, `node-http-${kind}.cpuprofile`)];
+    const child = fork(new URL('./adapter-server-child.ts', import.meta.url), args, {
       execArgv: [...process.execArgv, ...nodeOptions],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

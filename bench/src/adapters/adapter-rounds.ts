@@ -30,6 +30,8 @@ export type AdapterRoundsOptions = {
   connections: number;
   serverNodeOptions: readonly string[];
   log: (line: string) => void;
+  /** Each server writes a V8 CPU profile of its rounds into this directory when it exits. */
+  profileDirectory?: string;
 };
 
 /** Requests per second assumed before a provider's servers have been measured. */
@@ -50,7 +52,7 @@ export async function runAdapterRounds(variants: readonly AdapterVariant[], opti
   const standard = new DeliveryPool();
   const githubPool = new GitHubDeliveryPool();
   try {
-    const started = await Promise.allSettled(variants.map(async ({ key }) => servers.set(key, await AdapterServerProcess.start(key, options.serverNodeOptions))));
+    const started = await Promise.allSettled(variants.map(async ({ key }) => servers.set(key, await AdapterServerProcess.start(key, options.serverNodeOptions, options.profileDirectory))));
     const failed = started.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
     const bestRate = { 'standard-webhooks': 0, github: 0 };

@@ -1,10 +1,11 @@
 import { createReceiver, github, MemoryStore, standardWebhooks, type ReceiveResult } from '@hookguard/core';
-import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { JSON_CONTENT_TYPE, minimalReceiver, RECEIVED } from '../http/by-hand.js';
 import { EVENT_TYPE, SECRET } from '../http/deliveries.js';
 import type { ServerCounters } from '../http/server-config.js';
-import { hookguardNode, octokitWebhooks } from './adapter-modules.js';
+import { hookguardNode, hookguardWeb, octokitWebhooks } from './adapter-modules.js';
 import { GITHUB_SECRET } from './github-deliveries.js';
 
 /**
@@ -13,9 +14,13 @@ import { GITHUB_SECRET } from './github-deliveries.js';
  * - `minimal`: reads the raw body, then B1's minimal node:crypto verify and a `Set`;
  * - `hookguard`: `@hookguard/node` with Standard Webhooks and the memory store;
  * - `hookguard-github`: `@hookguard/node` with the GitHub verifier, one `issues.opened` handler;
- * - `octokit`: `@octokit/webhooks`' `createNodeMiddleware` with the same handler.
+ * - `octokit`: `@octokit/webhooks`' `createNodeMiddleware` with the same handler;
+ * - `web`: `@hookguard/web`'s `(Request) => Response` handler behind the few lines a Node host of
+ *   such a function runs (a Web `Request` with the body as a stream in, the `Response` written back);
+ * - `web-minimal`: the same host and function shape, reading `request.arrayBuffer()`, then the
+ *   minimal verify and a `Set`: the least a verifying Web handler does on that host.
  */
-export const ADAPTER_SERVERS = ['bare', 'minimal', 'hookguard', 'hookguard-github', 'octokit'] as const;
+export const ADAPTER_SERVERS = ['bare', 'minimal', 'hookguard', 'hookguard-github', 'octokit', 'web', 'web-minimal'] as const;
 export type AdapterServer = (typeof ADAPTER_SERVERS)[number];
 
 const PATH = '/webhooks';
@@ -37,7 +42,51 @@ function countResult(counters: ServerCounters): (result: ReceiveResult) => void 
   };
 }
 
+/** A Web `Request` of a node:http request, its body the request stream (as Node hosts of Web handlers build it). */
+function toWebRequest(req: IncomingMessage): Request {
+  const headers = new Headers();
+  for (let index = 0; index < req.rawHeaders.length; index += 2) headers.append(req.rawHeaders[index]!, req.rawHeaders[index + 1]!);
+  const init = { method: req.method ?? 'POST', headers, body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' };
+  return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, init);
+}
+
+async function writeWebResponse(res: ServerResponse, response: Response): Promise<void> {
+  const headers: [string, string][] = [];
+  response.headers.forEach((value, name) => headers.push([name, value]));
+  res.writeHead(response.status, headers);
+  res.end(await response.text());
+}
+
+function webListener(handler: (request: Request) => Promise<Response>): RequestListener {
+  return (req, res) => {
+    void handler(toWebRequest(req)).then((response) => writeWebResponse(res, response));
+  };
+}
+
 async function listenerFor(kind: AdapterServer, counters: ServerCounters): Promise<RequestListener> {
+  if (kind === 'web-minimal') {
+    const receive = minimalReceiver(counters);
+    return webListener(async (request) => {
+      const body = Buffer.from(await request.arrayBuffer());
+      counters.requests++;
+      // The three headers the minimal verify reads, as any Web handler gets them.
+      const { headers } = request;
+      const answer = receive(body, {
+        'webhook-id': headers.get('webhook-id') ?? '',
+        'webhook-timestamp': headers.get('webhook-timestamp') ?? '',
+        'webhook-signature': headers.get('webhook-signature') ?? '',
+      });
+      return new Response(answer.body, { status: answer.status, headers: { 'content-type': JSON_CONTENT_TYPE } });
+    });
+  }
+  if (kind === 'web') {
+    const { webhookHandler } = await hookguardWeb();
+    const receiver = createReceiver({ verifier: standardWebhooks({ secret: SECRET }), store: new MemoryStore(), warnings: { WARN_HOOKGUARD_STORE_NOT_SHARED: false } });
+    receiver.on(EVENT_TYPE, () => {
+      counters.processed++;
+    });
+    return webListener(webhookHandler(receiver, { onResult: countResult(counters) }));
+  }
   if (kind === 'bare' || kind === 'minimal') {
     const receive = kind === 'minimal' ? minimalReceiver(counters) : undefined;
     return (req, res) => {

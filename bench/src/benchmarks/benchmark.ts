@@ -11,6 +11,8 @@ export type BenchContext = {
   profileDirectory: string | undefined;
   /** The frameworks of the HTTP rounds (all by default). */
   frameworks: readonly Framework[];
+  /** The adapters measured on bare node:http (`@hookguard/node`, `@hookguard/web`; both by default). */
+  adapters: readonly ('node' | 'web')[];
   /** Seconds per HTTP round. */
   httpDurationSeconds: number;
   /** Extra Node options for the HTTP server processes. */

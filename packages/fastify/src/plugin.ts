@@ -73,11 +73,11 @@ function receiveDelivery(
   return receiver.receive({ rawBody: limited, headers: request.headers });
 }
 
-function write(reply: FastifyReply, request: FastifyRequest, result: ReceiveResult): FastifyReply {
+function write(reply: FastifyReply, request: FastifyRequest, result: ReceiveResult): void {
   reply.code(result.status).headers(result.headers);
   // Refused bodies may still be streaming in: close rather than drain them (HTTP/1 only; HTTP/2 has no such header).
   if ((result.status === 413 || result.status === 408) && request.raw.httpVersionMajor < 2) reply.header('connection', 'close');
-  return reply.send(result.body);
+  reply.send(result.body);
 }
 
 async function hookguardPlugin(instance: FastifyInstance, options: HookguardOptions): Promise<void> {
@@ -96,15 +96,18 @@ async function hookguardPlugin(instance: FastifyInstance, options: HookguardOpti
   instance.addContentTypeParser('*', (_request, payload, done) => {
     done(null, payload);
   });
-  const respond = (request: FastifyRequest, reply: FastifyReply, result: ReceiveResult): FastifyReply => {
+  // Returns nothing: the reply is sent, and a handler's promise resolving to the reply would make
+  // Fastify adopt it as a thenable (Reply#then), one more step per delivery.
+  const respond = (request: FastifyRequest, reply: FastifyReply, result: ReceiveResult): undefined => {
     request.log.debug({ outcome: result.outcome, status: result.status, eventId: result.event?.id }, 'webhook delivery handled');
     onResult?.(result, request, reply);
-    return write(reply, request, result);
+    write(reply, request, result);
+    return undefined;
   };
   // One promise per delivery, the receiver's, chained once: no async wrappers around it.
-  const answer = (request: FastifyRequest, reply: FastifyReply, body: RawBodySource | undefined): Promise<FastifyReply> => {
+  const answer = (request: FastifyRequest, reply: FastifyReply, body: RawBodySource | undefined): Promise<undefined> => {
     const result = receiveDelivery(receiver, request, body, routeBodyLimit);
-    if (result instanceof Promise) return result.then((received) => respond(request, reply, received));
+    if (result instanceof Promise) return (result as Promise<ReceiveResult>).then((received) => respond(request, reply, received));
     return Promise.resolve(respond(request, reply, result));
   };
   instance.post(path, bodyLimit === undefined ? {} : { bodyLimit }, (request, reply) => answer(request, reply, parsedBodyOf(request)));
