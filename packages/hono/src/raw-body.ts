@@ -61,10 +61,21 @@ export function unreadNodeIncoming(env: unknown, req: HonoRequest): NodeIncoming
   return incoming as NodeIncoming;
 }
 
-/** Keeps the bytes the core read where Hono's `c.req.json()`, `text()` and `arrayBuffer()` look. */
+/**
+ * Keeps the bytes the core read where Hono's `c.req.json()`, `text()` and `arrayBuffer()` look.
+ * The `ArrayBuffer` of their own is made when something asks for it: most deliveries are answered
+ * without, and a buffer outside the JavaScript heap per delivery costs more than the rest of this.
+ */
 export function cacheBody(req: HonoRequest, bytes: Uint8Array): void {
-  const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  (req.bodyCache as unknown as BodyCache).arrayBuffer = Promise.resolve(copy);
+  let cached: Promise<ArrayBuffer> | undefined;
+  Object.defineProperty(req.bodyCache, 'arrayBuffer', {
+    configurable: true,
+    enumerable: true,
+    get: () => (cached ??= Promise.resolve(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)),
+    set: (value: Promise<ArrayBuffer>) => {
+      cached = value;
+    },
+  });
 }
 
 /**
