@@ -37,7 +37,8 @@ function rawBodyOf(req: RawCapable): Uint8Array | AsyncIterable<Uint8Array> | un
 function write(res: Response, result: ReceiveResult): void {
   if (res.headersSent) return;
   res.status(result.status);
-  for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
+  // for…in over the plain headers object: no entry arrays per delivery.
+  for (const name in result.headers) res.setHeader(name, result.headers[name]!);
   // Refused bodies may still be streaming in: close rather than drain up to a gigabyte.
   if (result.status === 413 || result.status === 408) res.setHeader('connection', 'close');
   res.end(result.body);
