@@ -58,6 +58,11 @@ export type PostgresDeliveryLogOptions = {
    * @default 1_000
    */
   maxPending?: number;
+  /**
+   * How long a record waits for others to share its `INSERT`, in milliseconds.
+   * @default 50
+   */
+  batchDelayMs?: number;
   /** Where a failing database is logged (once until it works again). @default consoleLogger */
   logger?: Logger;
 };
@@ -166,7 +171,7 @@ export class PostgresDeliveryLog implements DeliveryLog {
     this.#redact = options.redact ?? redactSecrets;
     this.#maxPayloadBytes = options.maxPayloadBytes ?? 16_384;
     const logger = options.logger ?? consoleLogger;
-    this.#buffer = new WriteBuffer({ name: 'PostgresDeliveryLog', maxPending: options.maxPending ?? 1_000, logger, write: (batch) => this.#write(batch) });
+    this.#buffer = new WriteBuffer({ name: 'PostgresDeliveryLog', maxPending: options.maxPending ?? 1_000, delayMs: options.batchDelayMs ?? 50, logger, write: (batch) => this.#write(batch) });
     const every = options.pruneIntervalMs ?? 600_000;
     if (every > 0) {
       this.#timer = setInterval(() => void this.prune().catch(() => undefined), every);

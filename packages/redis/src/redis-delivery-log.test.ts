@@ -43,7 +43,7 @@ describe('RedisDeliveryLog', () => {
     const log = new RedisDeliveryLog({ client, prefix, payloads: true });
     log.record({ ...entry, payload: { data: { password: 'hunter2', to: 'ada@example.com', subject: 'Hi' } } });
     await log.flush();
-    const raw = await client.xrange(`${prefix}deliveries`, '-', '+');
+    const raw = await client.xrange(`${prefix}{deliveries}`, '-', '+');
     expect(JSON.stringify(raw)).not.toMatch(/hunter2|ada@example\.com/);
     expect((await log.list()).records[0]?.payload).toEqual({ data: { password: '[redacted]', to: '[redacted]', subject: 'Hi' } });
     await dropPrefix(prefix);

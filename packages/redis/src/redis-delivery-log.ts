@@ -21,7 +21,9 @@ export type RedisDeliveryLogOptions = {
   /** Your ioredis client (`Redis` or `Cluster`); the log never connects or closes it. */
   client: RedisClient;
   /**
-   * Prepended to the log's keys: the stream `<prefix>deliveries` and the counts hash `<prefix>deliveries:counts:<namespace>`.
+   * Prepended to the log's keys: the stream `<prefix>{deliveries}` and the counts hashes
+   * `<prefix>{deliveries}:counts:<namespace>` (one hash tag: on a Cluster they share a slot, so a
+   * batch goes in one pipeline).
    * @default 'hookguard:'
    */
   prefix?: string;
@@ -48,6 +50,11 @@ export type RedisDeliveryLogOptions = {
    * @default 1_000
    */
   maxPending?: number;
+  /**
+   * How long a record waits for others to share its round trip, in milliseconds.
+   * @default 50
+   */
+  batchDelayMs?: number;
   /** Where a failing Redis is logged (once until it works again). @default consoleLogger */
   logger?: Logger;
 };
@@ -98,13 +105,13 @@ export class RedisDeliveryLog implements DeliveryLog {
     }
     const prefix = options.prefix ?? 'hookguard:';
     this.#client = options.client;
-    this.#stream = `${prefix}deliveries`;
-    this.#countsPrefix = `${prefix}deliveries:counts:`;
+    this.#stream = `${prefix}{deliveries}`;
+    this.#countsPrefix = `${prefix}{deliveries}:counts:`;
     this.#maxLength = maxLength;
     this.payloads = options.payloads === true;
     this.#redact = options.redact ?? redactSecrets;
     this.#maxPayloadBytes = options.maxPayloadBytes ?? 16_384;
-    this.#buffer = new WriteBuffer({ name: 'RedisDeliveryLog', maxPending: options.maxPending ?? 1_000, logger: options.logger ?? consoleLogger, write: (batch) => this.#write(batch) });
+    this.#buffer = new WriteBuffer({ name: 'RedisDeliveryLog', maxPending: options.maxPending ?? 1_000, delayMs: options.batchDelayMs ?? 50, logger: options.logger ?? consoleLogger, write: (batch) => this.#write(batch) });
   }
 
   record(entry: DeliveryLogEntry): void {
@@ -116,11 +123,11 @@ export class RedisDeliveryLog implements DeliveryLog {
   }
 
   async #write(batch: DeliveryLogEntry[]): Promise<void> {
-    const writes: Promise<unknown>[] = [];
+    const pipeline = this.#client.pipeline();
     const counts = new Map<string, Map<string, number>>();
     let newest = 0;
     for (const entry of batch) {
-      writes.push(this.#client.xadd(this.#stream, 'MAXLEN', '~', this.#maxLength, '*', 'e', this.#serialize(entry)));
+      pipeline.xadd(this.#stream, 'MAXLEN', '~', this.#maxLength, '*', 'e', this.#serialize(entry));
       const fields = counts.get(entry.namespace) ?? new Map<string, number>();
       const field = `${Math.floor(entry.at / MINUTE)}:${entry.outcome}`;
       fields.set(field, (fields.get(field) ?? 0) + 1);
@@ -128,9 +135,10 @@ export class RedisDeliveryLog implements DeliveryLog {
       newest = Math.max(newest, entry.at);
     }
     for (const [namespace, fields] of counts) {
-      for (const [field, count] of fields) writes.push(this.#client.hincrby(this.#countsPrefix + namespace, field, count));
+      for (const [field, count] of fields) pipeline.hincrby(this.#countsPrefix + namespace, field, count);
     }
-    await Promise.all(writes);
+    const replies = (await pipeline.exec()) ?? [];
+    for (const [error] of replies) if (error !== null) throw error;
     const minute = Math.floor(newest / MINUTE);
     if (minute > this.#prunedMinute) {
       this.#prunedMinute = minute;

@@ -11,6 +11,14 @@ export type WriteBufferOptions<Entry> = {
   logger: Logger;
   /** Names the log in messages (`RedisDeliveryLog`). */
   name: string;
+  /**
+   * How long a first entry waits for others to join its batch, in milliseconds (an `unref`'d
+   * timer); 0 batches what arrives within one turn of the event loop. A batch of `maxBatch` goes at once.
+   * @default 0
+   */
+  delayMs?: number;
+  /** @default 500 */
+  maxBatch?: number;
 };
 
 /**
@@ -45,13 +53,25 @@ export class WriteBuffer<Entry> {
       this.#dropped++;
     }
     this.#pending.push(entry);
-    if (this.#scheduled || this.#writing !== undefined) return;
-    this.#scheduled = true;
-    // A macrotask: every delivery finishing in this turn joins one batch, one round trip.
-    setImmediate(() => {
-      this.#scheduled = false;
+    if (this.#writing !== undefined) return;
+    if (this.#pending.length >= (this.#options.maxBatch ?? 500)) {
       this.#drain();
-    });
+      return;
+    }
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    const delayMs = this.#options.delayMs ?? 0;
+    // Every delivery finishing meanwhile joins one batch: one round trip for many records.
+    if (delayMs === 0) {
+      setImmediate(() => this.#fire());
+      return;
+    }
+    setTimeout(() => this.#fire(), delayMs).unref?.();
+  }
+
+  #fire(): void {
+    this.#scheduled = false;
+    this.#drain();
   }
 
   /** Resolves once every entry pushed so far was written or failed. */
@@ -64,8 +84,7 @@ export class WriteBuffer<Entry> {
 
   #drain(): void {
     if (this.#writing !== undefined || this.#pending.length === 0) return;
-    const batch = this.#pending;
-    this.#pending = [];
+    const batch = this.#pending.splice(0, this.#options.maxBatch ?? 500);
     this.#writing = this.#write(batch).finally(() => {
       this.#writing = undefined;
       if (this.#pending.length > 0) this.#drain();
