@@ -3,10 +3,12 @@
  * and the files or packages with the most self time, and the total time under chosen functions.
  *
  *   node_modules/.bin/tsx bench/src/profile-summary.ts <file.cpuprofile> [--top 25] [--under name,…]
- *     [--under-place packages/core/,packages/fastify/] [--callers name]
+ *     [--under-place packages/core/,packages/fastify/] [--callers name] [--requests N]
  *
  * `--under` gives the time of samples with the named function anywhere on the stack (inclusive),
  * `--under-place` the same for any function of a file or package whose path starts with the prefix.
+ * `--requests N` (the requests the profiled server answered: the round log's new + duplicates,
+ * warm-up included) adds the time per request beside each share, to compare two servers' profiles.
  */
 import { readFileSync } from 'node:fs';
 
@@ -42,6 +44,8 @@ const underPlaceIndex = args.indexOf('--under-place');
 const underPlaces = underPlaceIndex >= 0 ? (args[underPlaceIndex + 1] ?? '').split(',') : [];
 const callersIndex = args.indexOf('--callers');
 const callersOf = callersIndex >= 0 ? args[callersIndex + 1] : undefined;
+const requestsIndex = args.indexOf('--requests');
+const requests = requestsIndex >= 0 ? Number(args[requestsIndex + 1]) : undefined;
 
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -100,8 +104,12 @@ for (const [id, micros] of selfTime) {
   }
 }
 const busy = total - idle;
-const share = (micros: number): string => `${((micros / busy) * 100).toFixed(1).padStart(5)} %`;
-console.log(`${file}: ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy (shares below are of busy time)\n`);
+const share = (micros: number): string =>
+  `${((micros / busy) * 100).toFixed(1).padStart(5)} %${requests === undefined ? '' : ` ${(micros / requests).toFixed(2).padStart(7)} µs/request`}`;
+console.log(
+  `${file}: ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy (shares below are of busy time)` +
+    `${requests === undefined ? '' : `, ${(busy / requests).toFixed(1)} µs busy per request`}\n`,
+);
 console.log('Self time by function:');
 for (const [name, micros] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) {
   console.log(`  ${share(micros)}  ${name}`);

@@ -7,3 +7,5 @@ const dist = (path: string): string => new URL(`../../../packages/core/dist/${pa
 export const { cryptoBackend } = (await import(dist('crypto/node.js'))) as typeof import('../../../packages/core/src/crypto/node.js');
 export const { readBody } = (await import(dist('http/read-body.js'))) as typeof import('../../../packages/core/src/http/read-body.js');
 export const { decodeJsonBody } = (await import(dist('verifiers/decode-body.js'))) as typeof import('../../../packages/core/src/verifiers/decode-body.js');
+export const { watchDeadline, unwatchDeadline, deadlineClock } = (await import(dist('http/body-deadlines.js'))) as typeof import('../../../packages/core/src/http/body-deadlines.js');
+export const { LeaseHeartbeat } = (await import(dist('receiver/lease-heartbeat.js'))) as typeof import('../../../packages/core/src/receiver/lease-heartbeat.js');
