@@ -2,6 +2,7 @@
 //   off     no instrumentation package loaded
 //   loaded  @hookguard/otel loaded and its instrumentation registered, no SDK (the API's no-ops)
 //   sdk     the OpenTelemetry SDK (tracer and meter providers) with exporters that drop everything
+//   sdk-only  the same SDK without @hookguard/otel: what the SDK itself costs (its context manager)
 // Each setting needs a process of its own: telemetry registration is process-wide.
 import { createReceiver, MemoryStore, standardWebhooks } from '@hookguard/core';
 import { hookguard } from '@hookguard/fastify';
@@ -9,7 +10,7 @@ import Fastify from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { EVENT_TYPE, SECRET } from '../http/deliveries.js';
 
-export type TelemetrySetting = 'off' | 'loaded' | 'sdk';
+export type TelemetrySetting = 'off' | 'loaded' | 'sdk' | 'sdk-only';
 
 async function setUpTelemetry(setting: TelemetrySetting): Promise<void> {
   if (setting === 'off') return;
@@ -30,7 +31,7 @@ async function setUpTelemetry(setting: TelemetrySetting): Promise<void> {
   const tracerProvider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropSpans)] });
   tracerProvider.register();
   const meterProvider = new MeterProvider({ readers: [new NeverRead()] });
-  registerInstrumentations({ instrumentations: [new HookguardInstrumentation()], tracerProvider, meterProvider });
+  registerInstrumentations({ instrumentations: setting === 'sdk' ? [new HookguardInstrumentation()] : [], tracerProvider, meterProvider });
 }
 
 const setting = (process.argv[2] ?? 'off') as TelemetrySetting;

@@ -1,6 +1,6 @@
 import { ProxyTracerProvider, createNoopMeter, trace, type TracerProvider } from '@opentelemetry/api';
 import { InstrumentationBase, type InstrumentationConfig, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
-import { createInstruments, type Instruments } from './instruments.js';
+import { createCounters, createInstruments, type Counters, type Instruments } from './instruments.js';
 import { telemetryRegistry, type TelemetrySubscriber } from './protocol.js';
 import { createSpanSubscriber } from './span-subscriber.js';
 
@@ -13,6 +13,7 @@ const PACKAGE_VERSION = '0.1.0';
 type State = {
   subscriber: TelemetrySubscriber | undefined;
   instruments: Instruments | undefined;
+  counters: Counters;
   /** The meter is the API's no-op (no MeterProvider was given or registered before it was taken). */
   meterIdle: boolean;
   tracerProvider: TracerProvider | undefined;
@@ -33,7 +34,7 @@ const states = new WeakMap<HookguardInstrumentation, State>();
 function stateOf(instrumentation: HookguardInstrumentation): State {
   let state = states.get(instrumentation);
   if (state === undefined) {
-    state = { subscriber: undefined, instruments: undefined, meterIdle: false, tracerProvider: undefined };
+    state = { subscriber: undefined, instruments: undefined, counters: createCounters(), meterIdle: false, tracerProvider: undefined };
     states.set(instrumentation, state);
   }
   return state;
@@ -66,7 +67,7 @@ export class HookguardInstrumentation extends InstrumentationBase<HookguardInstr
 
   protected override _updateMetricInstruments(): void {
     const state = stateOf(this);
-    state.instruments = createInstruments(this.meter);
+    state.instruments = createInstruments(this.meter, state.counters);
     state.meterIdle = this.meter === createNoopMeter();
   }
 
@@ -83,7 +84,7 @@ export class HookguardInstrumentation extends InstrumentationBase<HookguardInstr
       tracer: () => this.tracer,
       // Loaded with no SDK behind it, the instrumentation only hands each run back: no span, no context.
       idle: () => state.meterIdle && tracerIdle(state.tracerProvider ?? trace.getTracerProvider()),
-      instruments: () => (state.instruments ??= createInstruments(this.meter)),
+      instruments: () => (state.instruments ??= createInstruments(this.meter, state.counters)),
     });
     state.subscriber = subscriber;
     const registry = telemetryRegistry();

@@ -60,6 +60,7 @@ export type TelemetryRecord = DeliveryRecord | JobRecord | StoreRecord | Handler
 export type TelemetrySubscriber = {
   trace<T>(record: TelemetryRecord, run: () => Promise<T>): Promise<T>;
   inject?(carrier: Record<string, string>): void;
+  sleeping?(): boolean;
 };
 
 export type TelemetryRegistry = {

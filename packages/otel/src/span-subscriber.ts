@@ -33,6 +33,7 @@ export function createSpanSubscriber(source: TelemetrySource): TelemetrySubscrib
           return run();
       }
     },
+    sleeping: () => source.idle(),
     inject(carrier: Record<string, string>): void {
       propagation.inject(context.active(), carrier);
     },
@@ -41,7 +42,12 @@ export function createSpanSubscriber(source: TelemetrySource): TelemetrySubscrib
 
 /** Runs `run` with `span` active, then `finish` with how it settled; settles as `run` does. */
 function within<T>(span: Span, run: () => Promise<T>, finish: (failure: { error: unknown } | undefined, value: T | undefined) => void): Promise<T> {
-  return context.with(trace.setSpan(context.active(), span), run).then(
+  return settled(context.with(trace.setSpan(context.active(), span), run), finish);
+}
+
+/** Calls `finish` with how `running` settled; settles as it does. */
+function settled<T>(running: Promise<T>, finish: (failure: { error: unknown } | undefined, value: T | undefined) => void): Promise<T> {
+  return running.then(
     (value) => {
       finish(undefined, value);
       return value;
@@ -101,14 +107,17 @@ function traceDelivery<T>(source: TelemetrySource, record: DeliveryRecord, run: 
     span.end();
     const instruments = source.instruments();
     instruments.processDuration.record(seconds(startedAt), metric);
-    instruments.consumedMessages.add(1, metric);
+    const where = `${record.system}\u0000${record.namespace}`;
+    instruments.consumedMessages.increment(`${where}\u0000${operation}\u0000${errorType ?? ''}`, () => metric);
     const outcome = report?.outcome ?? 'failed';
-    instruments.deliveries.add(1, { [attr.OUTCOME]: outcome, [attr.MESSAGING_DESTINATION_NAME]: record.namespace, [attr.MESSAGING_SYSTEM]: record.system });
+    instruments.deliveries.increment(`${where}\u0000${outcome}`, () => ({ [attr.OUTCOME]: outcome, [attr.MESSAGING_DESTINATION_NAME]: record.namespace, [attr.MESSAGING_SYSTEM]: record.system }));
     if (record.verificationFailed && errorType !== undefined) {
-      instruments.verificationFailures.add(1, { [attr.ERROR_TYPE]: errorType, [attr.MESSAGING_DESTINATION_NAME]: record.namespace, [attr.MESSAGING_SYSTEM]: record.system });
+      const code = errorType;
+      instruments.verificationFailures.increment(`${where}\u0000${code}`, () => ({ [attr.ERROR_TYPE]: code, [attr.MESSAGING_DESTINATION_NAME]: record.namespace, [attr.MESSAGING_SYSTEM]: record.system }));
     }
     if (outcome === 'dead_lettered') {
-      instruments.deadLetters.add(1, { [attr.MESSAGING_DESTINATION_NAME]: record.namespace, [attr.MESSAGING_SYSTEM]: record.system, [attr.MODE]: record.mode ?? 'inline' });
+      const mode = record.mode ?? 'inline';
+      instruments.deadLetters.increment(`${where}\u0000${mode}`, () => ({ [attr.MESSAGING_DESTINATION_NAME]: record.namespace, [attr.MESSAGING_SYSTEM]: record.system, [attr.MODE]: mode }));
     }
   });
 }
@@ -154,9 +163,10 @@ function traceJob<T>(source: TelemetrySource, record: JobRecord, run: () => Prom
     span.end();
     const instruments = source.instruments();
     instruments.processDuration.record(seconds(startedAt), metric);
-    instruments.consumedMessages.add(1, metric);
+    const where = `${record.system}\u0000${record.namespace}`;
+    instruments.consumedMessages.increment(`${where}\u0000process\u0000${String(metric[attr.ERROR_TYPE] ?? '')}`, () => metric);
     if (outcome === 'dead_lettered') {
-      instruments.deadLetters.add(1, { [attr.MESSAGING_DESTINATION_NAME]: record.namespace, [attr.MESSAGING_SYSTEM]: record.system, [attr.MODE]: 'queued' });
+      instruments.deadLetters.increment(`${where}\u0000queued`, () => ({ [attr.MESSAGING_DESTINATION_NAME]: record.namespace, [attr.MESSAGING_SYSTEM]: record.system, [attr.MODE]: 'queued' }));
     }
   });
 }
@@ -167,7 +177,9 @@ function traceStore<T>(source: TelemetrySource, record: StoreRecord, run: () => 
     kind: SpanKind.INTERNAL,
     attributes: { [attr.STORE]: record.store, [attr.STORE_OPERATION]: record.operation, [attr.MESSAGING_DESTINATION_NAME]: record.namespace },
   });
-  return within(span, run, (failure, value) => {
+  // Not made active: a store call starts nothing of hookguard's own; a database client's own
+  // instrumentation still parents its spans on the delivery span.
+  return settled(run(), (failure, value) => {
     const metric: Attributes = { [attr.STORE]: record.store, [attr.STORE_OPERATION]: record.operation };
     if (failure !== undefined) {
       const errorType = attr.errorType(failure.error);

@@ -82,6 +82,12 @@ export type HandlerRecord = {
  */
 export type TelemetrySubscriber = {
   trace<T>(record: TelemetryRecord, run: () => Promise<T>): Promise<T>;
+  /**
+   * `true` while it would record nothing (an instrumentation with no SDK behind it): while every
+   * subscriber sleeps, the core builds no record, as if none were there. Asked on every operation,
+   * so it must be cheap.
+   */
+  sleeping?(): boolean;
   /** Writes the current trace context into `carrier` (W3C `traceparent`), for a queued job. */
   inject?(carrier: Record<string, string>): void;
 };

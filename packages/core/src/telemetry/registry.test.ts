@@ -139,3 +139,25 @@ describe('the telemetry registry', () => {
     expect(injectTraceContext()).toBeUndefined();
   });
 });
+
+describe('a sleeping subscriber', () => {
+  it('gets no record while it sleeps, and every record once it wakes', async () => {
+    let asleep = true;
+    const subscriber = { ...recorder(), sleeping: () => asleep };
+    const unsubscribe = subscribeTelemetry(subscriber);
+    try {
+      expect(telemetryActive()).toBe(false);
+      const calls: string[] = [];
+      const receiver = receiverWithHandler(calls);
+      expect((await receiver.receive(await delivery('evt_asleep'))).outcome).toBe('processed');
+      expect(subscriber.records).toEqual([]);
+      asleep = false;
+      expect(telemetryActive()).toBe(true);
+      expect((await receiver.receive(await delivery('evt_awake'))).outcome).toBe('processed');
+      expect(subscriber.records.map((record) => record.kind)).toEqual(['delivery', 'store', 'handler', 'store']);
+      expect(calls).toEqual(['evt_asleep', 'evt_awake']);
+    } finally {
+      unsubscribe();
+    }
+  });
+});

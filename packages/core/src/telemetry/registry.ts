@@ -28,7 +28,10 @@ const registry = sharedRegistry();
  * with no subscriber allocates nothing for telemetry.
  */
 export function telemetryActive(): boolean {
-  return registry.subscribers.length !== 0;
+  const { subscribers } = registry;
+  if (subscribers.length === 0) return false;
+  for (const subscriber of subscribers) if (subscriber.sleeping === undefined || !subscriber.sleeping()) return true;
+  return false;
 }
 
 /**
