@@ -30,7 +30,8 @@ export function recordDelivery(source: Source & { readonly now: () => number }, 
     attempt: trace.attempt ?? null,
     durationMs: at - started,
     errorCode: error === undefined ? null : error.code,
-    errorMessage: error === undefined ? null : describeError(error.cause ?? error),
+    // The code has its own field: the message is the handler's error, or the refusal's explanation.
+    errorMessage: error === undefined ? null : error.cause === undefined ? error.message : describeError(error.cause),
     duplicate: result.outcome === 'duplicate',
   };
   if (log.payloads && result.event !== undefined) entry.payload = result.event.payload;

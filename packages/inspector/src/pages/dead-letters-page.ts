@@ -26,11 +26,11 @@ export function deadLettersMain(view: DeadLettersView): SafeHtml {
   const rows = jobs.map(
     (job) => html`<tr data-key="${job.event.key}">
 ${view.readOnly ? '' : html`<td><input type="checkbox" name="key" value="${job.event.key}" aria-label="select ${job.event.id}"></td>`}
-<td>${job.updatedAt === undefined ? '—' : formatTime(job.updatedAt)}</td><td><code>${job.event.type}</code></td><td><code>${job.event.id}</code></td>
+<td class="time">${job.updatedAt === undefined ? '—' : formatTime(job.updatedAt)}</td><td><code>${job.event.type}</code></td><td><code>${job.event.id}</code></td>
 <td>${job.attempts}</td><td class="err">${job.lastError ?? ''}</td>
 ${view.readOnly ? '' : html`<td><button name="one" value="${job.event.key}">Replay</button></td>`}</tr>`,
   );
-  const table = html`<table><thead><tr>${view.readOnly ? '' : html`<th><input type="checkbox" data-select-all aria-label="select all"></th>`}<th>Dead since</th><th>Type</th><th>Event id</th><th>Attempts</th><th>Last error</th>${view.readOnly ? '' : html`<th></th>`}</tr></thead>
+  const table = html`<table><thead><tr>${view.readOnly ? '' : html`<th><input type="checkbox" data-select-all aria-label="select all"></th>`}<th>Dead since (UTC)</th><th>Type</th><th>Event id</th><th>Attempts</th><th>Last error</th>${view.readOnly ? '' : html`<th></th>`}</tr></thead>
 <tbody id="dead-letters">${jobs.length === 0 ? html`<tr><td colspan="7" class="muted">No dead letters.</td></tr>` : rows}</tbody></table>`;
   if (view.readOnly) return html`${flash}<h2>Dead letters (${jobs.length})</h2>${table}`;
   return html`${flash}<h2>Dead letters (${jobs.length})</h2>

@@ -1,6 +1,6 @@
 import { DELIVERY_LOG_OUTCOMES, type DeliveryLogPage, type DeliveryLogQuery, type OutcomeCounts } from '@hookguard/core';
 import { html, type SafeHtml } from '../safe-html.js';
-import { formatDuration, formatTime, outcomeBadge, queryString } from './format.js';
+import { formatDuration, formatTime, outcomeBadge, queryString, shorten } from './format.js';
 
 /** What the deliveries page shows. */
 export type DeliveriesView = {
@@ -40,18 +40,18 @@ export function deliveriesLive(view: DeliveriesView): SafeHtml {
       ? html`<span class="muted">no deliveries</span>`
       : counted.map((outcome) => html`<a href="${base}/${queryString({ outcome })}" data-outcome="${outcome}">${outcomeBadge(outcome)}<span class="n">${view.counts[outcome] ?? 0}</span></a>`)
   }</div>
-<table><thead><tr><th>Time</th><th>Outcome</th><th>Status</th><th>Type</th><th>Event id</th><th>Attempt</th><th>Duration</th><th>Source</th><th>Error</th></tr></thead>
+<table><thead><tr><th>Time (UTC)</th><th>Outcome</th><th>Status</th><th>Type</th><th>Event id</th><th>Attempt</th><th>Duration</th><th>Source</th><th>Error</th></tr></thead>
 <tbody id="deliveries">${
     page.records.length === 0
       ? html`<tr><td colspan="9" class="muted">Nothing logged${query.outcome !== undefined || query.type !== undefined || query.id !== undefined ? ' matches these filters' : ' yet'}.</td></tr>`
       : page.records.map(
           (record) => html`<tr data-seq="${record.seq}" data-outcome="${record.outcome}">
-<td><a href="${base}/deliveries/${encodeURIComponent(record.seq)}">${formatTime(record.at)}</a></td>
-<td>${outcomeBadge(record.outcome)}${record.duplicate ? html` <span class="muted">dup</span>` : ''}</td>
+<td class="time"><a href="${base}/deliveries/${encodeURIComponent(record.seq)}">${formatTime(record.at)}</a></td>
+<td>${outcomeBadge(record.outcome)}</td>
 <td>${record.status ?? '—'}</td><td><code>${record.type ?? '—'}</code></td>
 <td><a href="${base}/deliveries/${encodeURIComponent(record.seq)}"><code>${record.id ?? '—'}</code></a></td>
 <td>${record.attempt ?? '—'}</td><td>${formatDuration(record.durationMs)}</td><td>${record.source}</td>
-<td class="err">${record.errorCode === null ? '' : html`<code>${record.errorCode}</code> `}${record.errorMessage ?? ''}</td></tr>`,
+<td class="err">${record.errorCode === null ? '' : html`<code>${record.errorCode}</code> `}${shorten(record.errorMessage ?? '')}</td></tr>`,
         )
   }</tbody></table>
 <div class="pager">${query.before === undefined ? html`<span class="live">Newest first; refreshes live.</span>` : html`<a href="${base}/${queryString(filters)}">Newest</a>`}${

@@ -21,7 +21,7 @@ export function deliveryMain(view: DeliveryView): SafeHtml {
   return html`<p><a href="${base}/">← Deliveries</a></p>
 <h2>${outcomeBadge(record.outcome)} <code>${record.type ?? 'unknown type'}</code> · <code>${record.id ?? 'no id'}</code></h2>
 <dl>
-<dt>Time</dt><dd>${formatTime(record.at)}</dd>
+<dt>Time (UTC)</dt><dd>${formatTime(record.at)}</dd>
 <dt>Namespace</dt><dd><code>${record.namespace}</code></dd>
 <dt>Dedup key</dt><dd><code>${record.key ?? '—'}</code></dd>
 <dt>Source</dt><dd>${record.source === 'receive' ? 'HTTP delivery' : 'queued job run'}</dd>

@@ -5,14 +5,19 @@ export function outcomeBadge(outcome: string): SafeHtml {
   return html`<span class="badge o-${outcome.replace(/[^a-z_]/g, '')}">${outcome.replace('_', ' ')}</span>`;
 }
 
-/** An ISO-like local time with milliseconds, in UTC so every viewer reads the same. */
+/** An ISO-like time with milliseconds, in UTC so every viewer reads the same. */
 export function formatTime(epochMs: number): string {
-  return new Date(epochMs).toISOString().replace('T', ' ').replace('Z', ' UTC');
+  return new Date(epochMs).toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/** A message cut to `length` characters, for a table cell (the detail page shows it whole). */
+export function shorten(text: string, length = 140): string {
+  return text.length <= length ? text : `${text.slice(0, length - 1)}…`;
 }
 
 /** Milliseconds with a sensible precision. */
 export function formatDuration(ms: number): string {
-  return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
+  return ms < 10 && !Number.isInteger(ms) ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
 }
 
 /** A query string from the filters that are set. */

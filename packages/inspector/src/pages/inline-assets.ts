@@ -15,7 +15,7 @@ h2{font-size:15px;margin:8px 0 12px}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-weight:600;color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.03em}
-td.err{max-width:420px;overflow-wrap:anywhere;color:var(--muted)}
+td.err{max-width:420px;overflow-wrap:anywhere;color:var(--muted)}td.time{white-space:nowrap}
 code,pre{font:12px/1.5 ui-monospace,SFMono-Regular,Menlo,monospace}
 pre{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:12px;overflow:auto;max-height:60vh}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;border:1px solid currentColor}
