@@ -21,14 +21,16 @@ export function nodeHandler(handler: (request: Request) => Promise<Response>): (
   return async function handleNode(req: NodeRequest, res: ServerResponse): Promise<void> {
     try {
       const response = await handler(await toRequest(req));
-      const headers: [string, string][] = [];
+      // setHeader, not writeHead(status, pairs): Express has set headers of its own by now.
       response.headers.forEach((value, name) => {
-        if (name !== 'set-cookie') headers.push([name, value]);
+        if (name !== 'set-cookie') res.setHeader(name, value);
       });
-      for (const cookie of response.headers.getSetCookie()) headers.push(['set-cookie', cookie]);
-      res.writeHead(response.status, headers);
+      const cookies = response.headers.getSetCookie();
+      if (cookies.length > 0) res.setHeader('set-cookie', cookies);
+      res.writeHead(response.status);
       res.end(req.method === 'HEAD' ? undefined : new Uint8Array(await response.arrayBuffer()));
-    } catch {
+    } catch (error) {
+      console.error('[hookguard] the inspector could not answer', error);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('The inspector failed.');
     }
