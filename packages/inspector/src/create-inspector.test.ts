@@ -1,4 +1,4 @@
-import { MemoryDeliveryLog, createReceiver, isWebhookError, standardWebhooks, type DeliveryLogEntry } from '@hookguard/core';
+import { MemoryDeliveryLog, createReceiver, isWebhookError, silentLogger, standardWebhooks, type DeliveryLogEntry } from '@hookguard/core';
 import { describe, expect, it } from 'vitest';
 import { createInspector } from './create-inspector.js';
 import { SECRET, TOKEN, bearer, signedDelivery } from './inspector.fixtures.js';
@@ -7,7 +7,7 @@ const authorized = { authorization: `Bearer ${TOKEN}` };
 
 function setup(options: { readOnly?: boolean } = {}) {
   const log = new MemoryDeliveryLog({ payloads: true });
-  const receiver = createReceiver({ verifier: standardWebhooks({ secret: SECRET }), deliveryLog: log, namespace: 'mail' });
+  const receiver = createReceiver({ verifier: standardWebhooks({ secret: SECRET }), deliveryLog: log, namespace: 'mail', logger: silentLogger });
   receiver.on('message.received', async (event) => {
     if ((event.payload as { data: { fail?: boolean } }).data.fail === true) throw new Error('mailbox <b>full</b>');
   });
@@ -105,15 +105,36 @@ describe('createInspector', () => {
     expect(next).not.toContain('evt_9950<');
   });
 
-  it('refuses replay without a valid CSRF token, and everywhere when read-only', async () => {
-    const { inspector } = setup();
+  it('refuses replay without a valid CSRF token or from another origin, and everywhere when read-only', async () => {
+    const { get, inspector } = setup();
+    const page = await get('/hookguard/dead-letters');
+    const cookie = page.headers.get('set-cookie')!.split(';')[0]!;
+    expect(cookie).toMatch(/^hookguard_csrf=[\w-]+\.[\w-]+$/);
+    expect(page.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
+    const token = cookie.slice('hookguard_csrf='.length);
     const post = (body: string, headers: Record<string, string> = {}) =>
       inspector(new Request('http://app.test/hookguard/replay', { method: 'POST', body, headers: { ...authorized, 'content-type': 'application/x-www-form-urlencoded', ...headers } }));
-    // Inline mode refuses replays before looking at the form; the CSRF refusals are proven with a queue in the browser tests.
-    expect((await post('all=1')).status).toBe(409);
+    expect((await post('all=1', { cookie })).status).toBe(403);
+    expect((await post(`all=1&csrf=${token}`)).status).toBe(403);
+    expect((await post('all=1&csrf=forged.token', { cookie: 'hookguard_csrf=forged.token' })).status).toBe(403);
+    expect((await post(`all=1&csrf=${token}`, { cookie, origin: 'https://evil.test' })).status).toBe(403);
+    expect((await inspector(new Request('http://app.test/hookguard/replay', { method: 'POST', body: `all=1&csrf=${token}`, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' } }))).status).toBe(401);
+    // A valid token gets past the checks: inline mode then answers that it keeps nothing to replay.
+    expect((await post(`all=1&csrf=${token}`, { cookie, origin: 'http://app.test' })).status).toBe(409);
     const readOnly = setup({ readOnly: true });
     const refused = await readOnly.inspector(new Request('http://app.test/hookguard/replay', { method: 'POST', body: 'all=1', headers: { ...authorized, 'content-type': 'application/x-www-form-urlencoded' } }));
     expect(refused.status).toBe(403);
     expect(await (await readOnly.get('/hookguard/dead-letters')).text()).not.toContain('Replay');
+  });
+
+  it('never shows the receiver secret, on any page', async () => {
+    const { send, get, log } = setup();
+    await send('evt_s', 'message.received', { note: 'hello' });
+    const [record] = (await log.list()).records;
+    for (const path of ['/hookguard/', '/hookguard/dead-letters', `/hookguard/deliveries/${record!.seq}`]) {
+      const body = await (await get(path)).text();
+      expect(body).not.toContain(SECRET);
+      expect(body).not.toContain(SECRET.slice('whsec_'.length));
+    }
   });
 });

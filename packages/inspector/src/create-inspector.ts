@@ -169,8 +169,6 @@ export function createInspector(options: InspectorOptions): Inspector {
 
   async function replay(request: Request, base: string): Promise<Response> {
     if (settings.readOnly) return text(403, 'This inspector is read-only: replay is off.');
-    const { queue } = receiver.options;
-    if (queue === undefined) return text(409, 'Replay needs queued mode: inline mode keeps no events.');
     const origin = request.headers.get('origin');
     // Defence in depth besides the token; the host only, since a TLS-terminating proxy changes the scheme.
     if (origin !== null && origin !== 'null' && URL.canParse(origin) && new URL(origin).host !== new URL(request.url).host) return text(403, 'Cross-origin replay refused.');
@@ -184,6 +182,8 @@ export function createInspector(options: InspectorOptions): Inspector {
     if (!(await csrf.verify(typeof submitted === 'string' ? submitted : undefined, readCookie(request, CSRF_COOKIE)))) {
       return text(403, 'Missing or invalid CSRF token: reload the page and try again.');
     }
+    const { queue } = receiver.options;
+    if (queue === undefined) return text(409, 'Replay needs queued mode: inline mode keeps no events.');
     let keys: string[];
     const one = form.get('one');
     if (typeof one === 'string' && one !== '') keys = [one];

@@ -186,6 +186,12 @@ describe('inspector in headless Chromium, queued mode on BullMQ', () => {
     await vi.waitFor(() => expect([...successes].sort()).toEqual(['evt_q1', 'evt_q2', 'evt_q3']), { timeout: 15_000, interval: 50 });
     await deadLettered(0);
 
+    // A queued delivery's detail shows the verified payload the queue keeps, redacted.
+    await page.goto(`${app.origin}/hookguard/?id=evt_q3&outcome=queued`);
+    await page.click('tr[data-seq] td:nth-child(5) a');
+    expect(await page.locator('[data-testid="payload"]').innerText()).toContain('"type": "message.received"');
+    expect(await page.locator('main').innerText()).toContain('the verified event the queue keeps');
+
     // The log holds each job run: two failed runs, the dead letter, then the replayed run.
     await page.goto(`${app.origin}/hookguard/?id=evt_q1`);
     expect(await page.locator('tr[data-seq]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-outcome')))).toEqual([
