@@ -46,6 +46,9 @@ await app.register(hookguard, { receiver, path: '/webhooks' });
 await app.listen({ port: 0, host: '127.0.0.1' });
 process.send?.({ type: 'ready', port: (app.server.address() as AddressInfo).port });
 process.on('message', (message: { type: string }) => {
-  if (message.type === 'count') process.send?.({ type: 'count', processed });
+  if (message.type === 'usage') {
+    const cpu = process.cpuUsage();
+    process.send?.({ type: 'usage', processed, cpuMicros: cpu.user + cpu.system });
+  }
 });
 process.on('disconnect', () => void app.close().finally(() => process.exit(0)));

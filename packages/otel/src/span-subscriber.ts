@@ -45,18 +45,27 @@ function within<T>(span: Span, run: () => Promise<T>, finish: (failure: { error:
   return settled(context.with(trace.setSpan(context.active(), span), run), finish);
 }
 
-/** Calls `finish` with how `running` settled; settles as it does. */
+/** Calls `finish` with how `running` settled; settles as it does, whatever `finish` does. */
 function settled<T>(running: Promise<T>, finish: (failure: { error: unknown } | undefined, value: T | undefined) => void): Promise<T> {
   return running.then(
     (value) => {
-      finish(undefined, value);
+      record(finish, undefined, value);
       return value;
     },
     (error: unknown) => {
-      finish({ error }, undefined);
+      record(finish, { error }, undefined);
       throw error;
     },
   );
+}
+
+/** Telemetry never changes an outcome: a failure while recording is dropped, not raised. */
+function record<T>(finish: (failure: { error: unknown } | undefined, value: T | undefined) => void, failure: { error: unknown } | undefined, value: T | undefined): void {
+  try {
+    finish(failure, value);
+  } catch {
+    // Nothing to do: the run itself settled, and its result must reach the pipeline unchanged.
+  }
 }
 
 function seconds(startedAt: number): number {
