@@ -62,11 +62,9 @@ export class WriteBuffer<Entry> {
     this.#scheduled = true;
     const delayMs = this.#options.delayMs ?? 0;
     // Every delivery finishing meanwhile joins one batch: one round trip for many records.
-    if (delayMs === 0) {
-      setImmediate(() => this.#fire());
-      return;
-    }
-    setTimeout(() => this.#fire(), delayMs).unref?.();
+    // Never holds the process open (`unref`, where timers have it: Node, Bun, Deno).
+    const timer: unknown = setTimeout(() => this.#fire(), delayMs);
+    (timer as { unref?: () => void }).unref?.();
   }
 
   #fire(): void {
