@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { WebhookError } from '../errors/webhook-error.js';
@@ -65,6 +67,44 @@ describe('readBody of a Node stream', () => {
     fast.end(Buffer.from('ok'));
     expect(Buffer.from(await fastRead).toString()).toBe('ok');
     expect(await slowRead).toBe('ERR_HOOKGUARD_BODY_TIMEOUT');
+  });
+});
+
+describe('readBody of a node:http request', () => {
+  /** Sends `body` with its headers in one write, as a small webhook arrives, and reads it on the server. */
+  async function serve(body: string, limits: typeof LIMITS): Promise<{ outcome: string; dataListeners: number }> {
+    let settle!: (value: { outcome: string; dataListeners: number }) => void;
+    const done = new Promise<{ outcome: string; dataListeners: number }>((resolve) => (settle = resolve));
+    const server = createServer((req: IncomingMessage, res) => {
+      readBody(req, limits)
+        .then(
+          (bytes) => settle({ outcome: Buffer.from(bytes).toString(), dataListeners: req.listenerCount('data') }),
+          (error: { code?: string }) => settle({ outcome: error.code ?? 'no code', dataListeners: req.listenerCount('data') }),
+        )
+        .finally(() => res.end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    socket.write(`POST /webhooks HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.resume();
+    try {
+      return await done;
+    } finally {
+      socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  it('takes a body that arrived with its headers in one read, without listening to the stream', async () => {
+    expect(await serve('{"type":"message.received"}', { maxBytes: 1024, timeoutMs: 40 })).toEqual({ outcome: '{"type":"message.received"}', dataListeners: 0 });
+  });
+
+  it('refuses a body that arrived whole but is over maxBytes', async () => {
+    expect((await serve('x'.repeat(LIMITS.maxBytes + 1), LIMITS)).outcome).toBe('ERR_HOOKGUARD_BODY_TOO_LARGE');
+  });
+
+  it('reads an empty body as no bytes', async () => {
+    expect((await serve('', LIMITS)).outcome).toBe('');
   });
 });
 

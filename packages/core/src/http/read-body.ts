@@ -93,7 +93,14 @@ type NodeReadable = AsyncIterable<Uint8Array | string> & {
   on(event: string, listener: (...args: never[]) => void): unknown;
   off(event: string, listener: (...args: never[]) => void): unknown;
   pause(): unknown;
+  read?(): Uint8Array | string | null;
   readableEnded?: boolean;
+  readableLength?: number;
+  readableFlowing?: boolean | null;
+  destroyed?: boolean;
+  /** `IncomingMessage` (and HTTP/2's request): the whole message has been received and parsed. */
+  complete?: boolean;
+  headers?: Readonly<Record<string, unknown>>;
 };
 
 function isNodeReadable(source: object): source is NodeReadable {
@@ -112,6 +119,44 @@ function readNodeStream(source: NodeReadable, options: ReadBodyOptions): Promise
     return Promise.reject(new WebhookError('ERR_HOOKGUARD_BODY_INCOMPLETE', 'The request body stream was already read to its end by something else.'));
   }
   return new Promise((resolve, reject) => {
+    // A body that came in the packets of its headers has been parsed into the stream's buffer by the
+    // time a microtask runs: then one read() takes it whole, without listeners, a time limit (it
+    // has arrived) or the ticks a flowing stream takes. Otherwise the stream is read as it arrives.
+    queueMicrotask(() => {
+      // Destroyed meanwhile (its 'close' or 'error' went by before the listeners could hear it).
+      if (source.destroyed === true) reject(new WebhookError('ERR_HOOKGUARD_BODY_INCOMPLETE', 'The client closed the connection before the body was complete.'));
+      else if (arrivedWhole(source)) takeWhole(source, options, resolve, reject);
+      else readWithEvents(source, options, resolve, reject);
+    });
+  });
+}
+
+/**
+ * Whether the whole body waits in the stream's buffer: the message is complete, or (its completion
+ * is signalled a little later) as many bytes are buffered as the request's Content-Length declares.
+ */
+function arrivedWhole(source: NodeReadable): boolean {
+  if (source.readableFlowing === true || source.readableEnded === true || typeof source.read !== 'function') return false;
+  if (source.complete === true) return true;
+  const declared = source.headers?.['content-length'];
+  return typeof declared === 'string' && declared !== '' && source.readableLength === Number(declared);
+}
+
+function takeWhole(source: NodeReadable, options: ReadBodyOptions, resolve: (bytes: Uint8Array) => void, reject: (error: WebhookError) => void): void {
+  if ((source.readableLength ?? 0) > options.maxBytes) {
+    source.pause();
+    reject(tooLargeError(options));
+    return;
+  }
+  // read() without a size returns everything buffered: the whole body (null when it is empty).
+  const chunk = source.read!();
+  const bytes = chunk === null ? new Uint8Array(0) : typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
+  if (bytes.byteLength > options.maxBytes) reject(tooLargeError(options));
+  else resolve(bytes);
+}
+
+function readWithEvents(source: NodeReadable, options: ReadBodyOptions, resolve: (bytes: Uint8Array) => void, reject: (error: WebhookError) => void): void {
+  {
     const chunks: Uint8Array[] = [];
     let total = 0;
     let settled = false;
@@ -154,7 +199,7 @@ function readNodeStream(source: NodeReadable, options: ReadBodyOptions): Promise
     source.on('end', onEnd);
     source.on('error', onError);
     source.on('close', onClose);
-  });
+  }
 }
 
 
