@@ -168,12 +168,11 @@ export class MemoryStore implements DedupStore {
     if (completed !== undefined) {
       const stored = completed % FINGERPRINT_SLOTS;
       const offered = fingerprintDigest(options.fingerprint);
-      const result = this.#results.get(key);
-      return Promise.resolve({
-        status: 'completed',
-        fingerprintMatches: stored === 0 || offered === 0 ? undefined : stored === offered,
-        ...(result === undefined ? {} : { result: JSON.parse(result) as unknown }),
-      });
+      const answer: ClaimResult = { status: 'completed', fingerprintMatches: stored === 0 || offered === 0 ? undefined : stored === offered };
+      // Only dead letters record a result: most stores hold none, and then no lookup is needed.
+      const result = this.#results.size === 0 ? undefined : this.#results.get(key);
+      if (result !== undefined) answer.result = JSON.parse(result) as unknown;
+      return Promise.resolve(answer);
     }
     const token = this.#newToken();
     this.#inFlight.set(key, {
