@@ -87,7 +87,8 @@ export function webhookMiddleware(receiver: ReceiverLike, options: WebhookMiddle
   const path = options.path === undefined ? undefined : trimSlashes(options.path);
   const { onResult } = options;
   return async function hookguardWebhookMiddleware(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): Promise<boolean> {
-    if (path !== undefined && pathnameOf(req.url ?? '/') !== path) {
+    // The exact path (the usual request) needs no parsing of the URL.
+    if (path !== undefined && req.url !== path && pathnameOf(req.url ?? '/') !== path) {
       if (next !== undefined) {
         next();
         return false;
