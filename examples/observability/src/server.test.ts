@@ -2,7 +2,8 @@
 import { fileURLToPath } from 'node:url';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SECRET, startExample, type StartedExample } from '../../node-http/src/example-process.fixtures.js';
+import { startExample, type StartedExample } from '../../../test/support/example-process.js';
+import { SECRET } from '../../../test/support/signed-delivery.js';
 
 const OTHER_SECRET = 'whsec_bm90IHRoZSBlbmRwb2ludCdzIHNlY3JldCBhdCBhbGw=';
 
