@@ -11,7 +11,13 @@ export interface BodyDeadline {
   expire(): void;
 }
 
-type Ticker = { timer: ReturnType<typeof setInterval>; reads: Set<BodyDeadline>; setInterval: typeof setInterval };
+type Ticker = {
+  timer: ReturnType<typeof setInterval>;
+  reads: Set<BodyDeadline>;
+  /** The timer functions it was made with: a test's fake ones, or the real ones. */
+  setInterval: typeof setInterval;
+  clearInterval: typeof clearInterval;
+};
 const tickers = new Map<number, Ticker>();
 
 /** Monotonic, so a wall-clock jump neither refuses a body early nor keeps a stalled one. */
@@ -32,10 +38,11 @@ export function watchDeadline(read: BodyDeadline, timeoutMs: number): void {
   let ticker = tickers.get(timeoutMs);
   // A ticker made under a test's fake timers is replaced once real timers are back, and vice versa.
   if (ticker !== undefined && ticker.setInterval !== globalThis.setInterval) {
-    clearInterval(ticker.timer);
+    ticker.clearInterval.call(globalThis, ticker.timer);
     const pending = ticker.reads;
     ticker = fresh(timeoutMs);
     for (const waiting of pending) ticker.reads.add(waiting);
+    pending.clear();
   }
   (ticker ?? fresh(timeoutMs)).reads.add(read);
 }
@@ -47,9 +54,10 @@ export function unwatchDeadline(read: BodyDeadline, timeoutMs: number): void {
 
 function fresh(timeoutMs: number): Ticker {
   const reads = new Set<BodyDeadline>();
+  const stop = globalThis.clearInterval;
   const timer = setInterval(() => {
     if (reads.size === 0) {
-      clearInterval(timer);
+      stop.call(globalThis, timer);
       if (tickers.get(timeoutMs)?.timer === timer) tickers.delete(timeoutMs);
       return;
     }
@@ -61,7 +69,7 @@ function fresh(timeoutMs: number): Ticker {
     }
   }, tickPeriod(timeoutMs));
   (timer as { unref?: () => void }).unref?.();
-  const ticker: Ticker = { timer, reads, setInterval: globalThis.setInterval };
+  const ticker: Ticker = { timer, reads, setInterval: globalThis.setInterval, clearInterval: stop };
   tickers.set(timeoutMs, ticker);
   return ticker;
 }
