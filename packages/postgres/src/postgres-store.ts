@@ -91,7 +91,7 @@ const NEEDED_PG = '8.23.1';
  * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, connectionTimeoutMillis: 5_000 });
  * const store = new PostgresStore({ pool });
  * await store.migrate();
- * const receiver = createReceiver({ verifier, store });
+ * const receiver = createReceiver({ verifier, store, namespace: 'stripe-billing' });
  * ```
  */
 export class PostgresStore implements TransactionalDedupStore {
