@@ -184,7 +184,8 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
     const key = typeof keyOrPromise === 'string' ? keyOrPromise : await keyOrPromise;
     trace.key = key;
     const claimOptions: ClaimOptions = { leaseMs: options.leaseMs, retentionMs: options.retentionMs };
-    if (options.store.exact) {
+    // A key made from the signed body (dedupId: GitHub, Shopify) already is the body's digest.
+    if (options.store.exact && delivery.dedupId === undefined) {
       const fingerprint = cryptoBackend.sha256(rawBody);
       claimOptions.fingerprint = typeof fingerprint === 'string' ? fingerprint : await fingerprint;
     }

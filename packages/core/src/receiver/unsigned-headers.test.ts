@@ -81,6 +81,22 @@ describe('schemes that sign only the body (GitHub, Shopify)', () => {
   });
 });
 
+describe('the body fingerprint', () => {
+  it('is not computed where the key already is the signed body’s digest (GitHub), and is for an id key', async () => {
+    const store = new MemoryStore();
+    const claims: (string | undefined)[] = [];
+    const claim = store.claim.bind(store);
+    store.claim = (key, options) => {
+      claims.push(options.fingerprint);
+      return claim(key, options);
+    };
+    const receiver = createReceiver({ verifier: github({ secret: GITHUB_SECRET }), store, logger: captureLogs().logger });
+    receiver.on('issues', vi.fn());
+    await receiver.receive(await gitHubDelivery({ action: 'opened' }, 'issues', 'd-1'));
+    expect(claims).toEqual([undefined]);
+  });
+});
+
 describe('GitHub dispatch by event name', () => {
   it("runs a handler registered for 'issues' for issues.opened, as @octokit/webhooks does", async () => {
     const receiver = gitHubReceiver();
