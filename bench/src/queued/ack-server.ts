@@ -34,7 +34,9 @@ if (config.mode === 'pg-boss') {
   options = { verifier: standardWebhooks({ secret: config.secret }), store, queue, namespace: config.run, logger: silent };
   closers.push(() => pool.end());
 } else {
-  const client = new Redis({ host: '127.0.0.1', port: 6379 });
+  // Auto-pipelining batches the commands of concurrent deliveries into one write: what a busy
+  // receiver should run with, and the same for inline and queued here.
+  const client = new Redis({ host: '127.0.0.1', port: 6379, enableAutoPipelining: true });
   const store = new RedisStore({ client, prefix: `${config.run}:` });
   const queue = config.mode === 'bullmq' ? new BullMQQueue({ connection: client, name: `${config.run}-q` }) : undefined;
   options = { verifier: standardWebhooks({ secret: config.secret }), store, namespace: config.run, logger: silent, ...(queue === undefined ? {} : { queue }) };
