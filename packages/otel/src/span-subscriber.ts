@@ -1,6 +1,7 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Attributes, type Link, type Span, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Attributes, type Link, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import * as attr from './attributes.js';
 import type { Instruments } from './instruments.js';
+import { SeriesCache } from './series-cache.js';
 import type { DeliveryRecord, HandlerRecord, JobRecord, StoreRecord, TelemetryRecord, TelemetrySubscriber } from './protocol.js';
 
 /** Where the subscriber gets the instrumentation's current tracer and instruments. */
@@ -16,16 +17,19 @@ export type TelemetrySource = {
  * count, an id or a duration: never a message, a header, a body or a secret.
  */
 export function createSpanSubscriber(source: TelemetrySource): TelemetrySubscriber {
+  // The counters outlive meter changes, so the series made from them stay valid.
+  let cache: SeriesCache | undefined;
+  const series = (): SeriesCache => (cache ??= new SeriesCache(source.instruments()));
   return {
     trace<T>(record: TelemetryRecord, run: () => Promise<T>): Promise<T> {
       if (source.idle()) return run();
       switch (record.kind) {
         case 'delivery':
-          return traceDelivery(source, record, run);
+          return traceDelivery(source, series(), record, run);
         case 'job':
           return traceJob(source, record, run);
         case 'store':
-          return traceStore(source, record, run);
+          return traceStore(source, series(), record, run);
         case 'handler':
           return traceHandler(source, record, run);
         default:
@@ -72,62 +76,41 @@ function seconds(startedAt: number): number {
   return (performance.now() - startedAt) / 1000;
 }
 
-function traceDelivery<T>(source: TelemetrySource, record: DeliveryRecord, run: () => Promise<T>): Promise<T> {
+function traceDelivery<T>(source: TelemetrySource, cache: SeriesCache, record: DeliveryRecord, run: () => Promise<T>): Promise<T> {
   const startedAt = performance.now();
-  const span = source.tracer().startSpan(`process ${record.namespace}`, {
-    kind: SpanKind.CONSUMER,
-    attributes: {
-      [attr.MESSAGING_SYSTEM]: record.system,
-      [attr.MESSAGING_OPERATION_TYPE]: 'process',
-      [attr.MESSAGING_DESTINATION_NAME]: record.namespace,
-    },
-  });
+  const series = cache.delivery(record.system, record.namespace);
+  const span = source.tracer().startSpan(series.spanName, { kind: SpanKind.CONSUMER, attributes: series.startAttributes });
   return within(span, run, (failure) => {
     const report = record.report;
     // queued mode's acceptance answers once the event is durably queued; a worker processes it.
     const operation = record.mode === 'queued' ? 'accept' : 'process';
-    const attributes: Attributes = { [attr.MESSAGING_OPERATION_NAME]: operation };
-    const metric: Attributes = {
-      [attr.MESSAGING_SYSTEM]: record.system,
-      [attr.MESSAGING_DESTINATION_NAME]: record.namespace,
-      [attr.MESSAGING_OPERATION_NAME]: operation,
-    };
+    // One attribute at a time: an object built for setAttributes would be garbage at once.
+    span.setAttribute(attr.MESSAGING_OPERATION_NAME, operation);
     let errorType: string | undefined;
     if (report !== undefined) {
-      attributes[attr.OUTCOME] = report.outcome;
-      attributes[attr.STATUS_CODE] = report.status;
-      if (report.id !== undefined) attributes[attr.MESSAGING_MESSAGE_ID] = report.id;
-      if (report.type !== undefined) attributes[attr.EVENT_TYPE] = report.type;
-      if (report.attempt !== undefined) attributes[attr.ATTEMPT] = report.attempt;
-      if (report.dedupSkipped) attributes[attr.DEDUP_SKIPPED] = true;
-      if (report.leaseLost) attributes[attr.LEASE_LOST] = true;
+      span.setAttribute(attr.OUTCOME, report.outcome);
+      span.setAttribute(attr.STATUS_CODE, report.status);
+      if (report.id !== undefined) span.setAttribute(attr.MESSAGING_MESSAGE_ID, report.id);
+      if (report.type !== undefined) span.setAttribute(attr.EVENT_TYPE, report.type);
+      if (report.attempt !== undefined) span.setAttribute(attr.ATTEMPT, report.attempt);
+      if (report.dedupSkipped) span.setAttribute(attr.DEDUP_SKIPPED, true);
+      if (report.leaseLost) span.setAttribute(attr.LEASE_LOST, true);
       if (report.error !== undefined) errorType = attr.deliveryErrorType(report.error);
     } else if (failure !== undefined) {
       errorType = attr.errorType(failure.error);
     }
-    if (record.mode !== undefined) attributes[attr.MODE] = record.mode;
-    if (errorType !== undefined) {
-      attributes[attr.ERROR_TYPE] = errorType;
-      metric[attr.ERROR_TYPE] = errorType;
-    }
-    span.setAttributes(attributes);
+    if (record.mode !== undefined) span.setAttribute(attr.MODE, record.mode);
+    if (errorType !== undefined) span.setAttribute(attr.ERROR_TYPE, errorType);
     // Only the receiver's own failures (5xx) are errors of the span; a 4xx is the sender's mistake.
     if (failure !== undefined || (report !== undefined && report.status >= 500)) span.setStatus({ code: SpanStatusCode.ERROR, message: errorType ?? attr.OTHER_ERROR });
     span.end();
-    const instruments = source.instruments();
-    instruments.processDuration.record(seconds(startedAt), metric);
-    const where = `${record.system}\u0000${record.namespace}`;
-    instruments.consumedMessages.increment(`${where}\u0000${operation}\u0000${errorType ?? ''}`, () => metric);
+    const processed = series.processed(operation, errorType);
+    source.instruments().processDuration.record(seconds(startedAt), processed.metric);
+    processed.consumed.value += 1;
     const outcome = report?.outcome ?? 'failed';
-    instruments.deliveries.increment(`${where}\u0000${outcome}`, () => ({ [attr.OUTCOME]: outcome, [attr.MESSAGING_DESTINATION_NAME]: record.namespace, [attr.MESSAGING_SYSTEM]: record.system }));
-    if (record.verificationFailed && errorType !== undefined) {
-      const code = errorType;
-      instruments.verificationFailures.increment(`${where}\u0000${code}`, () => ({ [attr.ERROR_TYPE]: code, [attr.MESSAGING_DESTINATION_NAME]: record.namespace, [attr.MESSAGING_SYSTEM]: record.system }));
-    }
-    if (outcome === 'dead_lettered') {
-      const mode = record.mode ?? 'inline';
-      instruments.deadLetters.increment(`${where}\u0000${mode}`, () => ({ [attr.MESSAGING_DESTINATION_NAME]: record.namespace, [attr.MESSAGING_SYSTEM]: record.system, [attr.MODE]: mode }));
-    }
+    series.delivered(outcome).value += 1;
+    if (record.verificationFailed && errorType !== undefined) series.refused(errorType).value += 1;
+    if (outcome === 'dead_lettered') series.deadLettered(record.mode ?? 'inline').value += 1;
   });
 }
 
@@ -180,21 +163,22 @@ function traceJob<T>(source: TelemetrySource, record: JobRecord, run: () => Prom
   });
 }
 
-function traceStore<T>(source: TelemetrySource, record: StoreRecord, run: () => Promise<T>): Promise<T> {
+function traceStore<T>(source: TelemetrySource, cache: SeriesCache, record: StoreRecord, run: () => Promise<T>): Promise<T> {
   const startedAt = performance.now();
-  const span = source.tracer().startSpan(`${record.operation} ${record.store}`, {
-    kind: SpanKind.INTERNAL,
-    attributes: { [attr.STORE]: record.store, [attr.STORE_OPERATION]: record.operation, [attr.MESSAGING_DESTINATION_NAME]: record.namespace },
-  });
+  const series = cache.store(record.store, record.operation, record.namespace);
+  // The attributes set after the start, not passed to it: the SDK copies a start attributes object
+  // twice (sanitising it before and after the sampler), and no sampler decides on a child span's.
+  const span = source.tracer().startSpan(series.spanName, NO_ATTRIBUTES);
+  span.setAttributes(series.attributes);
   // Not made active: a store call starts nothing of hookguard's own; a database client's own
   // instrumentation still parents its spans on the delivery span.
   return settled(run(), (failure, value) => {
-    const metric: Attributes = { [attr.STORE]: record.store, [attr.STORE_OPERATION]: record.operation };
+    let metric = series.metric;
     if (failure !== undefined) {
       const errorType = attr.errorType(failure.error);
       span.setAttribute(attr.ERROR_TYPE, errorType);
       span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
-      metric[attr.ERROR_TYPE] = errorType;
+      metric = { ...metric, [attr.ERROR_TYPE]: errorType };
     } else if (record.operation === 'claim' || record.operation === 'transaction') {
       const status = (value as { status?: unknown } | undefined)?.status;
       if (status === 'claimed' || status === 'completed' || status === 'processing') span.setAttribute(attr.CLAIM_STATUS, status);
@@ -205,9 +189,10 @@ function traceStore<T>(source: TelemetrySource, record: StoreRecord, run: () => 
 }
 
 function traceHandler<T>(source: TelemetrySource, record: HandlerRecord, run: () => Promise<T>): Promise<T> {
-  const attributes: Attributes = { [attr.HANDLER_PATTERN]: record.pattern, [attr.ATTEMPT]: record.attempt };
-  if (record.name !== '') attributes[attr.CODE_FUNCTION_NAME] = record.name;
-  const span = source.tracer().startSpan(`handler ${record.pattern}`, { kind: SpanKind.INTERNAL, attributes });
+  const span = source.tracer().startSpan(`handler ${record.pattern}`, NO_ATTRIBUTES);
+  span.setAttribute(attr.HANDLER_PATTERN, record.pattern);
+  span.setAttribute(attr.ATTEMPT, record.attempt);
+  if (record.name !== '') span.setAttribute(attr.CODE_FUNCTION_NAME, record.name);
   return within(span, run, (failure) => {
     if (failure !== undefined) {
       // The class only: an exception event would carry the message and stack, which may quote the payload.
@@ -218,3 +203,6 @@ function traceHandler<T>(source: TelemetrySource, record: HandlerRecord, run: ()
     span.end();
   });
 }
+
+/** Options of the INTERNAL child spans: shared, never mutated. */
+const NO_ATTRIBUTES: SpanOptions = Object.freeze({ kind: SpanKind.INTERNAL });
