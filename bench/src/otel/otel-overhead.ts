@@ -6,7 +6,7 @@
 // rotates each round) so drift on a shared machine falls on every setting alike.
 //
 //   npm run build && node --import tsx bench/src/otel/otel-overhead.ts [--rounds 5] [--seconds 5] [--connections 32]
-//     [--settings off,loaded,sdk,sdk-only]  (off is always measured: the ratios are to it)
+//     [--settings off,loaded,sdk,sdk-only,sdk-context]  (off is always measured: the ratios are to it)
 import { fork, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { staleBuilds } from '../built-packages.js';
@@ -14,7 +14,7 @@ import { DeliveryPool } from '../http/deliveries.js';
 import { generateLoad } from '../http/load-generator.js';
 import type { TelemetrySetting } from './otel-server.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, seconds: { type: 'string', default: '5' }, connections: { type: 'string', default: '32' }, settings: { type: 'string', default: 'off,loaded,sdk,sdk-only' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, seconds: { type: 'string', default: '5' }, connections: { type: 'string', default: '32' }, settings: { type: 'string', default: 'off,loaded,sdk,sdk-only,sdk-context' } } });
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
@@ -97,5 +97,10 @@ const labels: Record<TelemetrySetting, [string, string]> = {
   loaded: ['loaded, no SDK', '   (target ≥ 0.98)'],
   sdk: ['SDK, exporters dropping all', '   (target ≥ 0.85)'],
   'sdk-only': ['the same SDK, no @hookguard/otel', '   (the SDK alone)'],
+  'sdk-context': ['the same, its context manager entered', '   (the floor of anything making a span active)'],
 };
 for (const setting of settings) console.log(line(labels[setting][0], setting, labels[setting][1]));
+if (settings.includes('sdk') && settings.includes('sdk-context')) {
+  const own = median(capacities.get('sdk')!) / median(capacities.get('sdk-context')!);
+  console.log(`  @hookguard/otel's own share: SDK ÷ the same SDK with its context manager entered: ${own.toFixed(3)} per CPU-second`);
+}

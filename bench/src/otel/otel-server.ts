@@ -2,7 +2,11 @@
 //   off     no instrumentation package loaded
 //   loaded  @hookguard/otel loaded and its instrumentation registered, no SDK (the API's no-ops)
 //   sdk     the OpenTelemetry SDK (tracer and meter providers) with exporters that drop everything
-//   sdk-only  the same SDK without @hookguard/otel: what the SDK itself costs (its context manager)
+//   sdk-only  the same SDK without @hookguard/otel: what the SDK itself costs (its context manager
+//             registered, never entered)
+//   sdk-context  sdk-only with the context manager entered once, as any instrumentation that makes a
+//             span active does (the HTTP one on every request): on Node 20 its AsyncLocalStorage then
+//             runs async hooks on every promise and async resource of the process, whoever entered it
 // Each setting needs a process of its own: telemetry registration is process-wide.
 import { createReceiver, MemoryStore, standardWebhooks } from '@hookguard/core';
 import { hookguard } from '@hookguard/fastify';
@@ -10,7 +14,7 @@ import Fastify from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { EVENT_TYPE, SECRET } from '../http/deliveries.js';
 
-export type TelemetrySetting = 'off' | 'loaded' | 'sdk' | 'sdk-only';
+export type TelemetrySetting = 'off' | 'loaded' | 'sdk' | 'sdk-only' | 'sdk-context';
 
 async function setUpTelemetry(setting: TelemetrySetting): Promise<void> {
   if (setting === 'off') return;
@@ -32,6 +36,10 @@ async function setUpTelemetry(setting: TelemetrySetting): Promise<void> {
   tracerProvider.register();
   const meterProvider = new MeterProvider({ readers: [new NeverRead()] });
   registerInstrumentations({ instrumentations: setting === 'sdk' ? [new HookguardInstrumentation()] : [], tracerProvider, meterProvider });
+  if (setting === 'sdk-context') {
+    const { context, createContextKey, ROOT_CONTEXT } = await import('@opentelemetry/api');
+    context.with(ROOT_CONTEXT.setValue(createContextKey('bench.entered'), true), () => undefined);
+  }
 }
 
 const setting = (process.argv[2] ?? 'off') as TelemetrySetting;
