@@ -13,21 +13,25 @@ const installed = redisServerInstalled();
 if (!installed && !required) console.warn('Skipping the queued outage test: redis-server is not installed (with CI=true it fails instead).');
 
 const cleanups: (() => Promise<void> | void)[] = [];
+// Servers stop after everything that talks to them closed: a BullMQ worker closing against a
+// stopped Redis waits for it forever (its connection retries every command).
+const serverStops: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  for (const stop of serverStops.splice(0).reverse()) await stop();
 });
 
 // Persistent: an acknowledged job must survive the server's crash, as BullMQ's docs require of production Redis.
 async function persistentRedis(dir: string): Promise<RedisServer> {
   const server = await startRedisServer({ port: PORT, dir, args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
-  cleanups.push(() => server.stop({ abrupt: true }));
+  serverStops.push(() => server.stop({ abrupt: true }));
   return server;
 }
 
 (installed || required ? describe : describe.skip)('queued mode while Redis is down at acceptance', () => {
   it('answers 503 instead of 2xx for events it could not queue, and every event arrives once Redis is back', { timeout: 90_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'hookguard-queued-outage-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    serverStops.push(() => rm(dir, { recursive: true, force: true }));
     let server = await persistentRedis(dir);
     const setup = await queuedReceiver('bullmq', { storeRetryAfterSeconds: 1 }, PORT);
     cleanups.push(() => setup.close());
