@@ -3,6 +3,7 @@ export { WebhookError, isWebhookError, type WebhookErrorOptions } from './errors
 export { describeError } from './errors/describe-error.js';
 export { toWebhookHeaders, type HeadersInput, type WebhookHeaders } from './http/headers.js';
 export { toBytes, type RawBodyInput } from './http/raw-body.js';
+export { streamChunks } from './http/stream-chunks.js';
 export { capLastError, MAX_LAST_ERROR_LENGTH, type ClaimOptions, type ClaimResult, type CompleteOptions, type DedupStore, type ReleaseOptions } from './store/dedup-store.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export { consoleLogger, silentLogger, type LogFields, type Logger } from './logging/logger.js';

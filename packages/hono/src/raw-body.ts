@@ -1,4 +1,4 @@
-import { WebhookError } from '@hookguard/core';
+import { WebhookError, streamChunks } from '@hookguard/core';
 import type { HonoRequest } from 'hono';
 
 /** What the adapter hands to `receive`: the exact bytes, or the request stream for the core to read. */
@@ -76,24 +76,4 @@ export function cacheBody(req: HonoRequest, bytes: Uint8Array): void {
       cached = value;
     },
   });
-}
-
-/**
- * The stream's chunks as an async iterable whose `next()` is the reader's own `read()` (a reader
- * result is already an iterator result: no async generator and its promises per chunk). The lock
- * is released at the end. The stream is neither cancelled nor drained when the reader stops early
- * (a body over the limit): the runtime decides how to end the request (`@hono/node-server` drains
- * and then closes).
- */
-function streamChunks(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
-  return {
-    [Symbol.asyncIterator]() {
-      const reader = stream.getReader();
-      const releaseAtEnd = (step: ReadableStreamReadResult<Uint8Array>): ReadableStreamReadResult<Uint8Array> => {
-        if (step.done) reader.releaseLock();
-        return step;
-      };
-      return { next: () => reader.read().then(releaseAtEnd) as Promise<IteratorResult<Uint8Array>> };
-    },
-  };
 }

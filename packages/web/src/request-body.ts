@@ -1,4 +1,4 @@
-import { WebhookError } from '@hookguard/core';
+import { WebhookError, streamChunks } from '@hookguard/core';
 
 /** Answered when something read the request body before the handler got it. */
 export const BODY_ALREADY_READ = new WebhookError(
@@ -18,25 +18,4 @@ export function requestBody(request: Request): Uint8Array | AsyncIterable<Uint8A
   if (request.bodyUsed || stream?.locked === true) return undefined;
   if (stream === null) return new Uint8Array(0);
   return streamChunks(stream);
-}
-
-/**
- * The stream's chunks as an async iterable whose `next()` is the reader's own `read()`: a reader
- * result is already an iterator result, so no async generator (and its promises per chunk) sits
- * between them. Read through a reader rather than `for await` over the stream, which not every
- * runtime supports (Safari, older Workers); the lock is released at the end. The stream is not
- * cancelled when the core stops early (a body over the limit): the runtime ends the request its
- * own way.
- */
-function streamChunks(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
-  return {
-    [Symbol.asyncIterator]() {
-      const reader = stream.getReader();
-      const releaseAtEnd = (step: ReadableStreamReadResult<Uint8Array>): ReadableStreamReadResult<Uint8Array> => {
-        if (step.done) reader.releaseLock();
-        return step;
-      };
-      return { next: () => reader.read().then(releaseAtEnd) as Promise<IteratorResult<Uint8Array>> };
-    },
-  };
 }
