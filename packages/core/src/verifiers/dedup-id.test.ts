@@ -21,6 +21,16 @@ import type { VerifiedDelivery, Verifier } from './verifier.js';
 const encoder = new TextEncoder();
 const T = 1_700_000_000;
 const bodyDigest = (body: string): string => createHash('sha256').update(body).digest('base64url');
+// Where only the body is signed, the matched HMAC is the body's (keyed) digest.
+const bodyHmac = (secret: string, body: string): string => createHmac('sha256', secret).update(body).digest('hex');
+/** The backend with its SHA-256 counted: schemes that sign the body alone must not hash it again. */
+function counting(backend: CryptoBackend): { backend: CryptoBackend; hashes: () => number } {
+  let hashes = 0;
+  return {
+    backend: { ...backend, sha256: (data) => (hashes++, backend.sha256(data)) },
+    hashes: () => hashes,
+  };
+}
 
 const backends: [string, CryptoBackend][] = [
   ['node:crypto', nodeBackend],
@@ -33,7 +43,8 @@ describe.each(backends)('dedupId through %s', (_, backend) => {
 
   describe('github()', () => {
     const secret = 'github-dedup-secret';
-    const verifier = buildGitHub({ secret, logger: silentLogger }, backend);
+    const counted = counting(backend);
+    const verifier = buildGitHub({ secret, logger: silentLogger }, counted.backend);
     const send = async (body: string, delivery: string, event = 'issues') =>
       verify(verifier, body, { 'x-hub-signature-256': await signGitHub(secret, body), 'x-github-event': event, 'x-github-delivery': delivery });
     const opened = JSON.stringify({ action: 'opened', issue: { number: 7 }, repository: { full_name: 'o/r' } });
@@ -43,8 +54,24 @@ describe.each(backends)('dedupId through %s', (_, backend) => {
       const replayed = await send(opened, 'ffffffff-0000-0000-0000-000000000000');
       expect(genuine.id).toBe('72d3162e-cc78-11e3-81ab-4c9367dc0958');
       expect(replayed.id).toBe('ffffffff-0000-0000-0000-000000000000');
-      expect(genuine.dedupId).toBe(`body:${bodyDigest(opened)}:issues.opened`);
+      expect(genuine.dedupId).toBe(`hmac:${bodyHmac(secret, opened)}:issues.opened`);
       expect(replayed.dedupId).toBe(genuine.dedupId);
+    });
+
+    it('keys on the matched HMAC, so the body is hashed once (by the HMAC) and never again', async () => {
+      const before = counted.hashes();
+      await send(opened, 'd-hashes');
+      expect(counted.hashes()).toBe(before);
+    });
+
+    it('keys on the secret that matched: during a rotation a body signed under either secret is still recognised', async () => {
+      const rotating = buildGitHub({ secret: ['github-new-secret', secret], logger: silentLogger }, backend);
+      const headers = { 'x-hub-signature-256': await signGitHub(secret, opened), 'x-github-event': 'issues', 'x-github-delivery': 'd-2' };
+      const underOld = await verify(rotating, opened, headers);
+      expect(underOld.dedupId).toBe((await send(opened, 'd-3')).dedupId);
+      const underNew = await verify(rotating, opened, { ...headers, 'x-hub-signature-256': await signGitHub('github-new-secret', opened) });
+      // Another key: the redelivery across the rotation runs again (a duplicate, never a loss).
+      expect(underNew.dedupId).toBe(`hmac:${bodyHmac('github-new-secret', opened)}:issues.opened`);
     });
 
     it('gives a different body a different dedupId even under the same delivery id, so a forged id suppresses nothing', async () => {
@@ -76,7 +103,7 @@ describe.each(backends)('dedupId through %s', (_, backend) => {
       const genuine = await send(order, 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043');
       const replayed = await send(order, '00000000-forged-id');
       expect(replayed.id).toBe('00000000-forged-id');
-      expect(genuine.dedupId).toBe(`body:${bodyDigest(order)}:orders/create`);
+      expect(genuine.dedupId).toBe(`hmac:${bodyHmac(secret, order)}:orders/create`);
       expect(replayed.dedupId).toBe(genuine.dedupId);
       const other = await send(JSON.stringify({ id: 820982911946154501 }), 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043');
       expect(other.dedupId).not.toBe(genuine.dedupId);
@@ -116,6 +143,18 @@ describe.each(backends)('dedupId through %s', (_, backend) => {
       expect([first.id, second.id]).toEqual(['m-1', 'm-2']);
       expect(first.dedupId).toBe(`body:${bodyDigest(body)}:message.received`);
       expect(second.dedupId).toBe(first.dedupId);
+    });
+
+    it('keys on the body alone when the signature also covers a timestamp: a retry re-signed later is still a duplicate', async () => {
+      const verifier = buildHmacVerifier({ ...base, id: { header: 'x-mailer-id' }, now: () => (T + 60) * 1000 }, backend);
+      const first = await verify(verifier, body, headers('m-1'));
+      const later = String(T + 60);
+      const resigned = await verify(verifier, body, {
+        'x-mailer-timestamp': later,
+        'x-mailer-signature': createHmac('sha256', secret).update(`${later}.${body}`).digest('hex'),
+        'x-mailer-id': 'm-1',
+      });
+      expect(resigned.dedupId).toBe(first.dedupId);
     });
 
     it('does not trust an id computed by a function either', async () => {

@@ -3,13 +3,16 @@ import type { CryptoBackend, HmacAlgorithm } from '../crypto/index.js';
 const DIGEST_BYTES: Record<HmacAlgorithm, number> = { 'SHA-256': 32, 'SHA-512': 64, 'SHA-1': 20 };
 
 /**
- * `true` when some candidate equals the HMAC of `parts` under some key: a plain boolean when the
- * crypto backend signs synchronously (node:crypto), a promise otherwise (Web Crypto).
+ * The HMAC of `parts` that some candidate equals (under the first key that gives one), or
+ * `undefined` when none does: a plain value when the crypto backend signs synchronously
+ * (node:crypto), a promise otherwise (Web Crypto). The matched HMAC is returned rather than `true`
+ * because, where the signed content is the body alone, it is a keyed digest of the body that dedup
+ * can key on without hashing the body a second time.
  */
 export type HmacMatcher = (
   parts: readonly (string | Uint8Array)[],
   candidates: readonly Uint8Array[],
-) => boolean | Promise<boolean>;
+) => Uint8Array | undefined | Promise<Uint8Array | undefined>;
 
 /**
  * Imports every key once, at construction, and compares in constant time. Keys are tried in
@@ -28,20 +31,24 @@ export function createHmacMatcher(
     }
     return false;
   };
-  const tryFrom = (first: number, parts: readonly (string | Uint8Array)[], candidates: readonly Uint8Array[]): boolean | Promise<boolean> => {
+  const tryFrom = (
+    first: number,
+    parts: readonly (string | Uint8Array)[],
+    candidates: readonly Uint8Array[],
+  ): Uint8Array | undefined | Promise<Uint8Array | undefined> => {
     for (let index = first; index < hmacKeys.length; index++) {
       const expected = hmacKeys[index]!.sign(parts);
       if (expected instanceof Promise) {
-        return expected.then((bytes) => matches(bytes, candidates) || tryFrom(index + 1, parts, candidates));
+        return expected.then((bytes) => (matches(bytes, candidates) ? bytes : tryFrom(index + 1, parts, candidates)));
       }
-      if (matches(expected, candidates)) return true;
+      if (matches(expected, candidates)) return expected;
     }
-    return false;
+    return undefined;
   };
   return (parts, candidates) => {
     // A candidate of the wrong length can never match; skipping the HMAC then costs nothing secret.
     let plausible = false;
     for (const candidate of candidates) if (candidate.length === digestBytes) plausible = true;
-    return plausible && tryFrom(0, parts, candidates);
+    return plausible ? tryFrom(0, parts, candidates) : undefined;
   };
 }

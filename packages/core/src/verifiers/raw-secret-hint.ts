@@ -50,7 +50,7 @@ export function rawSecretHint(options: RawSecretHintOptions): ((material: Signat
     if (loggedAt !== undefined && at - loggedAt < HINT_INTERVAL_MS) return;
     loggedAt = at;
     const matched = rawMatcher(material.parts, material.signatures);
-    if (typeof matched === 'boolean') return log(matched);
-    return matched.then(log, () => log(false));
+    if (!(matched instanceof Promise)) return log(matched !== undefined);
+    return matched.then((digest) => log(digest !== undefined), () => log(false));
   };
 }

@@ -1,3 +1,4 @@
+import { hexFromBytes } from '../crypto/encoding.js';
 import { asWebhookHeaders, type WebhookHeaders } from '../http/headers.js';
 import type { HmacMatcher } from './hmac-matcher.js';
 import { assertFresh } from './timestamp.js';
@@ -37,7 +38,8 @@ export type SchemeSpec = {
   interpret(rawBody: Uint8Array, headers: WebhookHeaders, signedAt: Date | undefined): VerifiedDelivery;
   /**
    * Present when the event id is not signed: the SHA-256 (base64url) of the body, from which
-   * {@link VerifiedDelivery.dedupId} is made. Synchronous on node:crypto.
+   * {@link VerifiedDelivery.dedupId} is made when the signed content is more than the body.
+   * Synchronous on node:crypto.
    */
   bodyDigest?: ((rawBody: Uint8Array) => string | Promise<string>) | undefined;
   /** A sentence added to the signature mismatch message (a likely cause the options reveal). */
@@ -62,8 +64,9 @@ export function createSchemeVerifier(spec: SchemeSpec): Verifier {
       if (seconds !== undefined && freshness !== undefined) {
         assertFresh(spec.label, spec.timestampHeader, seconds, freshness.now(), freshness.toleranceSeconds);
       }
-      const matched = spec.matcher(material.parts, material.signatures);
-      if (!(typeof matched === 'boolean' ? matched : await matched)) {
+      const matching = spec.matcher(material.parts, material.signatures);
+      const matched = matching instanceof Promise ? await matching : matching;
+      if (matched === undefined) {
         const error = signatureMismatch(
           spec.label,
           spec.signatureHeader,
@@ -79,9 +82,18 @@ export function createSchemeVerifier(spec: SchemeSpec): Verifier {
       const delivery = spec.interpret(rawBody, headers, seconds === undefined ? undefined : new Date(seconds * 1000));
       // An undecodable body or a handshake never reaches the dedup store: no digest needed.
       if (bodyDigest === undefined || delivery.bodyError !== undefined || delivery.reply !== undefined) return delivery;
-      const digest = bodyDigest(rawBody);
-      const text = typeof digest === 'string' ? digest : await digest;
-      delivery.dedupId = delivery.type === undefined ? `body:${text}` : `body:${text}:${delivery.type}`;
+      let digest: string;
+      if (material.parts.length === 1 && material.parts[0] === rawBody) {
+        // Only the body is signed (GitHub, Shopify): the matched HMAC already is a keyed digest of
+        // exactly these bytes, so the body is not hashed a second time. A redelivery signed under
+        // another secret (across a rotation) gets another key: a duplicate then, never a loss.
+        digest = `hmac:${hexFromBytes(matched)}`;
+      } else {
+        // The signed content holds more (a timestamp a retry re-signs): key on the body alone.
+        const hashing = bodyDigest(rawBody);
+        digest = `body:${typeof hashing === 'string' ? hashing : await hashing}`;
+      }
+      delivery.dedupId = delivery.type === undefined ? digest : `${digest}:${delivery.type}`;
       return delivery;
     },
   };
