@@ -6,7 +6,8 @@
 // rotates each round) so drift on a shared machine falls on every setting alike.
 //
 //   npm run build && node --import tsx bench/src/otel/otel-overhead.ts [--rounds 5] [--seconds 5] [--connections 32]
-//     [--settings off,loaded,sdk,sdk-only,sdk-context]  (off is always measured: the ratios are to it)
+//     [--settings off,loaded,sdk,sdk-only,sdk-context]  (off is always measured: the ratios are to it; the stand-ins
+//     of stand-in-subscribers.ts as sdk-pass, sdk-delivery, sdk-bare, …)
 import { fork, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { staleBuilds } from '../built-packages.js';
@@ -92,14 +93,23 @@ const line = (label: string, setting: TelemetrySetting, target: string): string 
 };
 console.log('');
 console.log(`Fastify, memory store, 1 KB deliveries, ${connections} connections, ${rounds} interleaved rounds of ${seconds} s (medians; ratios to the server without it):`);
-const labels: Record<TelemetrySetting, [string, string]> = {
+const labels: Record<string, [string, string]> = {
   off: ['without @hookguard/otel', ''],
+  busy: [`without it, the handler spinning ${process.env['BENCH_BUSY_US'] ?? 10} µs`, ''],
   loaded: ['loaded, no SDK', '   (target ≥ 0.98)'],
   sdk: ['SDK, exporters dropping all', '   (target ≥ 0.85)'],
   'sdk-only': ['the same SDK, no @hookguard/otel', '   (the SDK alone)'],
   'sdk-context': ['the same, its context manager entered', '   (the floor of anything making a span active)'],
+  'sdk-pass': ['SDK, stand-in: records handed back', ''],
+  'sdk-wrap': ['SDK, stand-in: each run in one .then', ''],
+  'sdk-with': ['SDK, stand-in: a context per delivery, no span', ''],
+  'sdk-span': ['SDK, stand-in: a delivery span, never active', ''],
+  'sdk-delivery': ['SDK, stand-in: the delivery span only', ''],
+  'sdk-spans': ['SDK, stand-in: the four spans only', ''],
+  'sdk-histograms': ['SDK, stand-in: the histograms only', ''],
+  'sdk-bare': ['SDK, stand-in: spans and histograms, bare', ''],
 };
-for (const setting of settings) console.log(line(labels[setting][0], setting, labels[setting][1]));
+for (const setting of settings) console.log(line(labels[setting]?.[0] ?? setting, setting, labels[setting]?.[1] ?? ''));
 if (settings.includes('sdk') && settings.includes('sdk-context')) {
   const own = median(capacities.get('sdk')!) / median(capacities.get('sdk-context')!);
   console.log(`  @hookguard/otel's own share: SDK ÷ the same SDK with its context manager entered: ${own.toFixed(3)} per CPU-second`);
