@@ -18,7 +18,8 @@ export type ContextOnceOptions = Pick<OnceOptions, 'leaseMs' | 'retentionMs' | '
  */
 export type ContextOnce = <T>(key: string, fn: OnceWork<T>, options?: ContextOnceOptions) => Promise<T>;
 
-type ReceiverSettings = Pick<ResolvedReceiverOptions, 'store' | 'namespace' | 'leaseMs' | 'retentionMs' | 'logger'>;
+/** The receiver settings `ctx.once` reads. */
+export type ReceiverSettings = Pick<ResolvedReceiverOptions, 'store' | 'namespace' | 'leaseMs' | 'retentionMs' | 'logger'>;
 
 /**
  * The key `ctx.once(key)` stands for, before the digest rule of {@link contextOnceStoreKey}: equal

@@ -1,6 +1,7 @@
 import { describeError } from '../errors/describe-error.js';
 import { WebhookError } from '../errors/webhook-error.js';
-import { contextOnce, contextOnceWithoutStore } from '../once/context-once.js';
+import { contextOnceWithoutStore } from '../once/context-once.js';
+import { DeliveryContext } from './handler-context.js';
 import { isStoreFailure } from './store-failure.js';
 import type { ClaimResult, ReleaseOptions } from '../store/dedup-store.js';
 import { handlerFailed, notClaimed, storeUnavailable } from './claim-answers.js';
@@ -11,7 +12,7 @@ import type { Pipeline } from './pipeline.js';
 import { success } from './responses.js';
 import { storeRecord } from '../telemetry/build-records.js';
 import { telemetryActive, traced } from '../telemetry/registry.js';
-import type { HandlerContext, ReceiveResult, WebhookEvent } from './types.js';
+import type { ReceiveResult, WebhookEvent } from './types.js';
 
 /**
  * Inline mode (DESIGN.md, "The pipeline", steps 5-7): claim the key, run the handlers inside the
@@ -46,28 +47,25 @@ export async function processInline(pipeline: Pipeline, delivery: AcceptedDelive
   const deadline = pipeline.deadline(heartbeat);
   let outcome: HandlersOutcome;
   try {
-    // signal and once are built on first use: most handlers touch neither.
-    let once: HandlerContext['once'] | undefined;
-    const context: HandlerContext = {
-      attempt: claim.attempt,
-      get signal() {
-        return deadline === undefined ? heartbeat.signal : deadline.signal;
-      },
-      headers: delivery.headers,
-      key,
-      get once() {
-        return (once ??= contextOnce(options, context));
-      },
-    };
+    const context = new DeliveryContext(options, claim.attempt, delivery.headers, key, deadline ?? heartbeat);
     const running = pipeline.handlers.run(delivery.routes, event, context);
-    outcome = deadline === undefined ? await running : await deadline.race(running);
+    // A handler that returned no promise gives a plain outcome: no await, no promise for it.
+    outcome = deadline !== undefined ? await deadline.race(running) : running instanceof Promise ? await running : running;
   } finally {
     deadline?.stop();
     heartbeat.stop();
   }
   if (outcome.ok) {
     pipeline.lastErrors.forget(key);
-    await complete(pipeline, key, claim.token, heartbeat, trace);
+    // Awaited here rather than in a helper: one async frame fewer for every new event.
+    let held = true;
+    try {
+      held = await complete(pipeline, key, claim.token);
+    } catch (error) {
+      // The handlers succeeded: answer 200. The claim lapses with its lease; a redelivery would run again.
+      options.logger.error({ code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', key, error: describeError(error) }, 'could not record a handled event as completed');
+    }
+    if (!held) completionRefused(pipeline, key, heartbeat, trace);
     return success('processed', event);
   }
   // The store failed under ctx.once: a store failure, not the handler's (503, attempt not counted).
@@ -81,24 +79,22 @@ export async function processInline(pipeline: Pipeline, delivery: AcceptedDelive
   return handlerFailed(event, claim.attempt, outcome.error);
 }
 
-async function complete(pipeline: Pipeline, key: string, token: string, heartbeat: LeaseHeartbeat, trace: Trace): Promise<void> {
-  const { store, retentionMs, logger } = pipeline.options;
-  try {
-    const completing = telemetryActive()
-      ? traced(storeRecord(pipeline.options, 'complete'), () => store.complete(key, token, { retentionMs }))
-      : store.complete(key, token, { retentionMs });
-    if (await completing) return;
-    trace.leaseLost = true;
-    heartbeat.lose();
-    logger.warn(
-      { code: 'ERR_HOOKGUARD_LEASE_LOST', key },
-      'handlers finished after their lease was taken over or their record vanished (Redis with a maxmemory-policy other than noeviction can evict it), ' +
-        'so another delivery may run them too; raise leaseMs if handlers legitimately run this long, and run Redis with maxmemory-policy noeviction',
-    );
-  } catch (error) {
-    // The handlers succeeded: answer 200. The claim lapses with its lease; a redelivery would run again.
-    logger.error({ code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', key, error: describeError(error) }, 'could not record a handled event as completed');
-  }
+function complete(pipeline: Pipeline, key: string, token: string): Promise<boolean> {
+  const { store, retentionMs } = pipeline.options;
+  return telemetryActive()
+    ? traced(storeRecord(pipeline.options, 'complete'), () => store.complete(key, token, { retentionMs }))
+    : store.complete(key, token, { retentionMs });
+}
+
+/** The store refused the completion: the lease was taken over, or the record vanished. */
+function completionRefused(pipeline: Pipeline, key: string, heartbeat: LeaseHeartbeat, trace: Trace): void {
+  trace.leaseLost = true;
+  heartbeat.lose();
+  pipeline.options.logger.warn(
+    { code: 'ERR_HOOKGUARD_LEASE_LOST', key },
+    'handlers finished after their lease was taken over or their record vanished (Redis with a maxmemory-policy other than noeviction can evict it), ' +
+      'so another delivery may run them too; raise leaseMs if handlers legitimately run this long, and run Redis with maxmemory-policy noeviction',
+  );
 }
 
 /** Gives a claim back so a retry runs the handlers again; never throws. */

@@ -21,7 +21,8 @@ export class LastErrors {
   }
 
   forget(key: string): void {
-    this.#errors.delete(key);
+    // Nearly always empty: no lookup then.
+    if (this.#errors.size !== 0) this.#errors.delete(key);
   }
 
   /** The real error when this process saw it, else one rebuilt from the store's description. */

@@ -10,7 +10,15 @@ import type { DedupStore } from '../store/dedup-store.js';
 const TICKS_PER_LEASE = 6;
 const TICKS_PER_RENEWAL = 2;
 
-type Ticker = { timer: ReturnType<typeof setInterval>; beats: Set<LeaseHeartbeat> };
+type Ticker = {
+  timer: ReturnType<typeof setInterval>;
+  beats: Set<LeaseHeartbeat>;
+  /** The timer functions it was made with: a ticker made with a test's fake timers never ticks under real ones. */
+  madeWith: typeof setInterval;
+  clearWith: typeof clearInterval;
+  /** When it last ticked (or was made), on {@link leaseClock}. */
+  tickedAt: number;
+};
 const tickers = new Map<number, Ticker>();
 
 /**
@@ -26,27 +34,47 @@ function tickPeriod(leaseMs: number): number {
   return Math.max(1, Math.floor(leaseMs / TICKS_PER_LEASE));
 }
 
-function join(beat: LeaseHeartbeat, period: number): void {
+/**
+ * The ticker of `period`, started if there is none. A ticker outlives the heartbeats that leave it
+ * and stops itself at its first tick with none left: creating and clearing an interval for every
+ * delivery (most finish long before a tick) cost more than the rest of the heartbeat. One made
+ * with other timer functions (a test's fake timers) or that stopped ticking (a runtime that drops
+ * the timers of a finished request) is replaced, its heartbeats moved to the new one.
+ */
+function join(beat: LeaseHeartbeat, period: number, now: number): Ticker {
   let ticker = tickers.get(period);
-  if (ticker === undefined) {
-    const beats = new Set<LeaseHeartbeat>();
-    const timer = setInterval(() => {
-      for (const running of beats) running.tick();
-    }, period);
-    (timer as { unref?: () => void }).unref?.();
-    ticker = { timer, beats };
-    tickers.set(period, ticker);
+  if (ticker !== undefined && (ticker.madeWith !== globalThis.setInterval || now - ticker.tickedAt > 2 * period)) {
+    stopTicker(period, ticker);
+    ticker = startTicker(period, ticker.beats, now);
   }
+  ticker ??= startTicker(period, new Set(), now);
   ticker.beats.add(beat);
+  return ticker;
 }
 
-function leave(beat: LeaseHeartbeat, period: number): void {
-  const ticker = tickers.get(period);
-  if (ticker === undefined || !ticker.beats.delete(beat) || ticker.beats.size > 0) return;
-  // Stopped as soon as nothing runs, so no timer outlives its work (and fake timers in tests
-  // never meet a real one left behind).
-  clearInterval(ticker.timer);
-  tickers.delete(period);
+function startTicker(period: number, beats: Set<LeaseHeartbeat>, now: number): Ticker {
+  const ticker: Ticker = { timer: undefined as never, beats, madeWith: globalThis.setInterval, clearWith: globalThis.clearInterval, tickedAt: now };
+  ticker.timer = ticker.madeWith(() => {
+    ticker.tickedAt = leaseClock();
+    if (ticker.beats.size === 0) {
+      // A whole period without a running claim: stop, so no timer outlives its work by more than that.
+      stopTicker(period, ticker);
+      return;
+    }
+    for (const running of ticker.beats) running.tick();
+  }, period);
+  (ticker.timer as { unref?: () => void }).unref?.();
+  tickers.set(period, ticker);
+  return ticker;
+}
+
+function stopTicker(period: number, ticker: Ticker): void {
+  if (tickers.get(period) === ticker) tickers.delete(period);
+  try {
+    ticker.clearWith.call(globalThis, ticker.timer);
+  } catch {
+    // Fake timers uninstalled since: their timer can never fire anyway.
+  }
 }
 
 /**
@@ -88,6 +116,7 @@ export class LeaseHeartbeat {
   #stopped = false;
   #lostReason: WebhookError | undefined;
   #controller: AbortController | undefined;
+  #ticker: Ticker;
 
   /**
    * @param claimSentAt when the claim was sent, on {@link leaseClock}; defaults to now, which is
@@ -101,7 +130,7 @@ export class LeaseHeartbeat {
     this.#leaseMs = leaseMs;
     this.#logger = logger;
     this.#period = tickPeriod(leaseMs);
-    join(this, this.#period);
+    this.#ticker = join(this, this.#period, claimSentAt);
   }
 
   /** Aborted, with an `ERR_HOOKGUARD_LEASE_LOST` reason, once the lease is known to be lost. */
@@ -196,6 +225,7 @@ export class LeaseHeartbeat {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    leave(this, this.#period);
+    // A replaced ticker handed its set of heartbeats to its successor: this is always the live one.
+    this.#ticker.beats.delete(this);
   }
 }

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebhookError } from '../errors/webhook-error.js';
+import { silentLogger } from '../logging/logger.js';
 import { MemoryStore } from '../store/memory-store.js';
+import { LeaseHeartbeat } from './lease-heartbeat.js';
 import { FlakyStore, json, signed, testReceiver, transactionalMemoryStore } from './receiver.fixtures.js';
 import type { DedupStore } from '../store/dedup-store.js';
 import type { DeliveryReport } from './types.js';
@@ -324,5 +326,41 @@ describe('poison events', () => {
     });
     expect((await receiver.receive(signed('msg_1', 'message.received', clock.now()))).status).toBe(500);
     expect((await receiver.receive(signed('msg_1', 'message.received', clock.now()))).status).toBe(500);
+  });
+});
+
+describe('the shared heartbeat ticker', () => {
+  const countingStore = (): { store: MemoryStore; extends: () => number } => {
+    const store = new MemoryStore();
+    let calls = 0;
+    const extend = store.extend.bind(store);
+    store.extend = (...args) => (calls++, extend(...args));
+    return { store, extends: () => calls };
+  };
+
+  it('outlives a delivery that finished, then stops at its first tick with no claim running', async () => {
+    vi.useFakeTimers();
+    const store = new MemoryStore({ now: Date.now });
+    const heartbeat = new LeaseHeartbeat(store, 'k', 't', 600, silentLogger);
+    heartbeat.stop();
+    // Kept for the next delivery: an interval per delivery costs more than the rest of the heartbeat.
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('is replaced when the timer functions changed since it was made (fake timers, then real ones), so renewals still happen', async () => {
+    vi.useFakeTimers();
+    const faked = countingStore();
+    new LeaseHeartbeat(faked.store, 'k', 't', 300, silentLogger).stop();
+    vi.useRealTimers();
+    const real = countingStore();
+    const claim = await real.store.claim('k', { leaseMs: 300, retentionMs: 60_000 });
+    const heartbeat = new LeaseHeartbeat(real.store, 'k', claim.status === 'claimed' ? claim.token : '', 300, silentLogger);
+    // Renewed every second tick (a third of the lease): 200 ms; a ticker left from the fake timers would never tick.
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    heartbeat.stop();
+    expect(real.extends()).toBeGreaterThanOrEqual(1);
+    expect(heartbeat.signal.aborted).toBe(false);
   });
 });

@@ -7,7 +7,7 @@ export type RunDeadline = {
   /** Aborted when the lease is lost or the deadline passes, whichever comes first. */
   readonly signal: AbortSignal;
   /** Settles with `running`, or with a failed outcome once the deadline passes. */
-  race(running: Promise<HandlersOutcome>): Promise<HandlersOutcome>;
+  race(running: HandlersOutcome | Promise<HandlersOutcome>): Promise<HandlersOutcome>;
   stop(): void;
 };
 

@@ -4,10 +4,11 @@ import { toWebhookHeaders } from '../http/headers.js';
 import { contextOnce, contextOnceKey } from '../once/context-once.js';
 import { recordJobRun } from '../delivery-log/record-delivery.js';
 import type { JobContext, JobProcessor, QueuedEvent } from '../queue/webhook-queue.js';
+import { DeliveryContext } from './handler-context.js';
 import type { HandlersOutcome } from './handler-runner.js';
 import type { Pipeline } from './pipeline.js';
 import { hasTransactionalRoute, type Route, type Router } from './router.js';
-import type { HandlerContext, TransactionalDedupStore, WebhookEvent } from './types.js';
+import type { TransactionalDedupStore, WebhookEvent } from './types.js';
 import { storeRecord, traceJob } from '../telemetry/build-records.js';
 import { telemetryActive, traced } from '../telemetry/registry.js';
 
@@ -60,17 +61,7 @@ export function createJobProcessor(pipeline: Pipeline, router: Router): JobProce
 
 async function runHandlers(pipeline: Pipeline, job: QueuedEvent, event: WebhookEvent, routes: readonly Route[], jobContext: JobContext): Promise<HandlersOutcome> {
   const deadline = pipeline.deadline(jobContext);
-  const signal = deadline === undefined ? jobContext.signal : deadline.signal;
-  let once: HandlerContext['once'] | undefined;
-  const context: HandlerContext = {
-    attempt: jobContext.attempt,
-    signal,
-    headers: toWebhookHeaders(job.headers),
-    key: job.key,
-    get once() {
-      return (once ??= contextOnce(pipeline.options, { signal }));
-    },
-  };
+  const context = new DeliveryContext(pipeline.options, jobContext.attempt, toWebhookHeaders(job.headers), job.key, deadline ?? jobContext);
   const running = pipeline.handlers.run(routes, event, context);
   try {
     return deadline === undefined ? await running : await deadline.race(running);

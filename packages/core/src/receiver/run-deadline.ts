@@ -35,7 +35,7 @@ class HandlerDeadline implements RunDeadline {
     return this.#controller.signal;
   }
 
-  race(running: Promise<HandlersOutcome>): Promise<HandlersOutcome> {
+  race(running: HandlersOutcome | Promise<HandlersOutcome>): Promise<HandlersOutcome> {
     const expired = new Promise<HandlersOutcome>((resolve) => {
       this.#expire = resolve;
     });
