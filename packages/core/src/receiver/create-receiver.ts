@@ -1,12 +1,12 @@
 import { cryptoBackend } from '../crypto/index.js';
 import { describeError } from '../errors/describe-error.js';
 import { WebhookError, isWebhookError } from '../errors/webhook-error.js';
-import { toWebhookHeaders } from '../http/headers.js';
+import { toWebhookHeaders, type WebhookHeaders } from '../http/headers.js';
 import { isByteStream, readBody } from '../http/read-body.js';
 import { toBytes } from '../http/raw-body.js';
 import type { QueueWorker, WebhookQueue } from '../queue/webhook-queue.js';
 import type { ClaimOptions } from '../store/dedup-store.js';
-import type { VerifiedDelivery } from '../verifiers/verifier.js';
+import { VERIFY_NOW, type VerifiedDelivery, type VerifyNow } from '../verifiers/verifier.js';
 import { dedupKey } from './dedup-key.js';
 import { emptyTrace, type AcceptedDelivery, type Trace } from './delivery.js';
 import { createRunDeadline } from './run-deadline.js';
@@ -121,7 +121,9 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
     const trace = emptyTrace();
     let result: ReceiveResult;
     try {
-      const accepted = await this.#accept(input, trace, receiveOptions, record);
+      // Acceptance is synchronous for a body in bytes on node:crypto: no promise is made for it then.
+      const accepting = this.#accept(input, trace, receiveOptions, record);
+      const accepted = accepting instanceof Promise ? await accepting : accepting;
       result = 'outcome' in accepted ? accepted : await this.#process(accepted, record);
     } catch (error) {
       // Only a bug in hookguard or in a store's contract gets here; the provider retries a 500.
@@ -132,35 +134,55 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
     return result;
   }
 
-  /** Acceptance, steps 1-4 of the pipeline: limit, verify, parse, route, key. Shared by every mode. */
-  async #accept(input: ReceiveInput, trace: Trace, receiveOptions: ReceiveOptions, record: DeliveryRecord | undefined): Promise<AcceptedDelivery | ReceiveResult> {
+  /**
+   * Acceptance, steps 1-4 of the pipeline: limit, verify, parse, route, key. Shared by every mode.
+   * A plain value when nothing had to wait (a body in bytes, node:crypto); a promise otherwise.
+   */
+  #accept(input: ReceiveInput, trace: Trace, receiveOptions: ReceiveOptions, record: DeliveryRecord | undefined): Accepting {
     const { options } = this;
     const headers = toWebhookHeaders(input?.headers ?? {});
     const declaredLength = Number(headers.get('content-length'));
     if (declaredLength > options.maxBodyBytes) return this.#rejected(tooLarge(declaredLength, options.maxBodyBytes));
-    let rawBody: Uint8Array;
     if (isByteStream(input.rawBody)) {
-      try {
-        rawBody = await readBody(input.rawBody, { maxBytes: options.maxBodyBytes, timeoutMs: options.bodyTimeoutMs });
-        receiveOptions.onBody?.(rawBody);
-      } catch (error) {
-        if (isWebhookError(error)) return this.#rejected(error);
-        throw error;
-      }
-    } else if (isRawBody(input.rawBody)) {
-      rawBody = toBytes(input.rawBody);
-    } else {
+      return readBody(input.rawBody, { maxBytes: options.maxBodyBytes, timeoutMs: options.bodyTimeoutMs }).then(
+        (rawBody) => {
+          receiveOptions.onBody?.(rawBody);
+          return this.#verify(rawBody, headers, trace, receiveOptions, record);
+        },
+        (error: unknown) => {
+          if (isWebhookError(error)) return this.#rejected(error);
+          throw error;
+        },
+      );
+    }
+    if (!isRawBody(input.rawBody)) {
       return failure('failed', new WebhookError('ERR_HOOKGUARD_INTERNAL', 'receive() needs rawBody as bytes, a string or a stream: the adapter passed something else.'));
     }
+    return this.#verify(toBytes(input.rawBody), headers, trace, receiveOptions, record);
+  }
+
+  #verify(rawBody: Uint8Array, headers: WebhookHeaders, trace: Trace, receiveOptions: ReceiveOptions, record: DeliveryRecord | undefined): Accepting {
+    const { options } = this;
     if (rawBody.byteLength > options.maxBodyBytes) return this.#rejected(tooLarge(rawBody.byteLength, options.maxBodyBytes));
-    let delivery: VerifiedDelivery;
-    try {
-      delivery = await options.verifier.verify({ rawBody, headers });
-    } catch (error) {
+    const refused = (error: unknown): ReceiveResult => {
       if (record !== undefined) record.verificationFailed = true;
       if (isWebhookError(error)) return this.#rejected(error);
       throw error;
+    };
+    let verifying: VerifiedDelivery | Promise<VerifiedDelivery>;
+    try {
+      // The built-in verifiers answer without a promise on node:crypto (VERIFY_NOW).
+      const verifyNow = (options.verifier as { [VERIFY_NOW]?: VerifyNow })[VERIFY_NOW];
+      verifying = verifyNow === undefined ? options.verifier.verify({ rawBody, headers }) : verifyNow({ rawBody, headers });
+    } catch (error) {
+      return refused(error);
     }
+    if (verifying instanceof Promise) return verifying.then((delivery) => this.#route(delivery, rawBody, headers, trace, receiveOptions), refused);
+    return this.#route(verifying, rawBody, headers, trace, receiveOptions);
+  }
+
+  #route(delivery: VerifiedDelivery, rawBody: Uint8Array, headers: WebhookHeaders, trace: Trace, receiveOptions: ReceiveOptions): Accepting {
+    const { options } = this;
     trace.id = delivery.id;
     trace.type = delivery.type;
     if (delivery.reply !== undefined) return handshake(delivery.reply);
@@ -179,17 +201,14 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
     if (routes.length === 0) return success('ignored', event);
     // Schemes that sign only the body key dedup on the signed bytes (dedupId), never on an unsigned
     // id header: a replay under a fresh id is still a duplicate, a forged id suppresses nothing.
-    // Both are synchronous on node:crypto; awaiting them anyway would cost two promise hops.
-    const keyOrPromise = dedupKey(options.namespace, delivery.dedupId ?? event.id);
-    const key = typeof keyOrPromise === 'string' ? keyOrPromise : await keyOrPromise;
-    trace.key = key;
     const claimOptions: ClaimOptions = { leaseMs: options.leaseMs, retentionMs: options.retentionMs };
+    const accepted: AcceptedDelivery = { event, alias: delivery.alias, routes, key: '', claimOptions, headers, trace, perCallHandler: receiveOptions.handler !== undefined };
+    // Both are synchronous on node:crypto, promises only on Web Crypto.
+    const keying = dedupKey(options.namespace, delivery.dedupId ?? event.id);
     // A key made from the signed body (dedupId: GitHub, Shopify) already is the body's digest.
-    if (options.store.exact && delivery.dedupId === undefined) {
-      const fingerprint = cryptoBackend.sha256(rawBody);
-      claimOptions.fingerprint = typeof fingerprint === 'string' ? fingerprint : await fingerprint;
-    }
-    return { event, alias: delivery.alias, routes, key, claimOptions, headers, trace, perCallHandler: receiveOptions.handler !== undefined };
+    const fingerprinting = options.store.exact && delivery.dedupId === undefined ? cryptoBackend.sha256(rawBody) : undefined;
+    if (typeof keying === 'string' && !(fingerprinting instanceof Promise)) return keyed(accepted, keying, fingerprinting);
+    return Promise.all([keying, fingerprinting]).then(([key, fingerprint]) => keyed(accepted, key, fingerprint));
   }
 
   /** Processing, steps 5-7: the mode decides where the handlers run. */
@@ -305,4 +324,14 @@ function isRawBody(body: unknown): body is Uint8Array | ArrayBuffer | string {
 
 function tooLarge(bytes: number, limit: number): WebhookError {
   return new WebhookError('ERR_HOOKGUARD_BODY_TOO_LARGE', `The body is ${bytes} bytes; the limit is ${limit} (maxBodyBytes).`);
+}
+
+/** What acceptance gives: a delivery to process, or the answer already; a promise when something had to wait. */
+type Accepting = AcceptedDelivery | ReceiveResult | Promise<AcceptedDelivery | ReceiveResult>;
+
+function keyed(accepted: AcceptedDelivery, key: string, fingerprint: string | undefined): AcceptedDelivery {
+  accepted.key = key;
+  accepted.trace.key = key;
+  if (fingerprint !== undefined) accepted.claimOptions.fingerprint = fingerprint;
+  return accepted;
 }

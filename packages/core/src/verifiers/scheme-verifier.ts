@@ -2,7 +2,8 @@ import { hexFromBytes } from '../crypto/encoding.js';
 import { asWebhookHeaders, type WebhookHeaders } from '../http/headers.js';
 import type { HmacMatcher } from './hmac-matcher.js';
 import { assertFresh } from './timestamp.js';
-import type { VerifiedDelivery, Verifier, VerifyInput } from './verifier.js';
+import type { WebhookError } from '../errors/webhook-error.js';
+import { VERIFY_NOW, type VerifiedDelivery, type Verifier, type VerifyInput, type VerifyNow } from './verifier.js';
 import { signatureMismatch } from './verify-errors.js';
 
 /** What a scheme reads off a request before any cryptography. */
@@ -54,51 +55,64 @@ export type SchemeSpec = {
  */
 export function createSchemeVerifier(spec: SchemeSpec): Verifier {
   const { freshness, bodyDigest } = spec;
-  const verifier: Verifier = {
-    name: spec.name,
-    async verify(input: VerifyInput): Promise<VerifiedDelivery> {
-      const { rawBody } = input;
-      const headers = asWebhookHeaders(input.headers);
-      const material = spec.read(rawBody, headers);
-      const seconds = material.timestampSeconds;
-      if (seconds !== undefined && freshness !== undefined) {
-        assertFresh(spec.label, spec.timestampHeader, seconds, freshness.now(), freshness.toleranceSeconds);
-      }
-      const matching = spec.matcher(material.parts, material.signatures);
-      const matched = matching instanceof Promise ? await matching : matching;
-      if (matched === undefined) {
-        const error = signatureMismatch(
-          spec.label,
-          spec.signatureHeader,
-          material.offered,
-          spec.secretCount,
-          spec.paddedSecret,
-          spec.mismatchNote,
-        );
-        const hinted = spec.onMismatch?.(material);
-        if (hinted !== undefined) await hinted;
+  const mismatch = (material: SignatureMaterial): WebhookError =>
+    signatureMismatch(spec.label, spec.signatureHeader, material.offered, spec.secretCount, spec.paddedSecret, spec.mismatchNote);
+  /** After the signatures were compared: the mismatch error, or the decoded delivery with its dedup id. */
+  const conclude = (rawBody: Uint8Array, headers: WebhookHeaders, material: SignatureMaterial, matched: Uint8Array | undefined): VerifiedDelivery | Promise<VerifiedDelivery> => {
+    if (matched === undefined) {
+      const error = mismatch(material);
+      const hinted = spec.onMismatch?.(material);
+      if (hinted === undefined) throw error;
+      const fail = (): never => {
         throw error;
+      };
+      return hinted.then(fail, fail);
+    }
+    const seconds = material.timestampSeconds;
+    const delivery = spec.interpret(rawBody, headers, seconds === undefined ? undefined : new Date(seconds * 1000));
+    // An undecodable body or a handshake never reaches the dedup store: no digest needed.
+    if (bodyDigest === undefined || delivery.bodyError !== undefined || delivery.reply !== undefined) return delivery;
+    if (material.parts.length === 1 && material.parts[0] === rawBody) {
+      // Only the body is signed (GitHub, Shopify): the matched HMAC already is a keyed digest of
+      // exactly these bytes, so the body is not hashed a second time. A redelivery signed under
+      // another secret (across a rotation) gets another key: a duplicate then, never a loss.
+      return withDedupId(delivery, `hmac:${hexFromBytes(matched)}`);
+    }
+    // The signed content holds more (a timestamp a retry re-signs): key on the body alone.
+    const hashing = bodyDigest(rawBody);
+    return typeof hashing === 'string' ? withDedupId(delivery, `body:${hashing}`) : hashing.then((text) => withDedupId(delivery, `body:${text}`));
+  };
+  const verifyNow: VerifyNow = (input) => {
+    const { rawBody } = input;
+    const headers = asWebhookHeaders(input.headers);
+    const material = spec.read(rawBody, headers);
+    const seconds = material.timestampSeconds;
+    if (seconds !== undefined && freshness !== undefined) {
+      assertFresh(spec.label, spec.timestampHeader, seconds, freshness.now(), freshness.toleranceSeconds);
+    }
+    const matching = spec.matcher(material.parts, material.signatures);
+    if (matching instanceof Promise) return matching.then((matched) => conclude(rawBody, headers, material, matched));
+    return conclude(rawBody, headers, material, matching);
+  };
+  const verifier: Verifier & { [VERIFY_NOW]: VerifyNow } = {
+    name: spec.name,
+    verify(input: VerifyInput): Promise<VerifiedDelivery> {
+      try {
+        const verified = verifyNow(input);
+        return verified instanceof Promise ? verified : Promise.resolve(verified);
+      } catch (error) {
+        return Promise.reject(error);
       }
-      const delivery = spec.interpret(rawBody, headers, seconds === undefined ? undefined : new Date(seconds * 1000));
-      // An undecodable body or a handshake never reaches the dedup store: no digest needed.
-      if (bodyDigest === undefined || delivery.bodyError !== undefined || delivery.reply !== undefined) return delivery;
-      let digest: string;
-      if (material.parts.length === 1 && material.parts[0] === rawBody) {
-        // Only the body is signed (GitHub, Shopify): the matched HMAC already is a keyed digest of
-        // exactly these bytes, so the body is not hashed a second time. A redelivery signed under
-        // another secret (across a rotation) gets another key: a duplicate then, never a loss.
-        digest = `hmac:${hexFromBytes(matched)}`;
-      } else {
-        // The signed content holds more (a timestamp a retry re-signs): key on the body alone.
-        const hashing = bodyDigest(rawBody);
-        digest = `body:${typeof hashing === 'string' ? hashing : await hashing}`;
-      }
-      delivery.dedupId = delivery.type === undefined ? digest : `${digest}:${delivery.type}`;
-      return delivery;
     },
+    [VERIFY_NOW]: verifyNow,
   };
   const described: { retentionMs?: number; toleranceMs?: number } = {};
   if (spec.retentionMs !== undefined) described.retentionMs = spec.retentionMs;
   if (freshness !== undefined) described.toleranceMs = freshness.toleranceSeconds * 1000;
   return { ...verifier, ...described };
+}
+
+function withDedupId(delivery: VerifiedDelivery, digest: string): VerifiedDelivery {
+  delivery.dedupId = delivery.type === undefined ? digest : `${digest}:${delivery.type}`;
+  return delivery;
 }

@@ -76,3 +76,15 @@ export interface Verifier {
   readonly toleranceMs?: number;
   verify(input: VerifyInput): Promise<VerifiedDelivery>;
 }
+
+/**
+ * `verify` without the promise where nothing had to wait (node:crypto): a delivery, or a promise
+ * only when the crypto backend or a hint is asynchronous; throws where `verify` rejects. The
+ * built-in verifiers carry it under {@link VERIFY_NOW}, and the receiver calls it to save a
+ * promise and an async frame per delivery, which a busy server pays for in collections.
+ * @internal
+ */
+export type VerifyNow = (input: VerifyInput) => VerifiedDelivery | Promise<VerifiedDelivery>;
+
+/** @internal The key of a built-in verifier's {@link VerifyNow}. */
+export const VERIFY_NOW: unique symbol = Symbol('hookguard.verifyNow') as never;
