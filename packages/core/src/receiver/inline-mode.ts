@@ -14,6 +14,9 @@ import { storeRecord } from '../telemetry/build-records.js';
 import { telemetryActive, traced } from '../telemetry/registry.js';
 import type { ReceiveResult, WebhookEvent } from './types.js';
 
+/** A claim the store granted. */
+type ClaimedKey = Extract<ClaimResult, { status: 'claimed' }>;
+
 /**
  * Inline mode (DESIGN.md, "The pipeline", steps 5-7): claim the key, run the handlers inside the
  * request while a heartbeat keeps the lease, then complete (200) or release (500, the provider
@@ -34,15 +37,7 @@ export async function processInline(pipeline: Pipeline, delivery: AcceptedDelive
   }
   if (claim.status !== 'claimed') return notClaimed(pipeline, claim, event, trace);
   trace.attempt = claim.attempt;
-  if (claim.attempt > options.maxAttempts) {
-    const lastError =
-      pipeline.lastErrors.recall(key, claim.lastError) ??
-      new WebhookError(
-        'ERR_HOOKGUARD_HANDLER_FAILED',
-        `Event '${event.id}' was claimed ${claim.attempt} times without completing (maxAttempts is ${options.maxAttempts}): its handlers crash or outlive their lease.`,
-      );
-    return deadLetter(pipeline, event, claim.token, lastError, trace);
-  }
+  if (claim.attempt > options.maxAttempts) return deadLetterExhausted(pipeline, delivery, claim);
   const heartbeat = new LeaseHeartbeat(options.store, key, claim.token, options.leaseMs, options.logger, claimSentAt);
   const deadline = pipeline.deadline(heartbeat);
   let outcome: HandlersOutcome;
@@ -68,15 +63,37 @@ export async function processInline(pipeline: Pipeline, delivery: AcceptedDelive
     if (!held) completionRefused(pipeline, key, heartbeat, trace);
     return success('processed', event);
   }
-  // The store failed under ctx.once: a store failure, not the handler's (503, attempt not counted).
-  if (isStoreFailure(outcome.error)) {
+  return afterHandlerFailure(pipeline, delivery, claim, heartbeat, outcome.error);
+}
+
+/**
+ * The handlers failed: release the claim for the provider's retry (503 when the store failed under
+ * `ctx.once`, the attempt not counted), or dead-letter the event after its last allowed attempt.
+ * Apart from the common path, so that path's async frame stays small.
+ */
+async function afterHandlerFailure(pipeline: Pipeline, delivery: AcceptedDelivery, claim: ClaimedKey, heartbeat: LeaseHeartbeat, error: unknown): Promise<ReceiveResult> {
+  const { event, key, trace } = delivery;
+  if (isStoreFailure(error)) {
     await release(pipeline, key, claim.token, trace, { uncounted: true }, heartbeat);
-    return storeUnavailable(pipeline, outcome.error, event);
+    return storeUnavailable(pipeline, error, event);
   }
-  if (claim.attempt >= options.maxAttempts) return deadLetter(pipeline, event, claim.token, outcome.error, trace);
-  const lastError = pipeline.lastErrors.remember(key, outcome.error);
+  if (claim.attempt >= pipeline.options.maxAttempts) return deadLetter(pipeline, event, claim.token, error, trace);
+  const lastError = pipeline.lastErrors.remember(key, error);
   await release(pipeline, key, claim.token, trace, { lastError }, heartbeat);
-  return handlerFailed(event, claim.attempt, outcome.error);
+  return handlerFailed(event, claim.attempt, error);
+}
+
+/** Claimed once more than `maxAttempts` allows (earlier runs crashed or outlived their lease): dead-letter it. */
+function deadLetterExhausted(pipeline: Pipeline, delivery: AcceptedDelivery, claim: ClaimedKey): Promise<ReceiveResult> {
+  const { options } = pipeline;
+  const { event, key, trace } = delivery;
+  const lastError =
+    pipeline.lastErrors.recall(key, claim.lastError) ??
+    new WebhookError(
+      'ERR_HOOKGUARD_HANDLER_FAILED',
+      `Event '${event.id}' was claimed ${claim.attempt} times without completing (maxAttempts is ${options.maxAttempts}): its handlers crash or outlive their lease.`,
+    );
+  return deadLetter(pipeline, event, claim.token, lastError, trace);
 }
 
 function complete(pipeline: Pipeline, key: string, token: string): Promise<boolean> {
