@@ -18,6 +18,13 @@ type Ticker = {
   clearWith: typeof clearInterval;
   /** When it last ticked (or was made), on {@link leaseClock}. */
   tickedAt: number;
+  /**
+   * Whether it stays after its last heartbeat left: only where timers belong to the process (Node's
+   * and Bun's, which can be unref'd). A Worker's timers belong to the request that made them and
+   * may be dropped when it ends, so there a ticker stops as soon as no claim runs, as a delivery's
+   * own timer would.
+   */
+  lingers: boolean;
 };
 const tickers = new Map<number, Ticker>();
 
@@ -35,8 +42,8 @@ function tickPeriod(leaseMs: number): number {
 }
 
 /**
- * The ticker of `period`, started if there is none. A ticker outlives the heartbeats that leave it
- * and stops itself at its first tick with none left: creating and clearing an interval for every
+ * The ticker of `period`, started if there is none. Where timers belong to the process, a ticker
+ * outlives the heartbeats that leave it and stops itself at its first tick with none left: creating and clearing an interval for every
  * delivery (most finish long before a tick) cost more than the rest of the heartbeat. One made
  * with other timer functions (a test's fake timers) or that stopped ticking (a runtime that drops
  * the timers of a finished request) is replaced, its heartbeats moved to the new one.
@@ -53,8 +60,9 @@ function join(beat: LeaseHeartbeat, period: number, now: number): Ticker {
 }
 
 function startTicker(period: number, beats: Set<LeaseHeartbeat>, now: number): Ticker {
-  const ticker: Ticker = { timer: undefined as never, beats, madeWith: globalThis.setInterval, clearWith: globalThis.clearInterval, tickedAt: now };
-  ticker.timer = ticker.madeWith(() => {
+  const ticker: Ticker = { timer: undefined as never, beats, madeWith: globalThis.setInterval, clearWith: globalThis.clearInterval, tickedAt: now, lingers: false };
+  // Called on globalThis: workerd refuses a timer function called on another object (Illegal invocation).
+  ticker.timer = ticker.madeWith.call(globalThis, () => {
     ticker.tickedAt = leaseClock();
     if (ticker.beats.size === 0) {
       // A whole period without a running claim: stop, so no timer outlives its work by more than that.
@@ -63,7 +71,11 @@ function startTicker(period: number, beats: Set<LeaseHeartbeat>, now: number): T
     }
     for (const running of ticker.beats) running.tick();
   }, period);
-  (ticker.timer as { unref?: () => void }).unref?.();
+  const unref = (ticker.timer as { unref?: () => void }).unref;
+  if (typeof unref === 'function') {
+    unref.call(ticker.timer);
+    ticker.lingers = true;
+  }
   tickers.set(period, ticker);
   return ticker;
 }
@@ -226,6 +238,8 @@ export class LeaseHeartbeat {
     if (this.#stopped) return;
     this.#stopped = true;
     // A replaced ticker handed its set of heartbeats to its successor: this is always the live one.
-    this.#ticker.beats.delete(this);
+    const ticker = this.#ticker;
+    ticker.beats.delete(this);
+    if (!ticker.lingers && ticker.beats.size === 0) stopTicker(this.#period, ticker);
   }
 }

@@ -364,3 +364,24 @@ describe('the shared heartbeat ticker', () => {
     expect(heartbeat.signal.aborted).toBe(false);
   });
 });
+
+describe('the shared heartbeat ticker where timers belong to the request (no unref: Workers)', () => {
+  it('stops as soon as no claim runs, so a later delivery never joins a timer its runtime dropped', () => {
+    let next = 1;
+    const live = new Set<number>();
+    vi.stubGlobal('setInterval', () => (live.add(next), next++));
+    vi.stubGlobal('clearInterval', (id: number) => void live.delete(id));
+    try {
+      const store = new MemoryStore();
+      const first = new LeaseHeartbeat(store, 'a', 't', 600, silentLogger);
+      const second = new LeaseHeartbeat(store, 'b', 't', 600, silentLogger);
+      expect(live.size).toBe(1);
+      first.stop();
+      expect(live.size).toBe(1);
+      second.stop();
+      expect(live.size).toBe(0);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
