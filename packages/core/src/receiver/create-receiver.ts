@@ -121,8 +121,28 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
     const trace = emptyTrace();
     let result: ReceiveResult;
     try {
-      // Acceptance is synchronous for a body in bytes on node:crypto: no promise is made for it then.
-      const accepting = this.#accept(input, trace, receiveOptions, record);
+      // Acceptance, steps 1-4 of the pipeline (limit, verify, parse, route, key), shared by every
+      // mode. A streamed body is awaited here, in this frame: chaining it would cost two closures
+      // per delivery. The rest is synchronous for node:crypto, so no promise is made for it then.
+      const headers = toWebhookHeaders(input?.headers ?? {});
+      const body = this.#bodyOf(input, headers);
+      let accepting: Accepting;
+      if (body instanceof Promise) {
+        let read: Uint8Array | WebhookError;
+        try {
+          read = await body;
+        } catch (error) {
+          if (!isWebhookError(error)) throw error;
+          read = error;
+        }
+        if (read instanceof WebhookError) accepting = this.#rejected(read);
+        else {
+          receiveOptions.onBody?.(read);
+          accepting = this.#verify(read, headers, trace, receiveOptions, record);
+        }
+      } else {
+        accepting = body instanceof Uint8Array ? this.#verify(body, headers, trace, receiveOptions, record) : body;
+      }
       const accepted = accepting instanceof Promise ? await accepting : accepting;
       result = 'outcome' in accepted ? accepted : await this.#process(accepted, record);
     } catch (error) {
@@ -134,33 +154,19 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
     return result;
   }
 
-  /**
-   * Acceptance, steps 1-4 of the pipeline: limit, verify, parse, route, key. Shared by every mode.
-   * A plain value when nothing had to wait (a body in bytes, node:crypto); a promise otherwise.
-   */
-  #accept(input: ReceiveInput, trace: Trace, receiveOptions: ReceiveOptions, record: DeliveryRecord | undefined): Accepting {
+  /** Step 1: the body's bytes, read from a stream within the limits; or the answer refusing it. */
+  #bodyOf(input: ReceiveInput, headers: WebhookHeaders): Uint8Array | ReceiveResult | Promise<Uint8Array> {
     const { options } = this;
-    const headers = toWebhookHeaders(input?.headers ?? {});
     const declaredLength = Number(headers.get('content-length'));
     if (declaredLength > options.maxBodyBytes) return this.#rejected(tooLarge(declaredLength, options.maxBodyBytes));
-    if (isByteStream(input.rawBody)) {
-      return readBody(input.rawBody, { maxBytes: options.maxBodyBytes, timeoutMs: options.bodyTimeoutMs }).then(
-        (rawBody) => {
-          receiveOptions.onBody?.(rawBody);
-          return this.#verify(rawBody, headers, trace, receiveOptions, record);
-        },
-        (error: unknown) => {
-          if (isWebhookError(error)) return this.#rejected(error);
-          throw error;
-        },
-      );
-    }
+    if (isByteStream(input.rawBody)) return readBody(input.rawBody, { maxBytes: options.maxBodyBytes, timeoutMs: options.bodyTimeoutMs });
     if (!isRawBody(input.rawBody)) {
       return failure('failed', new WebhookError('ERR_HOOKGUARD_INTERNAL', 'receive() needs rawBody as bytes, a string or a stream: the adapter passed something else.'));
     }
-    return this.#verify(toBytes(input.rawBody), headers, trace, receiveOptions, record);
+    return toBytes(input.rawBody);
   }
 
+  /** Steps 2-4: verify and decode, then route and key (a plain value where nothing waits). */
   #verify(rawBody: Uint8Array, headers: WebhookHeaders, trace: Trace, receiveOptions: ReceiveOptions, record: DeliveryRecord | undefined): Accepting {
     const { options } = this;
     if (rawBody.byteLength > options.maxBodyBytes) return this.#rejected(tooLarge(rawBody.byteLength, options.maxBodyBytes));
