@@ -43,10 +43,10 @@ function tickPeriod(leaseMs: number): number {
 
 /**
  * The ticker of `period`, started if there is none. Where timers belong to the process, a ticker
- * outlives the heartbeats that leave it and stops itself at its first tick with none left: creating and clearing an interval for every
- * delivery (most finish long before a tick) cost more than the rest of the heartbeat. One made
- * with other timer functions (a test's fake timers) or that stopped ticking (a runtime that drops
- * the timers of a finished request) is replaced, its heartbeats moved to the new one.
+ * outlives the heartbeats that leave it and stops itself at its first tick with none left:
+ * creating and clearing an interval for every delivery (most finish long before a tick) cost more
+ * than the rest of the heartbeat. One made with other timer functions (a test's fake timers) or
+ * that stopped ticking (a runtime that dropped it) is replaced, its heartbeats moved to the new one.
  */
 function join(beat: LeaseHeartbeat, period: number, now: number): Ticker {
   let ticker = tickers.get(period);
@@ -237,7 +237,8 @@ export class LeaseHeartbeat {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    // A replaced ticker handed its set of heartbeats to its successor: this is always the live one.
+    // A replaced ticker handed its set of heartbeats to its successor: the set is the live one,
+    // whichever of the two this heartbeat joined.
     const ticker = this.#ticker;
     ticker.beats.delete(this);
     if (!ticker.lingers && ticker.beats.size === 0) stopTicker(this.#period, ticker);
