@@ -239,8 +239,10 @@ export class LeaseHeartbeat {
     this.#stopped = true;
     // A replaced ticker handed its set of heartbeats to its successor: the set is the live one,
     // whichever of the two this heartbeat joined.
-    const ticker = this.#ticker;
-    ticker.beats.delete(this);
-    if (!ticker.lingers && ticker.beats.size === 0) stopTicker(this.#period, ticker);
+    const { beats } = this.#ticker;
+    beats.delete(this);
+    if (beats.size > 0) return;
+    const live = tickers.get(this.#period);
+    if (live !== undefined && live.beats === beats && !live.lingers) stopTicker(this.#period, live);
   }
 }
