@@ -5,55 +5,20 @@
 // otel-overhead.ts, for comparing changes to @hookguard/otel; the figure of record is that script's.
 //
 //   npx tsx src/otel/otel-cost.ts [--batches 10] [--deliveries 5000]
-import { createReceiver, MemoryStore, standardWebhooks } from '@hookguard/core';
 import { HookguardInstrumentation } from '@hookguard/otel';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { parseArgs } from 'node:util';
-import { BODY, DeliveryPool, EVENT_TYPE, SECRET } from '../http/deliveries.js';
+import { median } from '../report/statistics.js';
+import { receiveBatches, startDroppingSdk } from './dropping-sdk.js';
 
 const { values } = parseArgs({ options: { batches: { type: 'string', default: '10' }, deliveries: { type: 'string', default: '5000' } } });
 const batches = Number(values.batches);
 const perBatch = Number(values.deliveries);
 
-const dropSpans = { export: (_spans: unknown, done: (result: { code: 0 }) => void) => done({ code: 0 }), shutdown: async () => undefined };
-class NeverRead extends MetricReader {
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
-const tracerProvider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropSpans)] });
-tracerProvider.register();
-const meterProvider = new MeterProvider({ readers: [new NeverRead()] });
+const { tracerProvider, meterProvider } = startDroppingSdk();
 const instrumentation = new HookguardInstrumentation();
 registerInstrumentations({ instrumentations: [instrumentation], tracerProvider, meterProvider });
-
-const receiver = createReceiver({ verifier: standardWebhooks({ secret: SECRET }), store: new MemoryStore(), warnings: { WARN_HOOKGUARD_STORE_NOT_SHARED: false } });
-receiver.on(EVENT_TYPE, () => {});
-const pool = new DeliveryPool();
-
-/** CPU µs per delivery of one batch. */
-async function batch(): Promise<number> {
-  pool.refill(perBatch);
-  const headers = Array.from({ length: perBatch }, () => pool.next());
-  let next = 0;
-  const before = process.cpuUsage();
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      while (next < headers.length) {
-        const result = await receiver.receive({ rawBody: BODY, headers: headers[next++]! });
-        if (result.status !== 200) throw new Error(`answered ${result.status}`);
-      }
-    }),
-  );
-  const used = process.cpuUsage(before);
-  return (used.user + used.system) / perBatch;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
+const batch = receiveBatches(perBatch);
 
 const on: number[] = [];
 const off: number[] = [];

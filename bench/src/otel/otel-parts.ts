@@ -7,14 +7,12 @@
 //
 //   npx tsx src/otel/otel-parts.ts [--parts pass,wrap,with,span,delivery,spans,histograms,bare,otel] [--batches 8] [--deliveries 4000]
 //     [--alone <part>|none]  (that part's batches only, for a CPU profile: node --import tsx --cpu-prof …)
-import { createReceiver, MemoryStore, standardWebhooks } from '@hookguard/core';
 import { HookguardInstrumentation } from '@hookguard/otel';
 import { ROOT_CONTEXT, context, createContextKey } from '@opentelemetry/api';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { parseArgs } from 'node:util';
-import { BODY, DeliveryPool, EVENT_TYPE, SECRET } from '../http/deliveries.js';
+import { median } from '../report/statistics.js';
+import { receiveBatches, startDroppingSdk } from './dropping-sdk.js';
 import { STAND_INS, standIn, subscribe, type StandInName } from './stand-in-subscribers.js';
 
 const { values } = parseArgs({
@@ -23,14 +21,7 @@ const { values } = parseArgs({
 const batches = Number(values.batches);
 const perBatch = Number(values.deliveries);
 
-const dropSpans = { export: (_spans: unknown, done: (result: { code: 0 }) => void) => done({ code: 0 }), shutdown: async () => undefined };
-class NeverRead extends MetricReader {
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
-const tracerProvider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropSpans)] });
-tracerProvider.register();
-const meterProvider = new MeterProvider({ readers: [new NeverRead()] });
+const { tracerProvider, meterProvider } = startDroppingSdk();
 const instrumentation = new HookguardInstrumentation();
 registerInstrumentations({ instrumentations: [instrumentation], tracerProvider, meterProvider });
 instrumentation.disable();
@@ -38,28 +29,7 @@ context.with(ROOT_CONTEXT.setValue(createContextKey('bench.entered'), true), () 
 
 const tracer = tracerProvider.getTracer('bench');
 const meter = meterProvider.getMeter('bench');
-
-const receiver = createReceiver({ verifier: standardWebhooks({ secret: SECRET }), store: new MemoryStore(), warnings: { WARN_HOOKGUARD_STORE_NOT_SHARED: false } });
-receiver.on(EVENT_TYPE, () => {});
-const pool = new DeliveryPool();
-
-/** CPU µs per delivery of one batch. */
-async function batch(): Promise<number> {
-  pool.refill(perBatch);
-  const headers = Array.from({ length: perBatch }, () => pool.next());
-  let next = 0;
-  const before = process.cpuUsage();
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      while (next < headers.length) {
-        const result = await receiver.receive({ rawBody: BODY, headers: headers[next++]! });
-        if (result.status !== 200) throw new Error(`answered ${result.status}`);
-      }
-    }),
-  );
-  const used = process.cpuUsage(before);
-  return (used.user + used.system) / perBatch;
-}
+const batch = receiveBatches(perBatch);
 
 /** Runs one batch with `part` subscribed (or none), leaving the registry as it found it. */
 async function batchWith(part: string | undefined): Promise<number> {
@@ -71,11 +41,6 @@ async function batchWith(part: string | undefined): Promise<number> {
     if (part === 'otel') instrumentation.disable();
     unsubscribe?.();
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 if (values.alone !== undefined) {

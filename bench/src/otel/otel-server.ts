@@ -37,17 +37,9 @@ async function setUpTelemetry(setting: TelemetrySetting): Promise<void> {
     registerInstrumentations({ instrumentations: [new HookguardInstrumentation()] });
     return;
   }
-  const { BatchSpanProcessor, NodeTracerProvider } = await import('@opentelemetry/sdk-trace-node');
-  const { MeterProvider, MetricReader } = await import('@opentelemetry/sdk-metrics');
   // Exporters that drop what they get: the cost measured is the SDK's, not an exporter's network.
-  const dropSpans = { export: (_spans: unknown, done: (result: { code: 0 }) => void) => done({ code: 0 }), shutdown: async () => undefined };
-  class NeverRead extends MetricReader {
-    protected override async onForceFlush(): Promise<void> {}
-    protected override async onShutdown(): Promise<void> {}
-  }
-  const tracerProvider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropSpans, batchOptions())] });
-  tracerProvider.register();
-  const meterProvider = new MeterProvider({ readers: [new NeverRead()] });
+  const { startDroppingSdk } = await import('./dropping-sdk.js');
+  const { tracerProvider, meterProvider } = startDroppingSdk(batchOptions());
   registerInstrumentations({ instrumentations: setting === 'sdk' ? [new HookguardInstrumentation()] : [], tracerProvider, meterProvider });
   const part = STAND_INS.find((name) => setting === `sdk-${name}`);
   if (part !== undefined) subscribe(standIn(part, tracerProvider.getTracer('bench'), meterProvider.getMeter('bench')));
