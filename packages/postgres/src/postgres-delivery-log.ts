@@ -4,12 +4,14 @@ import {
   consoleLogger,
   pageLimit,
   redactSecrets,
+  storedPayload,
   type DeliveryLog,
   type DeliveryLogEntry,
   type DeliveryLogOutcome,
   type DeliveryLogPage,
   type DeliveryLogQuery,
   type DeliveryLogRecord,
+  type StoredDeliveryLogOptions,
   type Logger,
   type OutcomeCounts,
   type Redactor,
@@ -19,7 +21,7 @@ import { MIGRATION_LOCK } from './sql/migration-sql.js';
 import { tableNames } from './sql/table-names.js';
 
 /** Options for {@link PostgresDeliveryLog}. */
-export type PostgresDeliveryLogOptions = {
+export type PostgresDeliveryLogOptions = StoredDeliveryLogOptions & {
   /** Your pg Pool (the log never ends it). */
   pool: Pool;
   /**
@@ -44,27 +46,6 @@ export type PostgresDeliveryLogOptions = {
    * @default 600_000
    */
   pruneIntervalMs?: number;
-  /**
-   * Keep each event's payload (`jsonb`), redacted by `redact` and at most `maxPayloadBytes` of JSON.
-   * @default false
-   */
-  payloads?: boolean;
-  /** @default redactSecrets */
-  redact?: Redactor;
-  /** @default 16_384 */
-  maxPayloadBytes?: number;
-  /**
-   * Entries waiting while PostgreSQL is slow or down; past it the oldest are dropped.
-   * @default 1_000
-   */
-  maxPending?: number;
-  /**
-   * How long a record waits for others to share its `INSERT`, in milliseconds.
-   * @default 50
-   */
-  batchDelayMs?: number;
-  /** Where a failing database is logged (once until it works again). @default consoleLogger */
-  logger?: Logger;
 };
 
 const COLUMNS = `seq::text AS seq, (extract(epoch FROM at) * 1000)::float8 AS at, namespace, source, event_id, type, key, outcome,
@@ -243,14 +224,7 @@ export class PostgresDeliveryLog implements DeliveryLog {
 
   #payload(entry: DeliveryLogEntry): string | null {
     if (!this.payloads || entry.payload === undefined) return null;
-    let payload: unknown;
-    try {
-      payload = this.#redact(entry.payload);
-    } catch {
-      payload = '[the redact function threw]';
-    }
-    const json = JSON.stringify(payload) ?? 'null';
-    return json.length > this.#maxPayloadBytes ? JSON.stringify(`[payload of ${json.length} characters not kept]`) : json;
+    return storedPayload(entry.payload, this.#redact, this.#maxPayloadBytes).json;
   }
 
   async list(query: DeliveryLogQuery = {}): Promise<DeliveryLogPage> {

@@ -5,11 +5,13 @@ import {
   matchesQuery,
   pageLimit,
   redactSecrets,
+  storedPayload,
   type DeliveryLog,
   type DeliveryLogEntry,
   type DeliveryLogPage,
   type DeliveryLogQuery,
   type DeliveryLogRecord,
+  type StoredDeliveryLogOptions,
   type Logger,
   type OutcomeCounts,
   type Redactor,
@@ -17,7 +19,7 @@ import {
 import type { RedisClient } from './script-runner.js';
 
 /** Options for {@link RedisDeliveryLog}. */
-export type RedisDeliveryLogOptions = {
+export type RedisDeliveryLogOptions = StoredDeliveryLogOptions & {
   /** Your ioredis client (`Redis` or `Cluster`); the log never connects or closes it. */
   client: RedisClient;
   /**
@@ -33,30 +35,6 @@ export type RedisDeliveryLogOptions = {
    * @default 10_000
    */
   maxLength?: number;
-  /**
-   * Keep each event's payload, redacted by `redact` and cut to `maxPayloadBytes` of JSON.
-   * @default false
-   */
-  payloads?: boolean;
-  /** @default redactSecrets */
-  redact?: Redactor;
-  /**
-   * Largest payload kept, in characters of JSON; a larger one is replaced by a note.
-   * @default 16_384
-   */
-  maxPayloadBytes?: number;
-  /**
-   * Entries waiting while Redis is slow or down; past it the oldest are dropped.
-   * @default 1_000
-   */
-  maxPending?: number;
-  /**
-   * How long a record waits for others to share its round trip, in milliseconds.
-   * @default 50
-   */
-  batchDelayMs?: number;
-  /** Where a failing Redis is logged (once until it works again). @default consoleLogger */
-  logger?: Logger;
 };
 
 const MINUTE = 60_000;
@@ -157,14 +135,7 @@ export class RedisDeliveryLog implements DeliveryLog {
       const { payload: _omitted, ...rest } = entry;
       return JSON.stringify(rest);
     }
-    let payload: unknown;
-    try {
-      payload = this.#redact(entry.payload);
-    } catch {
-      payload = '[the redact function threw]';
-    }
-    const json = JSON.stringify(payload) ?? 'null';
-    return JSON.stringify({ ...entry, payload: json.length > this.#maxPayloadBytes ? `[payload of ${json.length} characters not kept]` : payload });
+    return JSON.stringify({ ...entry, payload: storedPayload(entry.payload, this.#redact, this.#maxPayloadBytes).value });
   }
 
   async list(query: DeliveryLogQuery = {}): Promise<DeliveryLogPage> {

@@ -13,3 +13,4 @@ export {
 export { MemoryDeliveryLog, type MemoryDeliveryLogOptions } from './memory-delivery-log.js';
 export { WriteBuffer, type WriteBufferOptions } from './write-buffer.js';
 export { REDACTED, redactSecrets, type Redactor } from './redact.js';
+export { storedPayload, type StoredDeliveryLogOptions } from './stored-payload.js';
