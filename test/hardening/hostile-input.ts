@@ -1,7 +1,7 @@
 // Arbitraries (fast-check) of hostile deliveries: bodies, headers and signatures an attacker or a
 // broken sender can produce, mixed with correctly signed deliveries whose outcome is known.
 import fc from 'fast-check';
-import { LAST_CHUNK, chunk, expectedSignature, nowSeconds, requestHead, sdkSignature, type HeaderLine } from './harness.js';
+import { LAST_CHUNK, SECRET, SECRET_KEY, chunk, expectedSignature, nowSeconds, requestHead, sdkSignature, type HeaderLine } from './harness.js';
 
 const encoder = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -315,4 +315,29 @@ export function toWire(delivery: Delivery): { head: Buffer; body: Buffer[] } {
   for (let offset = 0; offset < body.byteLength; offset += 1_000) pieces.push(chunk(body.subarray(offset, offset + 1_000)));
   pieces.push(LAST_CHUNK);
   return { head: requestHead([...delivery.headers, ['transfer-encoding', 'chunked']]), body: pieces };
+}
+
+/** Every spelling of the endpoint secret a careless message or attribute could contain. */
+export const SECRET_FORMS: readonly string[] = [
+  SECRET,
+  SECRET.slice('whsec_'.length),
+  SECRET.slice('whsec_'.length).replace(/=+$/, ''),
+  SECRET_KEY.toString('base64url'),
+  SECRET_KEY.toString('hex'),
+  SECRET_KEY.toString('hex').toUpperCase(),
+  SECRET_KEY.toString('latin1'),
+];
+
+/**
+ * The signatures the receiver computes for this request, as the server sees its headers, in the
+ * spellings a leak could take (base64, unpadded, hex).
+ */
+export function expectedSignatures(delivery: Delivery): string[] {
+  const headers = nodeStyleHeaders(delivery.headers);
+  const ids = new Set([delivery.id, headers['webhook-id'] ?? delivery.id]);
+  const timestamps = new Set([headers['webhook-timestamp'] ?? '']);
+  for (const [name, value] of delivery.headers) if (name === 'webhook-timestamp') timestamps.add(String(value));
+  const out: string[] = [...delivery.expected];
+  for (const id of ids) for (const timestamp of timestamps) out.push(expectedSignature(id, timestamp, delivery.body));
+  return out.flatMap((base64) => [base64, Buffer.from(base64, 'base64').toString('hex'), base64.replace(/=+$/, '')]);
 }

@@ -17,21 +17,10 @@ import {
   type AdapterName,
   type Listening,
 } from './harness.js';
-import { deliveries, markedBody, nodeStyleHeaders, toWire, type Delivery } from './hostile-input.js';
+import { SECRET_FORMS, deliveries, expectedSignatures, markedBody, nodeStyleHeaders, toWire, type Delivery } from './hostile-input.js';
 
 const NUM_RUNS = 100;
 const MARKER = `payload-marker-${randomBytes(9).toString('base64url')}`;
-
-/** Every spelling of the secret a careless message could contain. */
-const SECRET_FORMS = [
-  SECRET,
-  SECRET.slice('whsec_'.length),
-  SECRET.slice('whsec_'.length).replace(/=+$/, ''),
-  SECRET_KEY.toString('base64url'),
-  SECRET_KEY.toString('hex'),
-  SECRET_KEY.toString('hex').toUpperCase(),
-  SECRET_KEY.toString('latin1'),
-];
 
 describe('secrets, signatures and payloads stay out of logs, errors and responses', () => {
   const watch = watchProcess();
@@ -122,17 +111,6 @@ function describeError(error: Error | undefined): string[] {
   }
   if (cause !== undefined) out.push(String(cause));
   return out;
-}
-
-/** The signatures the receiver computes for this request, as the server sees its headers. */
-function expectedSignatures(delivery: Delivery): string[] {
-  const headers = nodeStyleHeaders(delivery.headers);
-  const ids = new Set([delivery.id, headers['webhook-id'] ?? delivery.id]);
-  const timestamps = new Set([headers['webhook-timestamp'] ?? '']);
-  for (const [name, value] of delivery.headers) if (name === 'webhook-timestamp') timestamps.add(String(value));
-  const out: string[] = [...delivery.expected];
-  for (const id of ids) for (const timestamp of timestamps) out.push(expectedSignature(id, timestamp, delivery.body));
-  return out.flatMap((base64) => [base64, Buffer.from(base64, 'base64').toString('hex'), base64.replace(/=+$/, '')]);
 }
 
 function assertNothingLeaks(delivery: Delivery, lines: readonly string[]): void {
