@@ -170,21 +170,28 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
   #verify(rawBody: Uint8Array, headers: WebhookHeaders, trace: Trace, receiveOptions: ReceiveOptions, record: DeliveryRecord | undefined): Accepting {
     const { options } = this;
     if (rawBody.byteLength > options.maxBodyBytes) return this.#rejected(tooLarge(rawBody.byteLength, options.maxBodyBytes));
-    const refused = (error: unknown): ReceiveResult => {
-      if (record !== undefined) record.verificationFailed = true;
-      if (isWebhookError(error)) return this.#rejected(error);
-      throw error;
-    };
     let verifying: VerifiedDelivery | Promise<VerifiedDelivery>;
     try {
       // The built-in verifiers answer without a promise on node:crypto (VERIFY_NOW).
       const verifyNow = (options.verifier as { [VERIFY_NOW]?: VerifyNow })[VERIFY_NOW];
       verifying = verifyNow === undefined ? options.verifier.verify({ rawBody, headers }) : verifyNow({ rawBody, headers });
     } catch (error) {
-      return refused(error);
+      return this.#verificationFailed(error, record);
     }
-    if (verifying instanceof Promise) return verifying.then((delivery) => this.#route(delivery, rawBody, headers, trace, receiveOptions), refused);
+    if (verifying instanceof Promise) {
+      return verifying.then(
+        (delivery) => this.#route(delivery, rawBody, headers, trace, receiveOptions),
+        (error: unknown) => this.#verificationFailed(error, record),
+      );
+    }
     return this.#route(verifying, rawBody, headers, trace, receiveOptions);
+  }
+
+  /** The verifier refused the delivery: its coded answer (a bug, not a refusal, is rethrown). */
+  #verificationFailed(error: unknown, record: DeliveryRecord | undefined): ReceiveResult {
+    if (record !== undefined) record.verificationFailed = true;
+    if (isWebhookError(error)) return this.#rejected(error);
+    throw error;
   }
 
   #route(delivery: VerifiedDelivery, rawBody: Uint8Array, headers: WebhookHeaders, trace: Trace, receiveOptions: ReceiveOptions): Accepting {
