@@ -144,7 +144,11 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
         accepting = body instanceof Uint8Array ? this.#verify(body, headers, trace, receiveOptions, record) : body;
       }
       const accepted = accepting instanceof Promise ? await accepting : accepting;
-      result = 'outcome' in accepted ? accepted : await this.#process(accepted, record);
+      if ('outcome' in accepted) result = accepted;
+      else {
+        const processing = this.#process(accepted, record);
+        result = processing instanceof Promise ? await processing : processing;
+      }
     } catch (error) {
       // Only a bug in hookguard or in a store's contract gets here; the provider retries a 500.
       this.options.logger.error({ code: 'ERR_HOOKGUARD_INTERNAL', key: trace.key, error: describeError(error) }, 'receive() failed unexpectedly');
@@ -225,7 +229,7 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
   }
 
   /** Processing, steps 5-7: the mode decides where the handlers run. */
-  #process(delivery: AcceptedDelivery, record: DeliveryRecord | undefined): Promise<ReceiveResult> {
+  #process(delivery: AcceptedDelivery, record: DeliveryRecord | undefined): ReceiveResult | Promise<ReceiveResult> {
     const { queue } = this.options;
     // A handler passed per call (a middleware's route) lives in this request only: a worker could
     // never run it, so such deliveries are processed inline even in queued mode.

@@ -4,11 +4,12 @@ import { contextOnceWithoutStore } from '../once/context-once.js';
 import { DeliveryContext } from './handler-context.js';
 import { isStoreFailure } from './store-failure.js';
 import type { ClaimResult, ReleaseOptions } from '../store/dedup-store.js';
+import { immediateAnswers } from '../store/memory-store.js';
 import { handlerFailed, notClaimed, storeUnavailable } from './claim-answers.js';
 import type { AcceptedDelivery, Trace } from './delivery.js';
 import type { HandlersOutcome } from './handler-runner.js';
 import { LeaseHeartbeat, leaseClock } from './lease-heartbeat.js';
-import type { Pipeline } from './pipeline.js';
+import type { Pipeline, RunDeadline } from './pipeline.js';
 import { success } from './responses.js';
 import { storeRecord } from '../telemetry/build-records.js';
 import { telemetryActive, traced } from '../telemetry/registry.js';
@@ -21,49 +22,112 @@ type ClaimedKey = Extract<ClaimResult, { status: 'claimed' }>;
  * Inline mode (DESIGN.md, "The pipeline", steps 5-7): claim the key, run the handlers inside the
  * request while a heartbeat keeps the lease, then complete (200) or release (500, the provider
  * retries), dead-lettering after `maxAttempts`.
+ *
+ * A plain result where nothing waits: the memory store answers without promises, and a handler
+ * that returns none is done when it returns. Each step that does wait continues in an async
+ * function of its own, so the common path of every store makes no more promises than it awaits.
  */
-export async function processInline(pipeline: Pipeline, delivery: AcceptedDelivery): Promise<ReceiveResult> {
-  const { options } = pipeline;
-  const { event, key, trace } = delivery;
-  let claim: ClaimResult;
+export function processInline(pipeline: Pipeline, delivery: AcceptedDelivery): ReceiveResult | Promise<ReceiveResult> {
   // The lease runs from when the claim was sent, not answered: a slow answer has used some of it.
   const claimSentAt = leaseClock();
+  let claiming: ClaimResult | Promise<ClaimResult>;
   try {
-    claim = await (telemetryActive()
-      ? traced(storeRecord(options, 'claim'), () => options.store.claim(key, delivery.claimOptions))
-      : options.store.claim(key, delivery.claimOptions));
+    claiming = claimKey(pipeline, delivery);
   } catch (error) {
     return processWithoutStore(pipeline, delivery, error);
   }
+  return claiming instanceof Promise ? runWhenClaimed(pipeline, delivery, claiming, claimSentAt) : runClaimed(pipeline, delivery, claiming, claimSentAt);
+}
+
+async function runWhenClaimed(pipeline: Pipeline, delivery: AcceptedDelivery, claiming: Promise<ClaimResult>, claimSentAt: number): Promise<ReceiveResult> {
+  let claim: ClaimResult;
+  try {
+    claim = await claiming;
+  } catch (error) {
+    return processWithoutStore(pipeline, delivery, error);
+  }
+  // Awaited rather than returned: an async function resolving to a promise takes two ticks more.
+  const running = runClaimed(pipeline, delivery, claim, claimSentAt);
+  return running instanceof Promise ? await running : running;
+}
+
+/** Runs the handlers under a claim the store answered: the outcome decides completion or release. */
+function runClaimed(pipeline: Pipeline, delivery: AcceptedDelivery, claim: ClaimResult, claimSentAt: number): ReceiveResult | Promise<ReceiveResult> {
+  const { options } = pipeline;
+  const { event, key, trace } = delivery;
   if (claim.status !== 'claimed') return notClaimed(pipeline, claim, event, trace);
   trace.attempt = claim.attempt;
   if (claim.attempt > options.maxAttempts) return deadLetterExhausted(pipeline, delivery, claim);
   const heartbeat = new LeaseHeartbeat(options.store, key, claim.token, options.leaseMs, options.logger, claimSentAt);
   const deadline = pipeline.deadline(heartbeat);
-  let outcome: HandlersOutcome;
+  let running: HandlersOutcome | Promise<HandlersOutcome>;
   try {
     const context = new DeliveryContext(options, claim.attempt, delivery.headers, key, deadline ?? heartbeat);
-    const running = pipeline.handlers.run(delivery.routes, event, context);
-    // A handler that returned no promise gives a plain outcome: no await, no promise for it.
-    outcome = deadline !== undefined ? await deadline.race(running) : running instanceof Promise ? await running : running;
+    running = pipeline.handlers.run(delivery.routes, event, context);
+    if (deadline !== undefined) running = deadline.race(running);
+  } catch (error) {
+    deadline?.stop();
+    heartbeat.stop();
+    throw error;
+  }
+  // A handler that returned no promise gives a plain outcome: no await, no promise for it.
+  if (running instanceof Promise) return settleWhenRun(pipeline, delivery, claim, heartbeat, deadline, running);
+  deadline?.stop();
+  heartbeat.stop();
+  return settle(pipeline, delivery, claim, heartbeat, running);
+}
+
+async function settleWhenRun(
+  pipeline: Pipeline,
+  delivery: AcceptedDelivery,
+  claim: ClaimedKey,
+  heartbeat: LeaseHeartbeat,
+  deadline: RunDeadline | undefined,
+  running: Promise<HandlersOutcome>,
+): Promise<ReceiveResult> {
+  let outcome: HandlersOutcome;
+  try {
+    outcome = await running;
   } finally {
     deadline?.stop();
     heartbeat.stop();
   }
-  if (outcome.ok) {
-    pipeline.lastErrors.forget(key);
-    // Awaited here rather than in a helper: one async frame fewer for every new event.
-    let held = true;
-    try {
-      held = await complete(pipeline, key, claim.token);
-    } catch (error) {
-      // The handlers succeeded: answer 200. The claim lapses with its lease; a redelivery would run again.
-      options.logger.error({ code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', key, error: describeError(error) }, 'could not record a handled event as completed');
-    }
-    if (!held) completionRefused(pipeline, key, heartbeat, trace);
+  const settling = settle(pipeline, delivery, claim, heartbeat, outcome);
+  return settling instanceof Promise ? await settling : settling;
+}
+
+/** The handlers are done: complete the key (200), or release or dead-letter it. */
+function settle(pipeline: Pipeline, delivery: AcceptedDelivery, claim: ClaimedKey, heartbeat: LeaseHeartbeat, outcome: HandlersOutcome): ReceiveResult | Promise<ReceiveResult> {
+  if (!outcome.ok) return afterHandlerFailure(pipeline, delivery, claim, heartbeat, outcome.error);
+  const { key, event, trace } = delivery;
+  pipeline.lastErrors.forget(key);
+  let completing: boolean | Promise<boolean>;
+  try {
+    completing = complete(pipeline, key, claim.token);
+  } catch (error) {
+    completionFailed(pipeline, key, error);
     return success('processed', event);
   }
-  return afterHandlerFailure(pipeline, delivery, claim, heartbeat, outcome.error);
+  if (completing instanceof Promise) return settleWhenCompleted(pipeline, delivery, heartbeat, completing);
+  if (!completing) completionRefused(pipeline, key, heartbeat, trace);
+  return success('processed', event);
+}
+
+async function settleWhenCompleted(pipeline: Pipeline, delivery: AcceptedDelivery, heartbeat: LeaseHeartbeat, completing: Promise<boolean>): Promise<ReceiveResult> {
+  const { key, event, trace } = delivery;
+  let held = true;
+  try {
+    held = await completing;
+  } catch (error) {
+    completionFailed(pipeline, key, error);
+  }
+  if (!held) completionRefused(pipeline, key, heartbeat, trace);
+  return success('processed', event);
+}
+
+/** The handlers succeeded: answer 200. The claim lapses with its lease; a redelivery would run again. */
+function completionFailed(pipeline: Pipeline, key: string, error: unknown): void {
+  pipeline.options.logger.error({ code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', key, error: describeError(error) }, 'could not record a handled event as completed');
 }
 
 /**
@@ -96,11 +160,19 @@ function deadLetterExhausted(pipeline: Pipeline, delivery: AcceptedDelivery, cla
   return deadLetter(pipeline, event, claim.token, lastError, trace);
 }
 
-function complete(pipeline: Pipeline, key: string, token: string): Promise<boolean> {
+function claimKey(pipeline: Pipeline, delivery: AcceptedDelivery): ClaimResult | Promise<ClaimResult> {
+  const { store } = pipeline.options;
+  const { key, claimOptions } = delivery;
+  if (telemetryActive()) return traced(storeRecord(pipeline.options, 'claim'), () => store.claim(key, claimOptions));
+  const immediate = immediateAnswers(store);
+  return immediate === undefined ? store.claim(key, claimOptions) : immediate.claim(key, claimOptions);
+}
+
+function complete(pipeline: Pipeline, key: string, token: string): boolean | Promise<boolean> {
   const { store, retentionMs } = pipeline.options;
-  return telemetryActive()
-    ? traced(storeRecord(pipeline.options, 'complete'), () => store.complete(key, token, { retentionMs }))
-    : store.complete(key, token, { retentionMs });
+  if (telemetryActive()) return traced(storeRecord(pipeline.options, 'complete'), () => store.complete(key, token, { retentionMs }));
+  const immediate = immediateAnswers(store);
+  return immediate === undefined ? store.complete(key, token, { retentionMs }) : immediate.complete(key, token, { retentionMs });
 }
 
 /** The store refused the completion: the lease was taken over, or the record vanished. */

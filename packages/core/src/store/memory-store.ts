@@ -58,6 +58,23 @@ function fingerprintDigest(fingerprint: string | undefined): number {
 }
 
 /**
+ * A store's claim and completion answered without a promise: the inline pipeline's fast path
+ * (internal, not part of the package's exports). Same results as `claim` and `complete`; a failure
+ * is thrown instead of rejected.
+ */
+export type ImmediateAnswers = {
+  claim(key: string, options: ClaimOptions): ClaimResult;
+  complete(key: string, token: string, options: CompleteOptions): boolean;
+};
+
+/**
+ * The memory store's {@link ImmediateAnswers}, or `undefined` for any other store, and for a memory
+ * store whose `claim` or `complete` was replaced (a spy, a subclass) or that is reached through a
+ * proxy: those are called as they are.
+ */
+export let immediateAnswers: (store: DedupStore) => ImmediateAnswers | undefined;
+
+/**
  * The embedded default store: exact, in this process only. Completed ids live in insertion-ordered
  * maps, one per retention, so expiry sweeps only what has expired and never scans live keys.
  *
@@ -105,6 +122,17 @@ export class MemoryStore implements DedupStore {
   #closed = false;
   #completions = 0;
 
+  /** Answers for the inline pipeline: one object per store, so a delivery allocates nothing for them. */
+  readonly #immediate: ImmediateAnswers = {
+    claim: (key, options) => this.#claim(key, options),
+    complete: (key, token, options) => this.#complete(key, token, options),
+  };
+
+  static {
+    const { claim, complete } = MemoryStore.prototype;
+    immediateAnswers = (store) => (#immediate in store && store.claim === claim && store.complete === complete ? store.#immediate : undefined);
+  }
+
   constructor(options: MemoryStoreOptions = {}) {
     const { now = Date.now, sweepIntervalMs = 60_000 } = options;
     if (typeof now !== 'function') {
@@ -129,15 +157,29 @@ export class MemoryStore implements DedupStore {
   }
 
   claim(key: string, options: ClaimOptions): Promise<ClaimResult> {
+    try {
+      return Promise.resolve(this.#claim(key, options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  complete(key: string, token: string, options: CompleteOptions): Promise<boolean> {
+    try {
+      return Promise.resolve(this.#complete(key, token, options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #claim(key: string, options: ClaimOptions): ClaimResult {
     if (this.#closed) {
       // A redelivery must not run beside a handler still running in this process (issue 15, item 7):
       // the store is gone for new work, which the receiver answers 503 (the provider retries).
-      return Promise.reject(
-        new WebhookError(
-          'ERR_HOOKGUARD_STORE_UNAVAILABLE',
-          'The MemoryStore was closed, so it claims nothing more: a redelivery could otherwise run beside a handler still running. ' +
-            'Close the store after the server stopped taking requests, or create a new MemoryStore.',
-        ),
+      throw new WebhookError(
+        'ERR_HOOKGUARD_STORE_UNAVAILABLE',
+        'The MemoryStore was closed, so it claims nothing more: a redelivery could otherwise run beside a handler still running. ' +
+          'Close the store after the server stopped taking requests, or create a new MemoryStore.',
       );
     }
     this.#startSweeping();
@@ -145,7 +187,7 @@ export class MemoryStore implements DedupStore {
     const record = this.#inFlight.get(key);
     if (record !== undefined) {
       if (record.token !== undefined && record.leaseUntil > now) {
-        return Promise.resolve({ status: 'processing', retryAfterMs: record.leaseUntil - now });
+        return { status: 'processing', retryAfterMs: record.leaseUntil - now };
       }
       const expired = record.expiresAt <= now;
       const token = this.#newToken();
@@ -160,9 +202,7 @@ export class MemoryStore implements DedupStore {
         fingerprint: options.fingerprint,
       };
       this.#inFlight.set(key, next);
-      return Promise.resolve(
-        lastError === undefined ? { status: 'claimed', token, attempt: next.attempt } : { status: 'claimed', token, attempt: next.attempt, lastError },
-      );
+      return lastError === undefined ? { status: 'claimed', token, attempt: next.attempt } : { status: 'claimed', token, attempt: next.attempt, lastError };
     }
     const completed = this.#findCompleted(key, now);
     if (completed !== undefined) {
@@ -172,7 +212,7 @@ export class MemoryStore implements DedupStore {
       // Only dead letters record a result: most stores hold none, and then no lookup is needed.
       const result = this.#results.size === 0 ? undefined : this.#results.get(key);
       if (result !== undefined) answer.result = JSON.parse(result) as unknown;
-      return Promise.resolve(answer);
+      return answer;
     }
     const token = this.#newToken();
     this.#inFlight.set(key, {
@@ -184,21 +224,21 @@ export class MemoryStore implements DedupStore {
       expiresAt: now + Math.max(options.retentionMs, options.leaseMs),
       fingerprint: options.fingerprint,
     });
-    return Promise.resolve({ status: 'claimed', token, attempt: 1 });
+    return { status: 'claimed', token, attempt: 1 };
   }
 
-  complete(key: string, token: string, options: CompleteOptions): Promise<boolean> {
+  #complete(key: string, token: string, options: CompleteOptions): boolean {
     const record = this.#inFlight.get(key);
-    if (record !== undefined && record.token !== token) return Promise.resolve(false);
+    if (record !== undefined && record.token !== token) return false;
     if (record === undefined) {
       const completedBy = this.#completedBy.get(key) ?? this.#completedBefore.get(key);
-      return Promise.resolve(completedBy === token && this.#findCompleted(key, this.#now()) !== undefined);
+      return completedBy === token && this.#findCompleted(key, this.#now()) !== undefined;
     }
     // Serialised now, so later mutation by the caller cannot change what duplicates receive.
     const result = options.result === undefined ? undefined : JSON.stringify(options.result);
     this.#inFlight.delete(key);
     // After close() nothing claims any more: the handler's success is acknowledged, not stored.
-    if (this.#closed) return Promise.resolve(true);
+    if (this.#closed) return true;
     const now = this.#now();
     const expiresAt = now + options.retentionMs;
     let byKey = this.#completed.get(options.retentionMs);
@@ -217,7 +257,7 @@ export class MemoryStore implements DedupStore {
       this.#completedBefore = this.#completedBy;
       this.#completedBy = new Map();
     }
-    return Promise.resolve(true);
+    return true;
   }
 
   release(key: string, token: string, options: ReleaseOptions = {}): Promise<boolean> {
