@@ -43,6 +43,19 @@ type InFlightRecord = {
   fingerprint: string | undefined;
 };
 
+/** The key of {@link MemoryStore}'s permanent in-flight entry: no string key can equal it. */
+const KEEP_TABLE: unique symbol = Symbol('keep table');
+/** Held forever, never released: neither a sweep nor `close()` drops it. */
+const KEEP_TABLE_RECORD: InFlightRecord = Object.freeze({
+  token: '',
+  releasedBy: undefined,
+  attempt: 0,
+  lastError: undefined,
+  leaseUntil: Number.POSITIVE_INFINITY,
+  expiresAt: Number.POSITIVE_INFINITY,
+  fingerprint: undefined,
+});
+
 // A completed record is one number, so memory per remembered id stays that of a Map<string, number>
 // (issue 9, B8): milliseconds after `origin` until expiry, times 2^16, plus a 16-bit fingerprint
 // digest (0 = none). 2^37 ms (4.3 years) of expiry times 2^16 stays inside 2^53.
@@ -102,7 +115,12 @@ export class MemoryStore implements DedupStore {
    */
   #origin: number | undefined;
   readonly #sweepIntervalMs: number;
-  readonly #inFlight = new Map<string, InFlightRecord>();
+  /**
+   * Claims in flight, and one entry that never leaves ({@link KEEP_TABLE}): a Map that each delivery
+   * fills and empties reallocates its table every time (about 150 bytes a delivery); one that
+   * never empties does not.
+   */
+  readonly #inFlight = new Map<string | typeof KEEP_TABLE, InFlightRecord>([[KEEP_TABLE, KEEP_TABLE_RECORD]]);
   /** retentionMs → (key → packed expiry and fingerprint), in expiry order. */
   readonly #completed = new Map<number, Map<string, number>>();
   readonly #results = new Map<string, string>();
@@ -151,7 +169,7 @@ export class MemoryStore implements DedupStore {
 
   /** Number of records held (in flight, released and completed, expired or not yet swept). */
   get size(): number {
-    let size = this.#inFlight.size;
+    let size = this.#inFlight.size - 1;
     for (const byKey of this.#completed.values()) size += byKey.size;
     return size;
   }
