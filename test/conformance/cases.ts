@@ -32,6 +32,12 @@ export type DeliverySpec = {
   headerCase?: 'lower' | 'upper' | 'capitalized';
   /** Send the body as a stream without a Content-Length. @default false */
   chunked?: boolean;
+  /**
+   * Send the first half of the body as a stream without a Content-Length, then nothing more while
+   * the connection stays open: a body that stops arriving (a slow-drip client).
+   * @default false
+   */
+  stalls?: boolean;
 };
 
 /** What the adapter must answer. */
@@ -45,8 +51,8 @@ export type Expected = {
 
 export type ConformanceCase = {
   name: string;
-  /** The receiver: Standard Webhooks by default, `maxBodyBytes` 1 MiB by default. */
-  receiver?: { verifier?: 'unsafe-no-verification'; maxBodyBytes?: number };
+  /** The receiver: Standard Webhooks by default, `maxBodyBytes` 1 MiB and `bodyTimeoutMs` 10 s by default. */
+  receiver?: { verifier?: 'unsafe-no-verification'; maxBodyBytes?: number; bodyTimeoutMs?: number };
   /**
    * What the `message.received` handler does on its first call (later calls succeed).
    * @default 'succeeds'
@@ -137,6 +143,17 @@ export const cases: readonly ConformanceCase[] = [
     handlerCalls: 0,
   },
   { name: 'processes a chunked body without a Content-Length', requests: [{ send: { chunked: true }, expect: received }], handlerCalls: 1 },
+  // After a delivery whose body was read in time: a timer shared by deliveries must still fire for a
+  // later one (a Worker drops the timers of a request that has ended).
+  {
+    name: 'refuses a body that stops arriving with 408 once bodyTimeoutMs passes, after a delivery read in time',
+    receiver: { bodyTimeoutMs: 400 },
+    requests: [
+      { send: { chunked: true }, expect: received },
+      { send: { id: 'msg_stalled', stalls: true }, expect: error(408, 'ERR_HOOKGUARD_BODY_TIMEOUT') },
+    ],
+    handlerCalls: 1,
+  },
   { name: 'refuses a signed empty body with 400', requests: [{ send: { body: '' }, expect: error(400, 'ERR_HOOKGUARD_EMPTY_BODY') }], handlerCalls: 0 },
   // Fastify runs no content-type parser at all for this request.
   {

@@ -16,8 +16,13 @@ const transports: Transport[] = ['in-process', 'socket'];
 /** A receiver whose `message.received` handler behaves as the case says and records its calls. */
 function scriptedReceiver(testCase: ConformanceCase) {
   const verifier = testCase.receiver?.verifier === 'unsafe-no-verification' ? unsafeNoVerification() : standardWebhooks({ secret: SECRET });
-  const maxBodyBytes = testCase.receiver?.maxBodyBytes;
-  const receiver: Receiver = createReceiver({ verifier, logger: silentLogger, ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }) });
+  const { maxBodyBytes, bodyTimeoutMs } = testCase.receiver ?? {};
+  const receiver: Receiver = createReceiver({
+    verifier,
+    logger: silentLogger,
+    ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
+    ...(bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs }),
+  });
   const handled: unknown[] = [];
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));

@@ -12,6 +12,8 @@ export type WireRequest = {
   body: Uint8Array<ArrayBuffer>;
   /** Send the body as a stream without a Content-Length. */
   chunked: boolean;
+  /** Send only {@link sentPieces} of it, then nothing more, leaving the request open (implies `chunked`). */
+  stalls: boolean;
 };
 
 /** A response as the drivers report it: header names lower-case. */
@@ -48,7 +50,8 @@ export function wireRequest(spec: DeliverySpec, now: Date): WireRequest {
     path: PATH,
     headers: headers.map(([name, value]) => [spell(name, spec.headerCase), value] as const),
     body: new TextEncoder().encode(body),
-    chunked: spec.chunked ?? false,
+    chunked: (spec.chunked ?? false) || (spec.stalls ?? false),
+    stalls: spec.stalls ?? false,
   };
 }
 
@@ -59,14 +62,21 @@ export function pieces(body: Uint8Array<ArrayBuffer>, size = 512): Uint8Array<Ar
   return out;
 }
 
-/** The body as a Web stream without a length. */
-export function webStream(body: Uint8Array<ArrayBuffer>): ReadableStream<Uint8Array> {
-  const chunks = pieces(body);
+/** The pieces of a request's body that are sent: all of them, or the first half of a stalled one. */
+export function sentPieces(request: WireRequest): Uint8Array<ArrayBuffer>[] {
+  return request.stalls ? [request.body.slice(0, Math.max(1, request.body.byteLength >> 1))] : pieces(request.body);
+}
+
+/** The body as a Web stream without a length; a stalled one never ends (its pull waits forever). */
+export function webStream(request: WireRequest): ReadableStream<Uint8Array> {
+  const chunks = sentPieces(request);
   return new ReadableStream<Uint8Array>({
     pull(controller) {
       const chunk = chunks.shift();
-      if (chunk === undefined) controller.close();
-      else controller.enqueue(chunk);
+      if (chunk !== undefined) controller.enqueue(chunk);
+      else if (request.stalls) return new Promise<void>(() => undefined);
+      else controller.close();
+      return undefined;
     },
   });
 }

@@ -4,11 +4,11 @@
  * handler: the same statuses, bodies and handler runs as on Node. Each case gets its own receiver
  * in the runtime (`PUT /runs/:run`).
  */
-import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cases, event, type ConformanceCase } from '../conformance/cases.js';
 import { checkCase } from '../conformance/check-case.js';
-import { pieces, SECRET, wireRequest, type WireRequest, type WireResponse } from '../conformance/wire-request.js';
+import { sendOverHttp } from '../conformance/drivers/driver.js';
+import { SECRET, wireRequest } from '../conformance/wire-request.js';
 import type { RunSetup } from './app/scripted-app.js';
 import type { RunningServer } from './launch/spawn-server.js';
 
@@ -16,33 +16,6 @@ async function ok(response: Promise<Response>): Promise<Response> {
   const answered = await response;
   if (!answered.ok) throw new Error(`the scripted app answered ${answered.status}: ${await answered.text()}`);
   return answered;
-}
-
-/**
- * Sends a wire request with `node:http`, its chunks written at once. A runtime may answer 413
- * before the body has arrived and close the connection (workerd does): `fetch` pulls a stream body
- * piece by piece and fails with EPIPE on the rest, where a provider's client reads the answer.
- */
-export function send(origin: string, wire: WireRequest): Promise<WireResponse> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(`${origin}${wire.path}`, { method: 'POST' });
-    const names = new Map<string, string[]>();
-    for (const [name, value] of wire.headers) names.set(name, [...(names.get(name) ?? []), value]);
-    for (const [name, values] of names) request.setHeader(name, values.length === 1 ? values[0]! : values);
-    if (!wire.chunked) request.setHeader('content-length', String(wire.body.byteLength));
-    request.once('response', (response) => {
-      let body = '';
-      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      response.once('end', () => {
-        const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(response.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : (value ?? '');
-        resolve({ status: response.statusCode ?? 0, headers, body });
-      });
-    });
-    request.once('error', reject);
-    for (const piece of wire.chunked ? pieces(wire.body) : [wire.body]) request.write(piece);
-    request.end();
-  });
 }
 
 /** Which handler of the scripted app serves the deliveries. */
@@ -57,7 +30,7 @@ async function runCase(origin: string, run: string, adapter: Adapter, testCase: 
   const setup: RunSetup = { secret: SECRET, ...(testCase.receiver ? { receiver: testCase.receiver } : {}), ...(testCase.handler ? { handler: testCase.handler } : {}) };
   await ok(fetch(base, { method: 'PUT', body: JSON.stringify(setup) }));
   try {
-    await checkCase(testCase, (wire) => send(`${base}${adapter.path}`, wire), {
+    await checkCase(testCase, (wire) => sendOverHttp(`${base}${adapter.path}`, wire), {
       entered: () => ok(fetch(`${base}/entered`)),
       release: async () => void (await ok(fetch(`${base}/release`, { method: 'POST' }))),
       handled: async () => (await (await ok(fetch(`${base}/handled`))).json()) as unknown[],
@@ -98,8 +71,8 @@ export function describeRuntimeConformance(runtime: string, start: () => Promise
 
     it('runs a receiver created at module scope: processes a delivery and answers its redelivery as a duplicate', async () => {
       const delivery = wireRequest({ id: 'msg_module_scope', body: event('message.received', { text: 'from the top level' }) }, new Date());
-      const first = await send(`${origin()}/module-scope`, delivery);
-      const again = await send(`${origin()}/module-scope`, delivery);
+      const first = await sendOverHttp(`${origin()}/module-scope`, delivery);
+      const again = await sendOverHttp(`${origin()}/module-scope`, delivery);
       expect([first.status, first.body]).toEqual([200, '{"received":true}']);
       expect([again.status, again.body]).toEqual([200, '{"received":true,"duplicate":true}']);
       expect(await (await ok(fetch(`${origin()}/module-scope/handled`))).json()).toEqual([{ text: 'from the top level' }]);
@@ -109,8 +82,8 @@ export function describeRuntimeConformance(runtime: string, start: () => Promise
     const logName = 'the receiver created at module scope logs nothing for a delivery and its identical redelivery';
     logsNothing(knownDefects.moduleScopeLogs === undefined ? logName : `known defect, ${knownDefects.moduleScopeLogs}: ${logName}`, async () => {
       const delivery = wireRequest({ id: 'msg_module_scope_log', body: event('message.received', { text: 'twice' }) }, new Date());
-      expect((await send(`${origin()}/module-scope`, delivery)).status).toBe(200);
-      expect((await send(`${origin()}/module-scope`, delivery)).body).toBe('{"received":true,"duplicate":true}');
+      expect((await sendOverHttp(`${origin()}/module-scope`, delivery)).status).toBe(200);
+      expect((await sendOverHttp(`${origin()}/module-scope`, delivery)).body).toBe('{"received":true,"duplicate":true}');
       expect(await (await ok(fetch(`${origin()}/module-scope/log`))).json()).toEqual([]);
     });
   });

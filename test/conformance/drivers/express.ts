@@ -1,9 +1,9 @@
 import { webhookHandler } from '@hookguard/express';
 import express from 'express';
-import { Readable } from 'node:stream';
 import request from 'supertest';
-import { PATH, pieces, type WireRequest, type WireResponse } from '../wire-request.js';
-import { closeServer, fetchDriver, originOf, type Driver, type Framework } from './driver.js';
+import { PATH, type WireRequest, type WireResponse } from '../wire-request.js';
+import type { RequestListener } from 'node:http';
+import { closeServer, fetchDriver, nodeStream, originOf, sendToListener, type Driver, type Framework } from './driver.js';
 
 /** Header lines grouped by name as written, so a repeated name goes out as several lines. */
 function grouped(wire: WireRequest): Map<string, string[]> {
@@ -14,15 +14,17 @@ function grouped(wire: WireRequest): Map<string, string[]> {
 
 /** Sends `wire` to `app` (an Express app or any node:http request listener) through supertest. */
 export async function sendWithSupertest(app: Parameters<typeof request>[0], wire: WireRequest): Promise<WireResponse> {
+  if (wire.stalls) return sendToListener(app as RequestListener, wire);
   const test = request(app).post(wire.path);
   // An array value goes out as one header line per value.
   for (const [name, values] of grouped(wire)) test.set({ [name]: values.length === 1 ? values[0] : values });
   if (wire.chunked) {
     // Piping a stream into the request sends it with Transfer-Encoding: chunked.
+    const body = nodeStream(wire);
     const response = await new Promise<request.Response>((resolve, reject) => {
       test.on('response', resolve).on('error', reject);
-      Readable.from(pieces(wire.body)).pipe(test as unknown as NodeJS.WritableStream);
-    });
+      body.pipe(test as unknown as NodeJS.WritableStream);
+    }).finally(() => body.destroy());
     return { status: response.status, headers: response.headers as Record<string, string>, body: response.text };
   }
   // superagent would serialize a Buffer as JSON under a JSON Content-Type, so the body goes as text

@@ -1,8 +1,8 @@
 import { hookguard } from '@hookguard/fastify';
 import Fastify from 'fastify';
 import { Readable } from 'node:stream';
-import { PATH, pieces } from '../wire-request.js';
-import { fetchDriver, type Driver, type Framework } from './driver.js';
+import { PATH } from '../wire-request.js';
+import { fetchDriver, nodeStream, type Driver, type Framework } from './driver.js';
 
 export const fastifyFramework: Framework = {
   name: 'Fastify',
@@ -20,8 +20,10 @@ export const fastifyFramework: Framework = {
           const previous = headers[name];
           headers[name] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
         }
-        const payload = wire.chunked ? Readable.from(pieces(wire.body)) : Buffer.from(wire.body);
-        const response = await app.inject({ method: 'POST', url: wire.path, headers, payload });
+        const payload = wire.chunked ? nodeStream(wire) : Buffer.from(wire.body);
+        const response = await app.inject({ method: 'POST', url: wire.path, headers, payload }).finally(() => {
+          if (payload instanceof Readable) payload.destroy();
+        });
         return { status: response.statusCode, headers: response.headers as Record<string, string>, body: response.body };
       },
       close: () => app.close(),

@@ -39,8 +39,13 @@ async function until(done: () => boolean): Promise<void> {
 
 function scriptedRun(setup: RunSetup): Run {
   const verifier = setup.receiver?.verifier === 'unsafe-no-verification' ? unsafeNoVerification() : standardWebhooks({ secret: setup.secret });
-  const maxBodyBytes = setup.receiver?.maxBodyBytes;
-  const receiver: Receiver = createReceiver({ verifier, logger: silentLogger, ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }) });
+  const { maxBodyBytes, bodyTimeoutMs } = setup.receiver ?? {};
+  const receiver: Receiver = createReceiver({
+    verifier,
+    logger: silentLogger,
+    ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
+    ...(bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs }),
+  });
   const handled: unknown[] = [];
   let entered = false;
   let released = false;

@@ -2,6 +2,7 @@ import { describeError } from '../errors/describe-error.js';
 import { WebhookError } from '../errors/webhook-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { DedupStore } from '../store/dedup-store.js';
+import { timersBelongToProcess } from '../timers/process-timers.js';
 
 // One timer per lease length serves every running claim: a timer and an AbortController per
 // delivery cost more than the rest of a new event's dedup work (bench: receive-breakdown).
@@ -23,12 +24,11 @@ type Ticker = {
   /** When it last ticked (or was made), on {@link leaseClock}. */
   tickedAt: number;
   /**
-   * Whether it stays after its last heartbeat left: only where timers belong to the process (Node's
-   * and Bun's, which can be unref'd). A Worker's timers belong to the request that made them and
-   * may be dropped when it ends, so there a ticker stops as soon as no claim runs, as a delivery's
-   * own timer would.
+   * Whether heartbeats share it, and it stays after the last one left: only where timers belong to
+   * the process (Node's and Bun's). A Worker's timers belong to the request that made them and are
+   * dropped when it ends, so there each heartbeat has a ticker of its own, stopped with it.
    */
-  lingers: boolean;
+  shared: boolean;
 };
 const tickers = new Map<number, Ticker>();
 /** A heartbeat's place in its ticker's `beats`. */
@@ -48,25 +48,30 @@ function tickPeriod(leaseMs: number): number {
 }
 
 /**
- * The ticker of `period`, started if there is none. Where timers belong to the process, a ticker
+ * The ticker of `period`, started if there is none; where timers belong to a request (Workers), a
+ * ticker of the heartbeat's own. Where timers belong to the process, a ticker is shared,
  * outlives the heartbeats that leave it and stops itself at its first tick with none left:
  * creating and clearing an interval for every delivery (most finish long before a tick) cost more
  * than the rest of the heartbeat. One made with other timer functions (a test's fake timers) or
  * that stopped ticking (a runtime that dropped it) is replaced, its heartbeats moved to the new one.
  */
 function join(beat: LeaseHeartbeat, period: number, now: number): Ticker {
+  if (!timersBelongToProcess()) {
+    beat[INDEX] = 0;
+    return startTicker(period, [beat], now, false);
+  }
   let ticker = tickers.get(period);
   if (ticker !== undefined && (ticker.madeWith !== globalThis.setInterval || now - ticker.tickedAt > 2 * period)) {
     stopTicker(period, ticker);
-    ticker = startTicker(period, ticker.beats, now);
+    ticker = startTicker(period, ticker.beats, now, true);
   }
-  ticker ??= startTicker(period, [], now);
+  ticker ??= startTicker(period, [], now, true);
   beat[INDEX] = ticker.beats.push(beat) - 1;
   return ticker;
 }
 
-function startTicker(period: number, beats: LeaseHeartbeat[], now: number): Ticker {
-  const ticker: Ticker = { timer: undefined as never, beats, madeWith: globalThis.setInterval, clearWith: globalThis.clearInterval, tickedAt: now, lingers: false };
+function startTicker(period: number, beats: LeaseHeartbeat[], now: number, shared: boolean): Ticker {
+  const ticker: Ticker = { timer: undefined as never, beats, madeWith: globalThis.setInterval, clearWith: globalThis.clearInterval, tickedAt: now, shared };
   // Called on globalThis: workerd refuses a timer function called on another object (Illegal invocation).
   ticker.timer = ticker.madeWith.call(globalThis, () => {
     ticker.tickedAt = leaseClock();
@@ -78,12 +83,8 @@ function startTicker(period: number, beats: LeaseHeartbeat[], now: number): Tick
     // A copy: a tick that loses its lease leaves the array while it is being walked.
     for (const running of ticker.beats.slice()) running.tick();
   }, period);
-  const unref = (ticker.timer as { unref?: () => void }).unref;
-  if (typeof unref === 'function') {
-    unref.call(ticker.timer);
-    ticker.lingers = true;
-  }
-  tickers.set(period, ticker);
+  (ticker.timer as { unref?: () => void }).unref?.();
+  if (shared) tickers.set(period, ticker);
   return ticker;
 }
 
@@ -254,8 +255,7 @@ export class LeaseHeartbeat {
       beats[this[INDEX]] = last;
       last[INDEX] = this[INDEX];
     }
-    if (beats.length > 0) return;
-    const live = tickers.get(this.#period);
-    if (live !== undefined && live.beats === beats && !live.lingers) stopTicker(this.#period, live);
+    // A ticker of its own (a Worker) stops with it; a shared one stops itself at its first idle tick.
+    if (beats.length === 0 && !this.#ticker.shared) stopTicker(this.#period, this.#ticker);
   }
 }

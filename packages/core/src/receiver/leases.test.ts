@@ -365,8 +365,8 @@ describe('the shared heartbeat ticker', () => {
   });
 });
 
-describe('the shared heartbeat ticker where timers belong to the request (no unref: Workers)', () => {
-  it('stops as soon as no claim runs, so a later delivery never joins a timer its runtime dropped', () => {
+describe('the heartbeat tickers where timers belong to the request (no unref: Workers)', () => {
+  it('gives each claim a ticker of its own, stopped with it, so no delivery relies on a timer its runtime dropped with an earlier request', () => {
     let next = 1;
     const live = new Set<number>();
     vi.stubGlobal('setInterval', () => (live.add(next), next++));
@@ -375,7 +375,7 @@ describe('the shared heartbeat ticker where timers belong to the request (no unr
       const store = new MemoryStore();
       const first = new LeaseHeartbeat(store, 'a', 't', 600, silentLogger);
       const second = new LeaseHeartbeat(store, 'b', 't', 600, silentLogger);
-      expect(live.size).toBe(1);
+      expect(live.size).toBe(2);
       first.stop();
       expect(live.size).toBe(1);
       second.stop();
