@@ -1,5 +1,5 @@
 import { describeError } from '../errors/describe-error.js';
-import { WebhookError } from '../errors/webhook-error.js';
+import { WebhookError, isWebhookError } from '../errors/webhook-error.js';
 import type { ClaimResult } from '../store/dedup-store.js';
 import type { Trace } from './delivery.js';
 import type { Pipeline } from './pipeline.js';
@@ -43,11 +43,15 @@ export function storeUnavailable(pipeline: Pipeline, error: unknown, event: Webh
   return event === undefined ? result : { ...result, event };
 }
 
-/** 500: a handler failed and its claim was released, so the provider's retry runs it again. */
+/**
+ * 500: a handler failed and its claim was released, so the provider's retry runs it again. The
+ * code is `ERR_HOOKGUARD_HANDLER_TIMEOUT` when the handlers ran past `handlerTimeoutMs`.
+ */
 export function handlerFailed(event: WebhookEvent, attempt: number, cause: unknown): ReceiveResult {
+  const timedOut = isWebhookError(cause) && cause.code === 'ERR_HOOKGUARD_HANDLER_TIMEOUT';
   const error = new WebhookError(
-    'ERR_HOOKGUARD_HANDLER_FAILED',
-    `A handler for '${event.type}' failed on attempt ${attempt}; the claim was released so the provider's retry runs it again.`,
+    timedOut ? 'ERR_HOOKGUARD_HANDLER_TIMEOUT' : 'ERR_HOOKGUARD_HANDLER_FAILED',
+    `${timedOut ? `The handlers for '${event.type}' ran past handlerTimeoutMs` : `A handler for '${event.type}' failed`} on attempt ${attempt}; the claim was released so the provider's retry runs it again.`,
     { cause },
   );
   return { ...failure('failed', error), event };

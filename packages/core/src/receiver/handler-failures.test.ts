@@ -27,8 +27,8 @@ describe('handler deadline (handlerTimeoutMs)', () => {
       const first = receiver.receive(signed('msg_1', 'message.received', clock.now()));
       await vi.advanceTimersByTimeAsync(5_001);
       const result = await first;
-      expect(result).toMatchObject({ outcome: 'failed', status: 500 });
-      expect(result.error?.cause).toMatchObject({ code: 'ERR_HOOKGUARD_HANDLER_TIMEOUT' });
+      expect(result).toMatchObject({ outcome: 'failed', status: 500, body: '{"error":"ERR_HOOKGUARD_HANDLER_TIMEOUT"}' });
+      expect(result.error).toMatchObject({ code: 'ERR_HOOKGUARD_HANDLER_TIMEOUT', cause: { code: 'ERR_HOOKGUARD_HANDLER_TIMEOUT' } });
       expect(signals[0]?.aborted).toBe(true);
       expect(signals[0]?.reason).toMatchObject({ code: 'ERR_HOOKGUARD_HANDLER_TIMEOUT' });
       // Released at once: the redelivery runs at attempt 2 instead of waiting out a 60 s lease.
