@@ -401,7 +401,9 @@ export interface Receiver<Events extends EventMap = EventMap> {
   /**
    * Queued mode: runs a dead-lettered or completed event again from its stored verified payload
    * (not by re-posting it: its signature's timestamp would be stale). Takes the event id or its
-   * dedup key; resolves `false` when the queue keeps no event for it.
+   * dedup key; resolves `false` when the queue keeps no event for it. Where the key is made from
+   * the signed body (GitHub, Shopify), an event id finds only dead letters (the 10,000 most
+   * recent): replay a completed event of theirs by its key.
    */
   replay(idOrKey: string): Promise<boolean>;
   /** The resolved configuration, for adapters (`maxBodyBytes`) and diagnostics. */
