@@ -12,5 +12,5 @@ export {
 } from './delivery-log.js';
 export { MemoryDeliveryLog, type MemoryDeliveryLogOptions } from './memory-delivery-log.js';
 export { WriteBuffer, type WriteBufferOptions } from './write-buffer.js';
-export { REDACTED, redactSecrets, type Redactor } from './redact.js';
+export { REDACTED, redactMessage, redactSecrets, type Redactor } from './redact.js';
 export { storedPayload, type StoredDeliveryLogOptions } from './stored-payload.js';

@@ -58,3 +58,17 @@ describe('receiver with a delivery log', () => {
     );
   });
 });
+
+describe('error messages in the delivery log', () => {
+  it('keeps a handler error that quotes the payload with its emails and secret-looking values masked', async () => {
+    const clock = manualClock(Date.now());
+    const log = new MemoryDeliveryLog();
+    const receiver = createReceiver({ verifier: standardWebhooks({ secret: SECRET }), deliveryLog: log, now: clock.now, logger: captureLogs().logger });
+    receiver.on('message.received', (event) => {
+      throw new Error(`could not reply to ${JSON.stringify((event.payload as { data: unknown }).data)}`);
+    });
+    await receiver.receive(signed('evt_1', 'message.received', clock.now(), { from: 'jane.doe@example.com', api_token: 'tok_SECRET_VALUE_123' }));
+    const [record] = (await log.list()).records;
+    expect(record?.errorMessage).toBe('Error: could not reply to {"from":"[redacted]","api_token":"[redacted]"}');
+  });
+});

@@ -5,6 +5,7 @@ import type { QueuedEvent } from '../queue/webhook-queue.js';
 import type { Trace } from '../receiver/delivery.js';
 import type { ReceiveResult } from '../receiver/types.js';
 import type { DeliveryLog, DeliveryLogEntry, DeliveryLogOutcome } from './delivery-log.js';
+import { redactMessage } from './redact.js';
 
 /** What the receiver hands the log besides the report. */
 type Source = { readonly deliveryLog?: DeliveryLog | undefined; readonly namespace: string; readonly logger: Logger };
@@ -30,8 +31,9 @@ export function recordDelivery(source: Source & { readonly now: () => number }, 
     attempt: trace.attempt ?? null,
     durationMs: at - started,
     errorCode: error === undefined ? null : error.code,
-    // The code has its own field: the message is the handler's error, or the refusal's explanation.
-    errorMessage: error === undefined ? null : error.cause === undefined ? error.message : describeError(error.cause),
+    // The code has its own field: the message is the handler's error, or the refusal's explanation,
+    // masked, since a handler's error often quotes the payload.
+    errorMessage: error === undefined ? null : redactMessage(error.cause === undefined ? error.message : describeError(error.cause)),
     duplicate: result.outcome === 'duplicate',
   };
   if (log.payloads && result.event !== undefined) entry.payload = result.event.payload;
@@ -59,7 +61,7 @@ export function recordJobRun(
     attempt: run.attempt,
     durationMs: run.at - run.startedAt,
     errorCode: error === undefined ? null : isWebhookError(error) ? error.code : error instanceof Error ? error.name : 'Error',
-    errorMessage: error === undefined ? null : describeError(error),
+    errorMessage: error === undefined ? null : redactMessage(describeError(error)),
     duplicate: false,
     ...(log.payloads ? { payload: job.payload } : {}),
   });

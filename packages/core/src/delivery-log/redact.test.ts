@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactSecrets } from './redact.js';
+import { redactMessage, redactSecrets } from './redact.js';
 
 describe('redactSecrets', () => {
   it('masks values of secret-looking keys and email-looking strings at any depth, keeping the rest', () => {
@@ -24,5 +24,16 @@ describe('redactSecrets', () => {
       },
     });
     expect(payload.data.user.password).toBe('hunter2');
+  });
+});
+
+describe('redactMessage', () => {
+  it('masks email addresses and the values of secret-looking keys in free text, keeping the rest', () => {
+    expect(redactMessage('send failed for {"to":"jane.doe@example.com","api_token":"tok_SECRET_VALUE_123","n":1}')).toBe(
+      'send failed for {"to":"[redacted]","api_token":"[redacted]","n":1}',
+    );
+    expect(redactMessage("Authorization: Bearer abc.def, password=hunter2; sessionId = 'a b'")).toBe("Authorization: [redacted], password=[redacted]; sessionId = '[redacted]'");
+    expect(redactMessage('SMTP 550 for bob@mail.example.org (mailbox full)')).toBe('SMTP 550 for [redacted] (mailbox full)');
+    expect(redactMessage("TypeError: Cannot read properties of undefined (reading 'id')")).toBe("TypeError: Cannot read properties of undefined (reading 'id')");
   });
 });

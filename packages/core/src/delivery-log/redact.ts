@@ -34,3 +34,28 @@ function redact(value: unknown, depth: number): unknown {
   }
   return copy;
 }
+
+// In free text: a secret-looking key (quoted or not) and its value after `:` or `=` (a quoted
+// string, a `Bearer`/`Basic` credential, or a bare word), and any email address.
+const SECRET_NAME = String.raw`[\w-]*(?:passw(?:or)?d|passphrase|secret|token|api[-_]?key|authori[sz]ation|credential|session[-_]?id|cookie|signature|private[-_]?key|e-?mail|card[-_]?number|cvv|iban)[\w-]*`;
+const SECRET_PAIR = new RegExp(String.raw`(["']?)(${SECRET_NAME})\1(\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|(?:Bearer|Basic)\s+[^\s,;}\]]+|[^\s,;}\]]+)`, 'gi');
+const EMAIL_IN_TEXT = /[^\s@"'<>(),;:[\]{}]+@[^\s@"'<>(),;:[\]{}]+\.[a-z]{2,}/gi;
+
+/**
+ * The default redaction of an error message before a delivery log keeps it (a handler's error
+ * often quotes the payload): the value after every secret-looking key, and every email address,
+ * become `'[redacted]'`; the rest of the text stays, so the message still says what went wrong.
+ *
+ * @example
+ * ```ts
+ * redactMessage('send failed for {"to":"ada@example.com","api_token":"tok_1"}');
+ * // 'send failed for {"to":"[redacted]","api_token":"[redacted]"}'
+ * ```
+ */
+export function redactMessage(message: string): string {
+  return message
+    .replace(SECRET_PAIR, (_match, quote: string, name: string, separator: string, value: string) =>
+      `${quote}${name}${quote}${separator}${value.startsWith('"') ? `"${REDACTED}"` : value.startsWith("'") ? `'${REDACTED}'` : REDACTED}`,
+    )
+    .replace(EMAIL_IN_TEXT, REDACTED);
+}
