@@ -76,12 +76,15 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
   readonly #router = new Router();
   readonly #onDelivery: ReceiverOptions['onDelivery'];
   readonly #rejectionLoggedAt = new Map<string, number>();
+  readonly #warnings: ReceiverOptions['warnings'];
+  #warnedNoHandlers = false;
 
   constructor(options: ReceiverOptions) {
     this.options = Object.freeze({ ...resolveOptions(options), ...resolveQueueOptions(options), ...resolveDeliveryLog(options) });
     this.handlers = new HandlerRunner(this.options.logger);
     this.#onDelivery = options.onDelivery;
     this.onDeadLetter = options.onDeadLetter;
+    this.#warnings = options.warnings;
     warnAboutSetup(this.options, options.warnings);
   }
 
@@ -215,7 +218,10 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
         ? this.#router.match(event.type, delivery.alias)
         : [{ pattern: '*', handler: receiveOptions.handler, options: {} }];
     // Nothing would run, so nothing needs remembering: no store round trip for ignored types.
-    if (routes.length === 0) return success('ignored', event);
+    if (routes.length === 0) {
+      if (this.#router.size === 0) this.#warnNoHandlers();
+      return success('ignored', event);
+    }
     // Schemes that sign only the body key dedup on the signed bytes (dedupId), never on an unsigned
     // id header: a replay under a fresh id is still a duplicate, a forged id suppresses nothing.
     const claimOptions: ClaimOptions = { leaseMs: options.leaseMs, retentionMs: options.retentionMs };
@@ -226,6 +232,23 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
     const fingerprinting = options.store.exact && delivery.dedupId === undefined ? cryptoBackend.sha256(rawBody) : undefined;
     if (typeof keying === 'string' && !(fingerprinting instanceof Promise)) return keyed(accepted, keying, fingerprinting);
     return Promise.all([keying, fingerprinting]).then(([key, fingerprint]) => keyed(accepted, key, fingerprint));
+  }
+
+  /**
+   * An event answered `ignored` by a receiver with no handler at all: the provider takes the 200 as
+   * handled and never sends it again. Usually a process that mounts the receiver before (or
+   * without) registering its handlers: a queued-mode web process must register the same handlers
+   * as its workers, since only matched events are queued.
+   */
+  #warnNoHandlers(): void {
+    if (this.#warnedNoHandlers || this.#warnings?.WARN_HOOKGUARD_NO_HANDLERS === false) return;
+    this.#warnedNoHandlers = true;
+    this.options.logger.warn(
+      { code: 'WARN_HOOKGUARD_NO_HANDLERS', namespace: this.options.namespace },
+      'an event arrived while no handler is registered on this receiver, so it was answered 200 ignored and the provider will not send it again: ' +
+        'register handlers with receiver.on() before the server takes requests (in queued mode the web process too: only events with a matching handler are queued), ' +
+        'or silence with warnings: { WARN_HOOKGUARD_NO_HANDLERS: false } if ignoring everything is intended.',
+    );
   }
 
   /** Processing, steps 5-7: the mode decides where the handlers run. */

@@ -3,7 +3,7 @@ import { MemoryStore } from '../store/memory-store.js';
 import { standardWebhooks } from '../verifiers/index.js';
 import type { Verifier } from '../verifiers/verifier.js';
 import { createReceiver } from './create-receiver.js';
-import { SECRET, captureLogs } from './receiver.fixtures.js';
+import { SECRET, captureLogs, signed } from './receiver.fixtures.js';
 
 /** The Standard Webhooks verifier, declaring its replay window as verifiers do (`toleranceMs`). */
 function verifierWithTolerance(toleranceMs: number | undefined): Verifier {
@@ -44,5 +44,28 @@ describe('setup warnings', () => {
       warnings: { WARN_HOOKGUARD_RETENTION_BELOW_REPLAY_WINDOW: false },
     });
     expect(off.lines).toEqual([]);
+  });
+});
+
+describe('WARN_HOOKGUARD_NO_HANDLERS', () => {
+  it('warns once, at the first event a receiver without any handler answers 200 ignored', async () => {
+    const logs = captureLogs();
+    const receiver = createReceiver({ verifier: standardWebhooks({ secret: SECRET }), logger: logs.logger });
+    expect(await receiver.receive(signed('msg_1', 'message.received', Date.now()))).toMatchObject({ outcome: 'ignored', status: 200 });
+    await receiver.receive(signed('msg_2', 'message.received', Date.now()));
+    expect(logs.codes('warn')).toEqual(['WARN_HOOKGUARD_NO_HANDLERS']);
+    expect(logs.lines[0]?.message).toContain('register handlers with receiver.on()');
+  });
+
+  it('stays quiet when some handler exists (another type is ignored on purpose), and when switched off', async () => {
+    const some = captureLogs();
+    const receiver = createReceiver({ verifier: standardWebhooks({ secret: SECRET }), logger: some.logger });
+    receiver.on('invoice.paid', () => undefined);
+    expect(await receiver.receive(signed('msg_1', 'message.received', Date.now()))).toMatchObject({ outcome: 'ignored' });
+    expect(some.codes('warn')).toEqual([]);
+    const off = captureLogs();
+    const silenced = createReceiver({ verifier: standardWebhooks({ secret: SECRET }), logger: off.logger, warnings: { WARN_HOOKGUARD_NO_HANDLERS: false } });
+    await silenced.receive(signed('msg_1', 'message.received', Date.now()));
+    expect(off.codes('warn')).toEqual([]);
   });
 });
