@@ -16,13 +16,21 @@ export function assertReceiver(receiver: ReceiverLike, caller: string): void {
   }
 }
 
-/** Hands one request to the receiver: the exact bytes (or the stream) and the headers. */
-export async function receiveDelivery(c: Context, receiver: ReceiverLike, options?: ReceiveOptions): Promise<ReceiveResult> {
+/**
+ * Hands one request to the receiver: the exact bytes (or the stream) and the headers. Not `async`:
+ * on Node the receiver's own promise is the answer, without another wrapped around it.
+ */
+export function receiveDelivery(c: Context, receiver: ReceiverLike, options?: ReceiveOptions): Promise<ReceiveResult> {
   const incoming = unreadNodeIncoming(c.env, c.req);
   // Whatever the core reads from a stream goes into Hono's body cache, where a later
   // c.req.json(), c.req.text() or c.req.arrayBuffer() finds it.
   const streamed: ReceiveOptions = { ...options, onBody: (bytes) => cacheBody(c.req, bytes) };
   if (incoming !== undefined) return receiver.receive({ rawBody: incoming, headers: incoming.headers }, streamed);
+  return receiveFromRequest(c, receiver, options, streamed);
+}
+
+/** Elsewhere, or once something touched the body: the bytes Hono cached, or the Web request's stream. */
+async function receiveFromRequest(c: Context, receiver: ReceiverLike, options: ReceiveOptions | undefined, streamed: ReceiveOptions): Promise<ReceiveResult> {
   let rawBody: RawBodySource | undefined;
   try {
     rawBody = await rawBodyOf(c.req);
