@@ -11,6 +11,9 @@ export type JobStatements = ReturnType<typeof jobStatements>;
 // A run holds the job while started_on is the value its fetch or last heartbeat returned. pg returns
 // timestamps to the millisecond and stores microseconds, hence the window.
 const HELD = `state = 'active' AND started_on > $3::timestamptz - interval '1 millisecond' AND started_on < $3::timestamptz + interval '1 millisecond'`;
+/** {@link HELD} for each row of `unnest(ids, tokens) AS run(id, token)`. */
+const RUN_HOLDS = `job.name = $1 AND job.id = run.id AND job.state = 'active'
+        AND job.started_on > run.token - interval '1 millisecond' AND job.started_on < run.token + interval '1 millisecond'`;
 
 const JOB_COLUMNS = `id, data, state::text AS state, retry_count, started_on IS NOT NULL AS started, start_after > now() AS later, output,
   COALESCE(completed_on, started_on, created_on) AS updated_on`;
@@ -19,14 +22,21 @@ const JOB_COLUMNS = `id, data, state::text AS state, retry_count, started_on IS 
 export function jobStatements(schema: string) {
   const table = `"${schema}".job`;
   return {
-    heartbeat: `UPDATE ${table} SET started_on = now() WHERE name = $1 AND id = $2 AND ${HELD} RETURNING started_on`,
-    /** Keeps the last failure's output, so a job that succeeded on a retry still tells why it retried. */
-    /** Keeps the last failure's output: a job that succeeded on a retry still tells why it retried. */
-    /** $2, $3: the ids and their runs' tokens, one statement for every run that finished in one tick. */
+    /**
+     * Renews the locks of every running job of a worker at once. $2, $3: the ids and their runs'
+     * tokens; returns the ids still held, each with its new token.
+     */
+    heartbeat: `UPDATE ${table} AS job SET started_on = now()
+      FROM unnest($2::uuid[], $3::timestamptz[]) AS run(id, token)
+      WHERE ${RUN_HOLDS} RETURNING job.id, job.started_on`,
+    /**
+     * Keeps the last failure's output: a job that succeeded on a retry still tells why it retried.
+     * $2, $3: the ids and their runs' tokens, one statement for every run that finished in one
+     * tick; returns the ids completed (a run that no longer held its job completes nothing).
+     */
     complete: `UPDATE ${table} AS job SET state = 'completed', completed_on = now()
       FROM unnest($2::uuid[], $3::timestamptz[]) AS run(id, token)
-      WHERE job.name = $1 AND job.id = run.id AND job.state = 'active'
-        AND job.started_on > run.token - interval '1 millisecond' AND job.started_on < run.token + interval '1 millisecond'`,
+      WHERE ${RUN_HOLDS} RETURNING job.id`,
     /** $4: dead (true) or retried; $5: the retry delay in ms; $6: the output (the error). */
     fail: `UPDATE ${table} SET
         state = CASE WHEN $4::boolean THEN 'failed' ELSE 'retry' END::"${schema}".job_state,

@@ -1,13 +1,16 @@
+import type { LogFields, Logger, QueuedEvent } from '@hookguard/core';
 import { describeQueueContract } from '@hookguard/core/testing/contracts';
 import { PostgresStore } from '@hookguard/postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCuttableProxy } from './cuttable-proxy.fixtures.js';
 import { jobId } from './job-id.js';
 import { PgBossQueue } from './pg-boss-queue.js';
 
 const run = `${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
 const schema = `hg_pgboss_${run}`;
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 8 });
+const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });
 let sequence = 0;
 
 const open = (name: string, extra: { expireInSeconds?: number; maintenanceIntervalSeconds?: number } = {}): PgBossQueue =>
@@ -170,4 +173,89 @@ describe('PgBossQueue', () => {
     expect((await queue.find(key))?.state).toBe('active');
     await queue.close();
   });
+
+  it('aborts a run cut off from PostgreSQL with ERR_HOOKGUARD_LEASE_LOST before its job can expire, warns, and the job completes once on another worker', async () => {
+    const name = `partition_${++sequence}`;
+    const target = new URL(databaseUrl);
+    const proxy = await startCuttableProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const proxied = new URL(databaseUrl);
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(proxy.port);
+    const cutPool = new pg.Pool({ connectionString: proxied.toString(), max: 4 });
+    // Idle clients lose their connection when the proxy is cut: pg.Pool emits that on the pool.
+    cutPool.on('error', () => undefined);
+    const lines: { level: 'warn' | 'error'; fields: LogFields; message: string }[] = [];
+    const logger: Logger = {
+      warn: (fields, message) => void lines.push({ level: 'warn', fields, message }),
+      error: (fields, message) => void lines.push({ level: 'error', fields, message }),
+    };
+    const settings = { schema, name, pollIntervalMs: 50, expireInSeconds: 3, maintenanceIntervalSeconds: 1 };
+    const cutOff = new PgBossQueue({ pool: cutPool, ...settings, logger });
+    const direct = new PgBossQueue({ pool, ...settings });
+    const event = sampleEvent('partition');
+    await direct.enqueue(event);
+    const retry = { attempts: 5, minDelayMs: 50, maxDelayMs: 400 };
+    // Ends the first run if its signal never aborts, so the test can fail instead of hanging.
+    const giveUp = new AbortController();
+    let aborted: { at: number; reason: unknown } | undefined;
+    let firstStarted = false;
+    const runs: { attempt: number; at: number }[] = [];
+    const first = await cutOff.work(
+      (_event, context) =>
+        new Promise<void>((resolve, reject) => {
+          firstStarted = true;
+          context.signal.addEventListener('abort', () => {
+            aborted = { at: performance.now(), reason: context.signal.reason };
+            reject(context.signal.reason);
+          });
+          giveUp.signal.addEventListener('abort', () => resolve());
+        }),
+      { concurrency: 1, retry },
+    );
+    let second: Awaited<ReturnType<PgBossQueue['work']>> | undefined;
+    try {
+      await until(() => firstStarted);
+      proxy.cut();
+      // Another worker, with a connection of its own: pg-boss's maintenance (in its process) fails
+      // the job once its lock expires, and it fetches it again.
+      second = await direct.work(async (_event, context) => void runs.push({ attempt: context.attempt, at: performance.now() }), { concurrency: 1, retry });
+      await until(async () => (await direct.find(event.key))?.state === 'completed');
+      await until(() => lines.some((line) => line.level === 'error'), 5_000);
+    } finally {
+      giveUp.abort();
+      await proxy.restore();
+      await second?.close();
+      await first.close();
+      await cutOff.close();
+      await direct.close();
+      await cutPool.end();
+      await proxy.close();
+    }
+    expect(aborted?.reason).toMatchObject({
+      code: 'ERR_HOOKGUARD_LEASE_LOST',
+      cause: { code: 'ERR_HOOKGUARD_QUEUE_UNAVAILABLE', message: expect.stringContaining("'pg-boss' queue") },
+    });
+    // The signal aborted before the job could be handed over, not after.
+    expect(runs).toHaveLength(1);
+    expect(aborted!.at).toBeLessThanOrEqual(runs[0]!.at);
+    expect(runs[0]!.attempt).toBe(2);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ code: 'ERR_HOOKGUARD_LEASE_LOST', jobId: jobId(name, event.key) }) }));
+    // The cut-off run could not record its failure, and says what that means.
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringContaining('runs again') }));
+    // Its late answer, once PostgreSQL was reachable again, changed nothing.
+    expect(await direct.find(event.key)).toMatchObject({ state: 'completed', attempts: 2 });
+  });
 });
+
+function sampleEvent(label: string): QueuedEvent {
+  const id = `evt_${run}_${label}`;
+  return { key: `test:${id}`, namespace: 'test', id, type: 'ping', alias: null, payload: { label }, timestamp: null, headers: {}, acceptedAt: Date.now() };
+}
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

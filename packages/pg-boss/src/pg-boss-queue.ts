@@ -1,8 +1,10 @@
 import {
+  consoleLogger,
   WebhookError,
   type DedupStore,
   type EnqueueOptions,
   type JobProcessor,
+  type Logger,
   type QueuedEvent,
   type QueueWorker,
   type QueueWorkOptions,
@@ -31,7 +33,9 @@ export type PgBossQueueOptions = {
   schema?: string;
   /**
    * A running job whose worker stopped renewing its lock for this long is failed by pg-boss's
-   * maintenance and runs again (a crashed worker's job). Workers renew every third of it.
+   * maintenance and runs again (a crashed worker's job). Workers renew every third of it; a run
+   * with no renewal confirmed for five sixths of it (PostgreSQL unreachable) sees `ctx.signal`
+   * abort with `ERR_HOOKGUARD_LEASE_LOST`, since another worker may then run the job.
    * @default 60
    */
   expireInSeconds?: number;
@@ -55,6 +59,13 @@ export type PgBossQueueOptions = {
    * @default 5_000
    */
   enqueueTimeoutMs?: number;
+  /**
+   * Where workers report what they cannot do silently: lock renewals that fail (at most once per
+   * `expireInSeconds`), a run aborted because its lock lapsed, an outcome that could not be
+   * recorded (the job then runs again), fetches that fail. Pass the receiver's logger.
+   * @default consoleLogger (warnings and errors to the console)
+   */
+  logger?: Logger;
   /** How long finished jobs stay in the job table (for `find`, `replay` and refusing a second copy). */
   retention?: {
     /**
@@ -80,6 +91,7 @@ type Resolved = {
   enqueueTimeoutMs: number;
   completedSeconds: number;
   deadSeconds: number;
+  logger: Logger;
 };
 
 // pg-boss's own retry limit is never reached: the worker decides the last attempt from the retry
@@ -181,9 +193,8 @@ export class PgBossQueue implements WebhookQueue {
 
   async work(processor: JobProcessor, options: QueueWorkOptions): Promise<QueueWorker> {
     await this.#start();
-    const { pool, name, pollIntervalMs, expireInSeconds } = this.#options;
-    const heartbeatMs = Math.max(100, Math.floor((expireInSeconds * 1000) / 3));
-    return startWorker({ boss: this.#boss, pool, name, statements: this.#statements, pollIntervalMs, heartbeatMs }, processor, options);
+    const { pool, name, pollIntervalMs, expireInSeconds, logger } = this.#options;
+    return startWorker({ boss: this.#boss, pool, name, statements: this.#statements, pollIntervalMs, lockMs: expireInSeconds * 1000, logger }, processor, options);
   }
 
   async find(key: string): Promise<StoredJob | undefined> {
@@ -253,5 +264,6 @@ function resolve(options: PgBossQueueOptions): Resolved {
     enqueueTimeoutMs: whole('enqueueTimeoutMs', options.enqueueTimeoutMs, 5_000, 1),
     completedSeconds: whole('retention.completedSeconds', options.retention?.completedSeconds, 259_200, 1),
     deadSeconds: whole('retention.deadSeconds', options.retention?.deadSeconds, 2_592_000, 1),
+    logger: options.logger ?? consoleLogger,
   };
 }
