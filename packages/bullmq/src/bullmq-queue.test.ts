@@ -1,9 +1,10 @@
 import { describeQueueContract } from '@hookguard/core/testing/contracts';
-import type { JobContext, QueuedEvent } from '@hookguard/core';
+import type { JobContext, LogFields, Logger, QueuedEvent } from '@hookguard/core';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BullMQQueue } from './bullmq-queue.js';
+import { startCuttableProxy } from './cuttable-proxy.fixtures.js';
 import { jobId } from './job-id.js';
 
 const client = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
@@ -100,9 +101,14 @@ describe('BullMQQueue', () => {
     await dropPrefix(prefix);
   });
 
-  it('aborts the signal when the worker loses the job lock', async () => {
+  it('aborts the signal when the worker loses the job lock, and says the run\'s outcome was not recorded', async () => {
     const prefix = `hg-test-${run}-lock`;
-    const queue = new BullMQQueue({ connection: client, prefix, name: 'lock', lockDurationMs: 400 });
+    const lines: { level: 'warn' | 'error'; fields: LogFields; message: string }[] = [];
+    const logger: Logger = {
+      warn: (fields, message) => void lines.push({ level: 'warn', fields, message }),
+      error: (fields, message) => void lines.push({ level: 'error', fields, message }),
+    };
+    const queue = new BullMQQueue({ connection: client, prefix, name: 'lock', lockDurationMs: 400, logger });
     const sent = sampleEvent('lock');
     await queue.enqueue(sent);
     let seen: JobContext | undefined;
@@ -118,9 +124,84 @@ describe('BullMQQueue', () => {
     // Another worker's stalled check or a failover took the lock: the renewal finds it gone.
     expect(await client.del(`${prefix}:lock:${jobId(sent.key)}:lock`)).toBe(1);
     await until(() => seen?.signal.aborted === true);
+    expect(seen?.signal.reason).toMatchObject({ code: 'ERR_HOOKGUARD_LEASE_LOST' });
+    // The run resolved, but BullMQ refuses to complete a job whose lock the worker no longer holds.
+    await until(() => lines.some((line) => line.level === 'error'));
     await worker.close();
     await queue.close();
     await dropPrefix(prefix);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ code: 'ERR_HOOKGUARD_LEASE_LOST', jobId: jobId(sent.key) }) }));
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringContaining('runs again') }));
+  });
+
+  it('aborts a run cut off from Redis with ERR_HOOKGUARD_LEASE_LOST before its lock lapses, warns, and the job completes once on another worker', async () => {
+    const prefix = `hg-test-${run}-partition`;
+    const proxy = await startCuttableProxy({ host: '127.0.0.1', port: 6379 });
+    const cutClient = new Redis({ host: '127.0.0.1', port: proxy.port, retryStrategy: () => 100 });
+    cutClient.on('error', () => undefined);
+    const lines: { level: 'warn' | 'error'; fields: LogFields; message: string }[] = [];
+    const logger: Logger = {
+      warn: (fields, message) => void lines.push({ level: 'warn', fields, message }),
+      error: (fields, message) => void lines.push({ level: 'error', fields, message }),
+    };
+    const settings = { prefix, name: 'partition', lockDurationMs: 3_000, stalledIntervalMs: 500 };
+    const cutOff = new BullMQQueue({ connection: cutClient, ...settings, logger });
+    const direct = new BullMQQueue({ connection: client, ...settings });
+    const sent = sampleEvent('partition');
+    await direct.enqueue(sent);
+    const retry = { attempts: 5, minDelayMs: 50, maxDelayMs: 400 };
+    // Ends the first run if its signal never aborts, so the test can fail instead of hanging.
+    const giveUp = new AbortController();
+    let aborted: { at: number; reason: unknown } | undefined;
+    let firstStarted = false;
+    const runs: { attempt: number; at: number }[] = [];
+    const first = await cutOff.work(
+      (_event, context) =>
+        new Promise<void>((resolve, reject) => {
+          firstStarted = true;
+          context.signal.addEventListener('abort', () => {
+            aborted = { at: performance.now(), reason: context.signal.reason };
+            reject(context.signal.reason);
+          });
+          giveUp.signal.addEventListener('abort', () => resolve());
+        }),
+      { concurrency: 1, retry },
+    );
+    let second: Awaited<ReturnType<BullMQQueue['work']>> | undefined;
+    try {
+      await until(() => firstStarted);
+      proxy.cut();
+      // Another worker, with a connection of its own: its stalled-job check takes the job back
+      // once the lock lapses, and it runs it.
+      second = await direct.work(async (_event, context) => void runs.push({ attempt: context.attempt, at: performance.now() }), { concurrency: 1, retry });
+      await until(async () => (await direct.find(sent.key))?.state === 'completed');
+      await proxy.restore();
+      // Once Redis is reachable again, the cut-off run's late answer is refused (its lock is gone).
+      // Closing its worker before that, while it reconnects, can leave BullMQ's close waiting.
+      await until(() => lines.some((line) => line.level === 'error'), 8_000);
+      // The cut-off run's late answer changed nothing.
+      expect(await direct.find(sent.key)).toMatchObject({ state: 'completed', attempts: 2 });
+    } finally {
+      giveUp.abort();
+      await proxy.restore();
+      await second?.close();
+      await first.close();
+      await cutOff.close();
+      await direct.close();
+      cutClient.disconnect();
+      await proxy.close();
+      await dropPrefix(prefix);
+    }
+    expect(aborted?.reason).toMatchObject({
+      code: 'ERR_HOOKGUARD_LEASE_LOST',
+      cause: { code: 'ERR_HOOKGUARD_QUEUE_UNAVAILABLE', message: expect.stringContaining("'bullmq' queue") },
+    });
+    // The signal aborted before the job could be handed over, not after.
+    expect(runs).toHaveLength(1);
+    expect(aborted!.at).toBeLessThanOrEqual(runs[0]!.at);
+    expect(runs[0]!.attempt).toBe(2);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ code: 'ERR_HOOKGUARD_LEASE_LOST', jobId: jobId(sent.key) }) }));
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringContaining('runs again') }));
   });
 });
 
@@ -129,9 +210,9 @@ function sampleEvent(label: string): QueuedEvent {
   return { key: `test:${id}`, namespace: 'test', id, type: 'ping', alias: null, payload: { label }, timestamp: null, headers: {}, acceptedAt: Date.now() };
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!condition()) {
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -1,7 +1,9 @@
 import {
+  consoleLogger,
   WebhookError,
   type JobProcessor,
   type JobState,
+  type Logger,
   type QueuedEvent,
   type QueueWorker,
   type QueueWorkOptions,
@@ -53,8 +55,10 @@ export type BullMQQueueOptions = {
    */
   enqueueTimeoutMs?: number;
   /**
-   * How long a worker's lock on a running job lasts; the worker renews it at half this period. A
-   * worker that dies loses its job after this long, then stalled-job recovery runs it again.
+   * How long a worker's lock on a running job lasts; the worker renews it every third of this
+   * period. A worker that dies loses its job after this long, then stalled-job recovery runs it
+   * again. A run with no renewal confirmed for five sixths of it (Redis unreachable) sees
+   * `ctx.signal` abort with `ERR_HOOKGUARD_LEASE_LOST`, since another worker may then run the job.
    * @default 30_000
    */
   lockDurationMs?: number;
@@ -69,6 +73,14 @@ export type BullMQQueueOptions = {
    * @default 3
    */
   maxStalledCount?: number;
+  /**
+   * Where workers report what they cannot do silently: lock renewals that fail (at most once per
+   * `lockDurationMs`), a run aborted because its lock lapsed, an outcome that could not be recorded
+   * (the job then runs again), the worker's connection errors (at most once per `lockDurationMs`).
+   * Pass the receiver's logger.
+   * @default consoleLogger (warnings and errors to the console)
+   */
+  logger?: Logger;
 };
 
 type Resolved = Required<Omit<BullMQQueueOptions, 'retention'>> & { completedMs: number; deadMs: number };
@@ -222,6 +234,7 @@ function resolve(options: BullMQQueueOptions): Resolved {
     lockDurationMs: positive('lockDurationMs', options.lockDurationMs, 30_000),
     stalledIntervalMs: positive('stalledIntervalMs', options.stalledIntervalMs, 30_000),
     maxStalledCount: positive('maxStalledCount', options.maxStalledCount, 3, true),
+    logger: options.logger ?? consoleLogger,
   };
 }
 

@@ -1,27 +1,59 @@
-import { retryDelayMs, type JobProcessor, type QueuedEvent, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { describeError, retryDelayMs, type JobProcessor, type QueuedEvent, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
+import { DelayedError, ErrorCode, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { ResolvedBullMQOptions } from './bullmq-queue.js';
+import { JobLocks, lockClock, type HeldLock } from './job-locks.js';
 
 const CLOSING = 'the worker is closing';
+const QUEUE = 'bullmq';
+
+/** BullMQ's answers to a command on a job whose lock the worker no longer holds. */
+const NOT_HELD = new Set<unknown>([ErrorCode.JobNotExist, ErrorCode.JobLockNotExist, ErrorCode.JobNotInState, ErrorCode.JobLockMismatch]);
 
 /**
  * Starts a BullMQ Worker that runs `processor` under hookguard's contract: the attempt counts every
  * started run (one lost to a dead worker too), retries wait `retryDelayMs` (BullMQ's custom backoff
  * strategy), the last attempt's failure is unrecoverable (BullMQ keeps the job as failed: the dead
- * letter), and the signal aborts when the lock is lost or the close grace ends. A job whose run was
- * aborted by close goes back to the queue at once without counting as a failure.
+ * letter), and the signal aborts when the lock is lost, when it may have lapsed, or when the close
+ * grace ends. A job whose run was aborted by close goes back to the queue at once without counting
+ * as a failure.
+ *
+ * The locks are renewed here rather than by BullMQ's own renewal, which neither fails nor reports
+ * anything while Redis is unreachable (its renewal command waits in ioredis's offline queue), so a
+ * run cut off from Redis kept running while another worker's stalled-job check handed its job on.
  */
 export async function startWorker(options: ResolvedBullMQOptions, processor: JobProcessor, work: QueueWorkOptions): Promise<QueueWorker> {
   const { retry } = work;
+  const { lockDurationMs, logger } = options;
   // BullMQ workers need maxRetriesPerRequest: null; the user's client is theirs, so use a copy.
   const connection = options.connection.duplicate({ maxRetriesPerRequest: null });
   let handingBack = false;
 
+  const locks = new JobLocks<string>({
+    queue: QUEUE,
+    lockMs: lockDurationMs,
+    logger,
+    remedy: 'raise lockDurationMs',
+    renew: async (runs) => {
+      // One command for every running job, as BullMQ's own renewal sends; it answers the ids it could not extend.
+      const failed = new Set(await worker.extendJobLocks(runs.map((run) => run.jobId), runs.map((run) => run.token), lockDurationMs));
+      const held = new Map<HeldLock<string>, string>();
+      for (const run of runs) if (!failed.has(run.jobId)) held.set(run, run.token);
+      return held;
+    },
+  });
+
   // Three declared parameters: BullMQ passes the abort signal only to processors that take it.
   const run = async (job: Job<QueuedEvent>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> => {
     const attempt = Math.max(1, job.attemptsStarted ?? job.attemptsMade + 1);
+    // The run's own signal: aborted by BullMQ's (close) or by a lost or lapsed lock, with its reason.
+    const controller = new AbortController();
+    const forward = (): void => controller.abort(signal?.reason);
+    if (signal?.aborted === true) forward();
+    else signal?.addEventListener('abort', forward, { once: true });
+    const held =
+      job.id === undefined || token === undefined ? undefined : locks.hold(job.id, job.data.key, token, takenAt(job, lockDurationMs), (reason) => controller.abort(reason));
     try {
-      await processor(job.data, { attempt, signal: signal ?? new AbortController().signal });
+      await processor(job.data, { attempt, signal: controller.signal });
     } catch (error) {
       if (handingBack && signal?.aborted === true && token !== undefined) {
         await job.moveToDelayed(Date.now(), token);
@@ -29,6 +61,10 @@ export async function startWorker(options: ResolvedBullMQOptions, processor: Job
       }
       if (attempt >= retry.attempts) throw new UnrecoverableError(describe(error));
       throw error instanceof Error ? error : new Error(describe(error));
+    } finally {
+      signal?.removeEventListener('abort', forward);
+      // BullMQ records the outcome right after: the lock needs no renewal for that.
+      if (held !== undefined) void locks.release(held);
     }
   };
 
@@ -36,16 +72,35 @@ export async function startWorker(options: ResolvedBullMQOptions, processor: Job
     connection,
     prefix: options.prefix,
     concurrency: work.concurrency,
-    lockDuration: options.lockDurationMs,
+    lockDuration: lockDurationMs,
+    skipLockRenewal: true,
     stalledInterval: options.stalledIntervalMs,
     maxStalledCount: options.maxStalledCount,
     settings: { backoffStrategy: (attemptsMade: number) => retryDelayMs(attemptsMade, retry) },
   });
-  // Connection errors surface on the calls that fail; an 'error' event without a listener throws.
-  worker.on('error', () => undefined);
-  // Another worker may now run the job (stalled-job recovery): tell the handler to stop.
-  worker.on('lockRenewalFailed', (jobIds: string[]) => {
-    for (const id of jobIds) worker.cancelJob(id, 'the job lock was lost');
+  // Without a listener BullMQ's 'error' event would throw. What it reports: a run's outcome that
+  // could not be recorded (the worker no longer held the job), and connection failures, which
+  // BullMQ and ioredis retry themselves (logged at most once per lock length).
+  let lastOutcomeFailure: string | undefined;
+  let unloggedErrors = 0;
+  let errorLoggedAt = Number.NEGATIVE_INFINITY;
+  worker.on('error', (error: Error) => {
+    const description = describeError(error);
+    if (NOT_HELD.has((error as { code?: unknown }).code)) {
+      // BullMQ reports a refused completion twice (completing, then failing with that error).
+      if (description === lastOutcomeFailure) return;
+      lastOutcomeFailure = description;
+      logger.error(
+        { code: 'ERR_HOOKGUARD_LEASE_LOST', queue: QUEUE, error: description },
+        "could not record a run's outcome: the worker no longer held the job's lock, so the job runs again (stalled-job recovery), or already runs on another worker",
+      );
+      return;
+    }
+    unloggedErrors += 1;
+    if (lockClock() - errorLoggedAt < lockDurationMs) return;
+    logger.warn({ code: 'ERR_HOOKGUARD_QUEUE_UNAVAILABLE', queue: QUEUE, errors: unloggedErrors, error: description }, 'the BullMQ worker reported an error; it retries connection failures itself');
+    unloggedErrors = 0;
+    errorLoggedAt = lockClock();
   });
   await worker.waitUntilReady();
 
@@ -63,10 +118,22 @@ export async function startWorker(options: ResolvedBullMQOptions, processor: Job
         await worker.close();
       } finally {
         clearTimeout(timer);
+        locks.stop();
         await connection.quit().catch(() => connection.disconnect());
       }
     },
   };
+}
+
+/**
+ * When the command that took the job's lock was sent, on {@link lockClock}: BullMQ stamps the job's
+ * `processedOn` with this process's clock just before sending it, and Redis starts the lock on receipt.
+ */
+function takenAt(job: Job, lockMs: number): number {
+  const now = lockClock();
+  if (job.processedOn === undefined) return now;
+  // Bounded: a wall-clock jump between the two readings could make the difference negative or larger than the lock.
+  return now - Math.min(lockMs, Math.max(0, Date.now() - job.processedOn));
 }
 
 function describe(error: unknown): string {
