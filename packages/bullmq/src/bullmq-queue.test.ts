@@ -4,7 +4,7 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BullMQQueue } from './bullmq-queue.js';
-import { startCuttableProxy } from './cuttable-proxy.fixtures.js';
+import { startCuttableProxy } from '../../../test/support/cuttable-proxy.js';
 import { jobId } from './job-id.js';
 
 const client = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });

@@ -1,5 +1,4 @@
 import {
-  consoleLogger,
   WebhookError,
   type JobProcessor,
   type JobState,
@@ -77,13 +76,12 @@ export type BullMQQueueOptions = {
    * Where workers report what they cannot do silently: lock renewals that fail (at most once per
    * `lockDurationMs`), a run aborted because its lock lapsed, an outcome that could not be recorded
    * (the job then runs again), the worker's connection errors (at most once per `lockDurationMs`).
-   * Pass the receiver's logger.
-   * @default consoleLogger (warnings and errors to the console)
+   * @default the receiver's logger (`receiver.work()` passes it), else consoleLogger
    */
   logger?: Logger;
 };
 
-type Resolved = Required<Omit<BullMQQueueOptions, 'retention'>> & { completedMs: number; deadMs: number };
+type Resolved = Required<Omit<BullMQQueueOptions, 'retention' | 'logger'>> & { completedMs: number; deadMs: number; logger: Logger | undefined };
 
 // BullMQ's own attempt limit is never reached: the worker decides the last attempt from the
 // retry policy it is given (`work(…, { retry })`), which enqueue does not know.
@@ -234,7 +232,7 @@ function resolve(options: BullMQQueueOptions): Resolved {
     lockDurationMs: positive('lockDurationMs', options.lockDurationMs, 30_000),
     stalledIntervalMs: positive('stalledIntervalMs', options.stalledIntervalMs, 30_000),
     maxStalledCount: positive('maxStalledCount', options.maxStalledCount, 3, true),
-    logger: options.logger ?? consoleLogger,
+    logger: options.logger,
   };
 }
 

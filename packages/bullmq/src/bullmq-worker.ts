@@ -1,7 +1,6 @@
-import { describeError, retryDelayMs, type JobProcessor, type QueuedEvent, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
+import { consoleLogger, describeError, JobLocks, lockClock, retryDelayMs, type HeldLock, type JobProcessor, type QueuedEvent, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
 import { DelayedError, ErrorCode, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { ResolvedBullMQOptions } from './bullmq-queue.js';
-import { JobLocks, lockClock, type HeldLock } from './job-locks.js';
 
 const CLOSING = 'the worker is closing';
 const QUEUE = 'bullmq';
@@ -23,7 +22,8 @@ const NOT_HELD = new Set<unknown>([ErrorCode.JobNotExist, ErrorCode.JobLockNotEx
  */
 export async function startWorker(options: ResolvedBullMQOptions, processor: JobProcessor, work: QueueWorkOptions): Promise<QueueWorker> {
   const { retry } = work;
-  const { lockDurationMs, logger } = options;
+  const { lockDurationMs } = options;
+  const logger = options.logger ?? work.logger ?? consoleLogger;
   // BullMQ workers need maxRetriesPerRequest: null; the user's client is theirs, so use a copy.
   const connection = options.connection.duplicate({ maxRetriesPerRequest: null });
   let handingBack = false;

@@ -34,7 +34,7 @@ function wire(send: Send): WireRequest {
     ['webhook-timestamp', String(Math.floor(now.getTime() / 1000))],
     ['webhook-signature', new Webhook(send.signedWith ?? SECRET).sign(send.id, now, body)],
   ];
-  return { path: PATH, headers: headers.filter(([name]) => name !== send.omit), body: new TextEncoder().encode(body), chunked: false };
+  return { path: PATH, headers: headers.filter(([name]) => name !== send.omit), body: new TextEncoder().encode(body), chunked: false, stalls: false };
 }
 
 /** A case of the status table: how the receiver is set up, what is sent, what telemetry must say. */

@@ -3,7 +3,7 @@ import { describeQueueContract } from '@hookguard/core/testing/contracts';
 import { PostgresStore } from '@hookguard/postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCuttableProxy } from './cuttable-proxy.fixtures.js';
+import { startCuttableProxy } from '../../../test/support/cuttable-proxy.js';
 import { jobId } from './job-id.js';
 import { PgBossQueue } from './pg-boss-queue.js';
 

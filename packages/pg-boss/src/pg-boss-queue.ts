@@ -1,5 +1,4 @@
 import {
-  consoleLogger,
   WebhookError,
   type DedupStore,
   type EnqueueOptions,
@@ -62,8 +61,8 @@ export type PgBossQueueOptions = {
   /**
    * Where workers report what they cannot do silently: lock renewals that fail (at most once per
    * `expireInSeconds`), a run aborted because its lock lapsed, an outcome that could not be
-   * recorded (the job then runs again), fetches that fail. Pass the receiver's logger.
-   * @default consoleLogger (warnings and errors to the console)
+   * recorded (the job then runs again), fetches that fail.
+   * @default the receiver's logger (`receiver.work()` passes it), else consoleLogger
    */
   logger?: Logger;
   /** How long finished jobs stay in the job table (for `find`, `replay` and refusing a second copy). */
@@ -91,7 +90,7 @@ type Resolved = {
   enqueueTimeoutMs: number;
   completedSeconds: number;
   deadSeconds: number;
-  logger: Logger;
+  logger: Logger | undefined;
 };
 
 // pg-boss's own retry limit is never reached: the worker decides the last attempt from the retry
@@ -264,6 +263,6 @@ function resolve(options: PgBossQueueOptions): Resolved {
     enqueueTimeoutMs: whole('enqueueTimeoutMs', options.enqueueTimeoutMs, 5_000, 1),
     completedSeconds: whole('retention.completedSeconds', options.retention?.completedSeconds, 259_200, 1),
     deadSeconds: whole('retention.deadSeconds', options.retention?.deadSeconds, 2_592_000, 1),
-    logger: options.logger ?? consoleLogger,
+    logger: options.logger,
   };
 }

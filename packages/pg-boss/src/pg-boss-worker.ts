@@ -1,7 +1,6 @@
-import { describeError, retryDelayMs, type JobProcessor, type Logger, type QueuedEvent, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
+import { consoleLogger, describeError, JobLocks, lockClock, retryDelayMs, type HeldLock, type JobProcessor, type Logger, type QueuedEvent, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
 import type PgBoss from 'pg-boss';
 import type { Pool } from 'pg';
-import { JobLocks, lockClock, type HeldLock } from './job-locks.js';
 import { errorOutput, fromJobData, wasHandedBack, type JobData, type JobStatements } from './job-statements.js';
 
 /** What a worker needs from its queue. */
@@ -13,7 +12,7 @@ export type WorkerScope = {
   pollIntervalMs: number;
   /** `expireInSeconds` in milliseconds: how long a job's lock lasts without a heartbeat. */
   lockMs: number;
-  logger: Logger;
+  logger: Logger | undefined;
 };
 
 const CLOSING = 'the worker is closing';
@@ -31,7 +30,8 @@ type Outcome = 'completed' | 'retry' | 'dead' | 'handed back';
  * maintenance may then expire the job and another worker run it), sees its signal abort.
  */
 export async function startWorker(scope: WorkerScope, processor: JobProcessor, work: QueueWorkOptions): Promise<QueueWorker> {
-  const { boss, pool, name, statements, logger } = scope;
+  const { boss, pool, name, statements } = scope;
+  const logger = scope.logger ?? work.logger ?? consoleLogger;
   const running = new Set<Promise<void>>();
   const controllers = new Set<AbortController>();
   let closing = false;

@@ -11,3 +11,4 @@ export {
   type StoredJob,
   type WebhookQueue,
 } from './webhook-queue.js';
+export { HeldLock, JobLocks, lockClock, type JobLocksOptions, type LockRenewal } from './job-locks.js';

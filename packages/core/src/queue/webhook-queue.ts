@@ -1,3 +1,4 @@
+import type { Logger } from '../logging/logger.js';
 import type { DedupStore } from '../store/dedup-store.js';
 
 /**
@@ -66,6 +67,12 @@ export type QueueWorkOptions = {
   /** Jobs run at once by this worker. */
   concurrency: number;
   retry: RetryPolicy;
+  /**
+   * The receiver's logger (`receiver.work()` passes it): where the worker reports what it cannot
+   * do silently (lock renewals that fail, a run aborted because its lock lapsed, an outcome it
+   * could not record). A queue's own `logger` option, if given, comes first.
+   */
+  logger?: Logger;
 };
 
 /** A running worker. */

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import type { QueueWorkOptions, WebhookQueue } from '../queue/webhook-queue.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { standardWebhooks, unsafeNoVerification } from '../verifiers/index.js';
 import { createReceiver } from './create-receiver.js';
@@ -326,5 +327,27 @@ describe('receive(): reports', () => {
     receiver.on('*', () => undefined);
     expect((await receiver.receive(signed('msg_1', 'a.b', clock.now()))).status).toBe(200);
     expect(logs.lines.some((line) => line.message.includes('onDelivery'))).toBe(true);
+  });
+});
+
+describe('receiver.work()', () => {
+  it("hands the queue the receiver's logger, so a worker's lost locks and unrecorded outcomes reach the app's logs", async () => {
+    const { logger } = captureLogs();
+    let options: QueueWorkOptions | undefined;
+    const queue: WebhookQueue = {
+      name: 'recording',
+      enqueue: async () => undefined,
+      work: async (_processor, workOptions) => {
+        options = workOptions;
+        return { close: async () => undefined };
+      },
+      find: async () => undefined,
+      deadLetters: async () => [],
+      replay: async () => false,
+    };
+    const receiver = createReceiver({ verifier: standardWebhooks({ secret: SECRET }), queue, logger });
+    await (await receiver.work({ concurrency: 3 })).close();
+    expect(options).toMatchObject({ concurrency: 3 });
+    expect(options?.logger).toBe(logger);
   });
 });

@@ -274,7 +274,7 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
       throw new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', `receiver.work(): concurrency must be an integer from 1 to 10000; received ${String(concurrency)}.`);
     }
-    return queue.work(createJobProcessor(this, this.#router), { concurrency, retry: this.options.retry });
+    return queue.work(createJobProcessor(this, this.#router), { concurrency, retry: this.options.retry, logger: this.options.logger });
   }
 
   async replay(idOrKey: string): Promise<boolean> {

@@ -1,6 +1,9 @@
-import { describeError, WebhookError, type Logger } from '@hookguard/core';
+import { describeError } from '../errors/describe-error.js';
+import { WebhookError } from '../errors/webhook-error.js';
+import type { Logger } from '../logging/logger.js';
 
-// As the core's lease heartbeat (packages/core/src/receiver/lease-heartbeat.ts), a lock is renewed
+// For queue implementations (@hookguard/bullmq, @hookguard/pg-boss): their workers' job locks.
+// As the receiver's lease heartbeat (../receiver/lease-heartbeat.ts), a lock is renewed
 // every third of its length, so one failed or slow renewal still leaves it alive, and a run is
 // aborted once no renewal was confirmed for five sixths of it. One timer per worker ticks twelve
 // times per lock length (twice as often as the core's), so the abort comes between five sixths and
@@ -74,7 +77,7 @@ export class HeldLock<Token> {
  *
  * @example
  * ```ts
- * const locks = new JobLocks({ queue: 'pg-boss', lockMs: 60_000, renew, logger, remedy: 'raise expireInSeconds' });
+ * const locks = new JobLocks({ queue: 'bullmq', lockMs: 30_000, renew, logger, remedy: 'raise lockDurationMs' });
  * const sentAt = lockClock();
  * const job = await takeJob();
  * const held = locks.hold(job.id, key, token, sentAt, (reason) => controller.abort(reason));
