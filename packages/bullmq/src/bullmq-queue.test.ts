@@ -134,7 +134,7 @@ describe('BullMQQueue', () => {
     expect(lines).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringContaining('runs again') }));
   });
 
-  it('aborts a run cut off from Redis with ERR_HOOKGUARD_LEASE_LOST before its lock lapses, warns, and the job completes once on another worker', async () => {
+  it('aborts a run cut off from Redis with ERR_HOOKGUARD_LEASE_LOST before its lock lapses, warns, the job completes once on another worker, and the worker closes right after Redis is back', async () => {
     const prefix = `hg-test-${run}-partition`;
     const proxy = await startCuttableProxy({ host: '127.0.0.1', port: 6379 });
     const cutClient = new Redis({ host: '127.0.0.1', port: proxy.port, retryStrategy: () => 100 });
@@ -168,6 +168,7 @@ describe('BullMQQueue', () => {
       { concurrency: 1, retry },
     );
     let second: Awaited<ReturnType<BullMQQueue['work']>> | undefined;
+    let closedFirst: string | undefined;
     try {
       await until(() => firstStarted);
       proxy.cut();
@@ -176,16 +177,17 @@ describe('BullMQQueue', () => {
       second = await direct.work(async (_event, context) => void runs.push({ attempt: context.attempt, at: performance.now() }), { concurrency: 1, retry });
       await until(async () => (await direct.find(sent.key))?.state === 'completed');
       await proxy.restore();
-      // Once Redis is reachable again, the cut-off run's late answer is refused (its lock is gone).
-      // Closing its worker before that, while it reconnects, can leave BullMQ's close waiting.
-      await until(() => lines.some((line) => line.level === 'error'), 8_000);
+      // Closed at once, while it reconnects: the aborted run is handed back to BullMQ only once
+      // Redis answers again, so its refused failure is recorded over a live connection (sent
+      // during the outage and answered after it, it left BullMQ's close() waiting forever).
+      closedFirst = await Promise.race([first.close().then(() => 'closed'), new Promise<string>((resolve) => setTimeout(() => resolve('still waiting after 10 s'), 10_000))]);
       // The cut-off run's late answer changed nothing.
       expect(await direct.find(sent.key)).toMatchObject({ state: 'completed', attempts: 2 });
     } finally {
       giveUp.abort();
       await proxy.restore();
       await second?.close();
-      await first.close();
+      if (closedFirst === undefined) await first.close();
       await cutOff.close();
       await direct.close();
       cutClient.disconnect();
@@ -200,8 +202,11 @@ describe('BullMQQueue', () => {
     expect(runs).toHaveLength(1);
     expect(aborted!.at).toBeLessThanOrEqual(runs[0]!.at);
     expect(runs[0]!.attempt).toBe(2);
+    // Closed while its blocking connection was still reconnecting: BullMQ's own close never
+    // returns then, and the worker says it closed without it.
+    expect(closedFirst).toBe('closed');
     expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ code: 'ERR_HOOKGUARD_LEASE_LOST', jobId: jobId(sent.key) }) }));
-    expect(lines).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringContaining('runs again') }));
+    expect(lines.some((line) => line.level === 'error' && line.message.includes('runs again')) || lines.some((line) => line.message.includes('did not finish closing'))).toBe(true);
   });
 });
 

@@ -3,6 +3,8 @@ import { DelayedError, ErrorCode, UnrecoverableError, Worker, type Job } from 'b
 import type { ResolvedBullMQOptions } from './bullmq-queue.js';
 
 const CLOSING = 'the worker is closing';
+/** How long a closing worker with no run left waits for BullMQ's own close. */
+const STUCK_CLOSE_MS = 3_000;
 const QUEUE = 'bullmq';
 
 /** BullMQ's answers to a command on a job whose lock the worker no longer holds. */
@@ -27,6 +29,8 @@ export async function startWorker(options: ResolvedBullMQOptions, processor: Job
   // BullMQ workers need maxRetriesPerRequest: null; the user's client is theirs, so use a copy.
   const connection = options.connection.duplicate({ maxRetriesPerRequest: null });
   let handingBack = false;
+  /** Runs of this worker's processor that have not returned. */
+  let running = 0;
 
   const locks = new JobLocks<string>({
     queue: QUEUE,
@@ -46,6 +50,7 @@ export async function startWorker(options: ResolvedBullMQOptions, processor: Job
   const run = async (job: Job<QueuedEvent>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> => {
     const attempt = Math.max(1, job.attemptsStarted ?? job.attemptsMade + 1);
     // The run's own signal: aborted by BullMQ's (close) or by a lost or lapsed lock, with its reason.
+    running += 1;
     const controller = new AbortController();
     const forward = (): void => controller.abort(signal?.reason);
     if (signal?.aborted === true) forward();
@@ -62,6 +67,7 @@ export async function startWorker(options: ResolvedBullMQOptions, processor: Job
       if (attempt >= retry.attempts) throw new UnrecoverableError(describe(error));
       throw error instanceof Error ? error : new Error(describe(error));
     } finally {
+      running -= 1;
       signal?.removeEventListener('abort', forward);
       // BullMQ records the outcome right after: the lock needs no renewal for that.
       if (held !== undefined) void locks.release(held);
@@ -115,7 +121,18 @@ export async function startWorker(options: ResolvedBullMQOptions, processor: Job
               worker.cancelAllJobs(CLOSING);
             }, graceMs);
       try {
-        await worker.close();
+        // BullMQ's close() never returns when it is called while the worker's blocking connection
+        // waits between reconnection attempts (a Redis outage, or the moments after one): ioredis
+        // emits no 'end' for a client disconnected then. Once no run of ours is left, nothing
+        // remains to wait for but that: give up after a while, and say so.
+        const stuck = idleFor(() => running === 0, STUCK_CLOSE_MS);
+        const closed = await Promise.race([worker.close().then(() => true), stuck.elapsed]).finally(stuck.stop);
+        if (!closed) {
+          logger.warn(
+            { code: 'ERR_HOOKGUARD_QUEUE_UNAVAILABLE', queue: QUEUE, waitedMs: STUCK_CLOSE_MS },
+            `the BullMQ worker had no job left but did not finish closing within ${STUCK_CLOSE_MS} ms (its Redis connection was reconnecting); closed without it`,
+          );
+        }
       } finally {
         clearTimeout(timer);
         locks.stop();
@@ -134,6 +151,23 @@ function takenAt(job: Job, lockMs: number): number {
   if (job.processedOn === undefined) return now;
   // Bounded: a wall-clock jump between the two readings could make the difference negative or larger than the lock.
   return now - Math.min(lockMs, Math.max(0, Date.now() - job.processedOn));
+}
+
+/** `elapsed` resolves `false` once `idle()` has held for `ms` without a break (checked every 100 ms). */
+function idleFor(idle: () => boolean, ms: number): { elapsed: Promise<false>; stop: () => void } {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const elapsed = new Promise<false>((resolve) => {
+    let since: number | undefined;
+    timer = setInterval(() => {
+      if (!idle()) since = undefined;
+      else if ((since ??= lockClock()) + ms <= lockClock()) {
+        clearInterval(timer);
+        resolve(false);
+      }
+    }, 100);
+    timer.unref();
+  });
+  return { elapsed, stop: () => clearInterval(timer) };
 }
 
 function describe(error: unknown): string {
