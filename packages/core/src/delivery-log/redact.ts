@@ -37,8 +37,9 @@ function redact(value: unknown, depth: number): unknown {
 
 // In free text: a secret-looking key (quoted or not) and its value after `:` or `=` (a quoted
 // string, a `Bearer`/`Basic` credential, or a bare word), and any email address.
-const SECRET_NAME = String.raw`[\w-]*(?:passw(?:or)?d|passphrase|secret|token|api[-_]?key|authori[sz]ation|credential|session[-_]?id|cookie|signature|private[-_]?key|e-?mail|card[-_]?number|cvv|iban)[\w-]*`;
-const SECRET_PAIR = new RegExp(String.raw`(["']?)(${SECRET_NAME})\1(\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|(?:Bearer|Basic)\s+[^\s,;}\]]+|[^\s,;}\]]+)`, 'gi');
+// Literals, not `new RegExp(…)`: a bundler drops an unused literal, never a call at module scope.
+const SECRET_PAIR =
+  /(["']?)([\w-]*(?:passw(?:or)?d|passphrase|secret|token|api[-_]?key|authori[sz]ation|credential|session[-_]?id|cookie|signature|private[-_]?key|e-?mail|card[-_]?number|cvv|iban)[\w-]*)\1(\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|(?:Bearer|Basic)\s+[^\s,;}\]]+|[^\s,;}\]]+)/gi;
 const EMAIL_IN_TEXT = /[^\s@"'<>(),;:[\]{}]+@[^\s@"'<>(),;:[\]{}]+\.[a-z]{2,}/gi;
 
 /**
