@@ -69,3 +69,39 @@ export async function startCuttableProxy(target: { host: string; port: number })
     },
   };
 }
+
+/**
+ * A job processor for partition tests: its run holds until its signal aborts (then it rejects with
+ * the reason, recording when) or until `giveUp()` (so a test whose signal never aborts fails
+ * instead of hanging).
+ *
+ * @example
+ * ```ts
+ * const held = heldUntilAborted();
+ * const worker = await queue.work(held.processor, { concurrency: 1, retry });
+ * ```
+ */
+export function heldUntilAborted(): {
+  processor: (event: unknown, context: { signal: AbortSignal }) => Promise<void>;
+  started: () => boolean;
+  aborted: () => { at: number; reason: unknown } | undefined;
+  giveUp: () => void;
+} {
+  const giveUp = new AbortController();
+  let started = false;
+  let aborted: { at: number; reason: unknown } | undefined;
+  return {
+    processor: (_event, context) =>
+      new Promise<void>((resolve, reject) => {
+        started = true;
+        context.signal.addEventListener('abort', () => {
+          aborted = { at: performance.now(), reason: context.signal.reason };
+          reject(context.signal.reason);
+        });
+        giveUp.signal.addEventListener('abort', () => resolve());
+      }),
+    started: () => started,
+    aborted: () => aborted,
+    giveUp: () => giveUp.abort(),
+  };
+}

@@ -4,7 +4,7 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BullMQQueue } from './bullmq-queue.js';
-import { startCuttableProxy } from '../../../test/support/cuttable-proxy.js';
+import { heldUntilAborted, startCuttableProxy } from '../../../test/support/cuttable-proxy.js';
 import { jobId } from './job-id.js';
 
 const client = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
@@ -150,27 +150,13 @@ describe('BullMQQueue', () => {
     const sent = sampleEvent('partition');
     await direct.enqueue(sent);
     const retry = { attempts: 5, minDelayMs: 50, maxDelayMs: 400 };
-    // Ends the first run if its signal never aborts, so the test can fail instead of hanging.
-    const giveUp = new AbortController();
-    let aborted: { at: number; reason: unknown } | undefined;
-    let firstStarted = false;
+    const held = heldUntilAborted();
     const runs: { attempt: number; at: number }[] = [];
-    const first = await cutOff.work(
-      (_event, context) =>
-        new Promise<void>((resolve, reject) => {
-          firstStarted = true;
-          context.signal.addEventListener('abort', () => {
-            aborted = { at: performance.now(), reason: context.signal.reason };
-            reject(context.signal.reason);
-          });
-          giveUp.signal.addEventListener('abort', () => resolve());
-        }),
-      { concurrency: 1, retry },
-    );
+    const first = await cutOff.work(held.processor, { concurrency: 1, retry });
     let second: Awaited<ReturnType<BullMQQueue['work']>> | undefined;
     let closedFirst: string | undefined;
     try {
-      await until(() => firstStarted);
+      await until(held.started);
       proxy.cut();
       // Another worker, with a connection of its own: its stalled-job check takes the job back
       // once the lock lapses, and it runs it.
@@ -184,7 +170,7 @@ describe('BullMQQueue', () => {
       // The cut-off run's late answer changed nothing.
       expect(await direct.find(sent.key)).toMatchObject({ state: 'completed', attempts: 2 });
     } finally {
-      giveUp.abort();
+      held.giveUp();
       await proxy.restore();
       await second?.close();
       if (closedFirst === undefined) await first.close();
@@ -194,6 +180,7 @@ describe('BullMQQueue', () => {
       await proxy.close();
       await dropPrefix(prefix);
     }
+    const aborted = held.aborted();
     expect(aborted?.reason).toMatchObject({
       code: 'ERR_HOOKGUARD_LEASE_LOST',
       cause: { code: 'ERR_HOOKGUARD_QUEUE_UNAVAILABLE', message: expect.stringContaining("'bullmq' queue") },

@@ -3,7 +3,7 @@ import { describeQueueContract } from '@hookguard/core/testing/contracts';
 import { PostgresStore } from '@hookguard/postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCuttableProxy } from '../../../test/support/cuttable-proxy.js';
+import { heldUntilAborted, startCuttableProxy } from '../../../test/support/cuttable-proxy.js';
 import { jobId } from './job-id.js';
 import { PgBossQueue } from './pg-boss-queue.js';
 
@@ -195,26 +195,12 @@ describe('PgBossQueue', () => {
     const event = sampleEvent('partition');
     await direct.enqueue(event);
     const retry = { attempts: 5, minDelayMs: 50, maxDelayMs: 400 };
-    // Ends the first run if its signal never aborts, so the test can fail instead of hanging.
-    const giveUp = new AbortController();
-    let aborted: { at: number; reason: unknown } | undefined;
-    let firstStarted = false;
+    const held = heldUntilAborted();
     const runs: { attempt: number; at: number }[] = [];
-    const first = await cutOff.work(
-      (_event, context) =>
-        new Promise<void>((resolve, reject) => {
-          firstStarted = true;
-          context.signal.addEventListener('abort', () => {
-            aborted = { at: performance.now(), reason: context.signal.reason };
-            reject(context.signal.reason);
-          });
-          giveUp.signal.addEventListener('abort', () => resolve());
-        }),
-      { concurrency: 1, retry },
-    );
+    const first = await cutOff.work(held.processor, { concurrency: 1, retry });
     let second: Awaited<ReturnType<PgBossQueue['work']>> | undefined;
     try {
-      await until(() => firstStarted);
+      await until(held.started);
       proxy.cut();
       // Another worker, with a connection of its own: pg-boss's maintenance (in its process) fails
       // the job once its lock expires, and it fetches it again.
@@ -222,7 +208,7 @@ describe('PgBossQueue', () => {
       await until(async () => (await direct.find(event.key))?.state === 'completed');
       await until(() => lines.some((line) => line.level === 'error'), 5_000);
     } finally {
-      giveUp.abort();
+      held.giveUp();
       await proxy.restore();
       await second?.close();
       await first.close();
@@ -231,6 +217,7 @@ describe('PgBossQueue', () => {
       await cutPool.end();
       await proxy.close();
     }
+    const aborted = held.aborted();
     expect(aborted?.reason).toMatchObject({
       code: 'ERR_HOOKGUARD_LEASE_LOST',
       cause: { code: 'ERR_HOOKGUARD_QUEUE_UNAVAILABLE', message: expect.stringContaining("'pg-boss' queue") },
