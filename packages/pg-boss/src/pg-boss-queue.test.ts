@@ -229,6 +229,8 @@ describe('PgBossQueue', () => {
     expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ code: 'ERR_HOOKGUARD_LEASE_LOST', jobId: jobId(name, event.key) }) }));
     // The cut-off run could not record its failure, and says what that means.
     expect(lines).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringContaining('runs again') }));
+    // Its queue's pg-boss maintenance failed meanwhile, which the queue says once per interval.
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', message: expect.stringContaining("pg-boss's maintenance failed") }));
     // Its late answer, once PostgreSQL was reachable again, changed nothing.
     expect(await direct.find(event.key)).toMatchObject({ state: 'completed', attempts: 2 });
   });

@@ -1,4 +1,6 @@
 import {
+  consoleLogger,
+  describeError,
   WebhookError,
   type DedupStore,
   type EnqueueOptions,
@@ -126,9 +128,13 @@ export class PgBossQueue implements WebhookQueue {
   readonly #boss: PgBoss;
   readonly #statements: JobStatements;
   #starting: Promise<void> | undefined;
+  /** The queue's own logger, else the receiver's once `work()` was given it. */
+  #logger: Logger;
+  #maintenanceLoggedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: PgBossQueueOptions) {
     this.#options = resolve(options);
+    this.#logger = this.#options.logger ?? consoleLogger;
     const { pool, schema, maintenanceIntervalSeconds, completedSeconds, deadSeconds } = this.#options;
     this.#boss = new PgBoss({
       db: { executeSql: (text: string, values?: unknown[]) => pool.query(text, values) },
@@ -139,8 +145,18 @@ export class PgBossQueue implements WebhookQueue {
       archiveCompletedAfterSeconds: completedSeconds,
       archiveFailedAfterSeconds: deadSeconds,
     });
-    // Failures reach the calls that made them; pg-boss's 'error' event without a listener throws.
-    this.#boss.on('error', () => undefined);
+    // pg-boss's 'error' event (without a listener it throws) reports its maintenance failing: while
+    // it fails, jobs of workers that died are not expired, so they wait to run again. Said at most
+    // once per maintenance interval; the failures of calls reach the calls that made them.
+    this.#boss.on('error', (error: unknown) => {
+      const now = Date.now();
+      if (now - this.#maintenanceLoggedAt < maintenanceIntervalSeconds * 1000) return;
+      this.#maintenanceLoggedAt = now;
+      this.#logger.warn(
+        { code: 'ERR_HOOKGUARD_QUEUE_UNAVAILABLE', queue: this.name, error: describeError(error) },
+        "pg-boss's maintenance failed: jobs whose worker died are not expired and run again until it works; it retries by itself",
+      );
+    });
     this.#statements = jobStatements(schema);
   }
 
@@ -191,6 +207,7 @@ export class PgBossQueue implements WebhookQueue {
   }
 
   async work(processor: JobProcessor, options: QueueWorkOptions): Promise<QueueWorker> {
+    this.#logger = this.#options.logger ?? options.logger ?? this.#logger;
     await this.#start();
     const { pool, name, pollIntervalMs, expireInSeconds, logger } = this.#options;
     return startWorker({ boss: this.#boss, pool, name, statements: this.#statements, pollIntervalMs, lockMs: expireInSeconds * 1000, logger }, processor, options);
