@@ -246,7 +246,7 @@ export class LeaseHeartbeat {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    // A replaced ticker handed its set of heartbeats to its successor: the set is the live one,
+    // A replaced ticker handed its array of heartbeats to its successor: the array is the live one,
     // whichever of the two this heartbeat joined.
     const { beats } = this.#ticker;
     // Swapped with the last and popped: no search, no reallocation.
