@@ -82,7 +82,7 @@ const steps: Step[] = [
     run: () => {
       deadlineWatch.deadline = deadlineClock() + 10_000;
       watchDeadline(deadlineWatch, 10_000);
-      unwatchDeadline(deadlineWatch, 10_000);
+      unwatchDeadline(deadlineWatch);
     },
   },
   { name: 'new AbortController().signal', run: () => new AbortController().signal },

@@ -48,14 +48,14 @@ function readIterable(source: AsyncIterable<Uint8Array | string>, options: ReadB
     const fail = (error: WebhookError): void => {
       if (settled) return;
       settled = true;
-      unwatchDeadline(watch, options.timeoutMs);
+      unwatchDeadline(watch);
       reject(error);
     };
     const onStep = (step: IteratorResult<Uint8Array | string>): void => {
       if (settled) return;
       if (step.done === true) {
         settled = true;
-        unwatchDeadline(watch, options.timeoutMs);
+        unwatchDeadline(watch);
         resolve(concatBytes(chunks));
         return;
       }
@@ -163,7 +163,7 @@ function readWithEvents(source: NodeReadable, options: ReadBodyOptions, resolve:
     const fail = (error: WebhookError): void => {
       if (settled) return;
       settled = true;
-      unwatchDeadline(watch, options.timeoutMs);
+      unwatchDeadline(watch);
       // No more bytes are taken; a late stream error after refusal must not become an uncaught exception.
       source.off('data', onData);
       source.pause();
@@ -183,7 +183,7 @@ function readWithEvents(source: NodeReadable, options: ReadBodyOptions, resolve:
     const onEnd = (): void => {
       if (settled) return;
       settled = true;
-      unwatchDeadline(watch, options.timeoutMs);
+      unwatchDeadline(watch);
       resolve(concatBytes(chunks));
     };
     // Both also come after a complete body ('close' always does): nothing to build then.

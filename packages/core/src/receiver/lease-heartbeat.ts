@@ -2,99 +2,27 @@ import { describeError } from '../errors/describe-error.js';
 import { WebhookError } from '../errors/webhook-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { DedupStore } from '../store/dedup-store.js';
-import { timersBelongToProcess } from '../timers/process-timers.js';
+import { SharedTickers, tickerClock } from '../timers/shared-tickers.js';
 
-// One timer per lease length serves every running claim: a timer and an AbortController per
-// delivery cost more than the rest of a new event's dedup work (bench: receive-breakdown).
+// Where timers belong to the process, one timer per tick length serves every running claim
+// (SharedTickers): a timer and an AbortController per delivery cost more than the rest of a new
+// event's dedup work (bench: receive-breakdown).
 // A lease is renewed every second tick, i.e. every third of the lease, so one failed or slow
 // renewal still leaves it alive.
 const TICKS_PER_LEASE = 6;
 const TICKS_PER_RENEWAL = 2;
 
-type Ticker = {
-  timer: ReturnType<typeof setInterval>;
-  /**
-   * The running heartbeats, each knowing its index: an array, since a `Set` that one delivery
-   * joins and leaves reallocates its table as it empties and fills (about 120 bytes a delivery).
-   */
-  beats: LeaseHeartbeat[];
-  /** The timer functions it was made with: a ticker made with a test's fake timers never ticks under real ones. */
-  madeWith: typeof setInterval;
-  clearWith: typeof clearInterval;
-  /** When it last ticked (or was made), on {@link leaseClock}. */
-  tickedAt: number;
-  /**
-   * Whether heartbeats share it, and it stays after the last one left: only where timers belong to
-   * the process (Node's and Bun's). A Worker's timers belong to the request that made them and are
-   * dropped when it ends, so there each heartbeat has a ticker of its own, stopped with it.
-   */
-  shared: boolean;
-};
-const tickers = new Map<number, Ticker>();
-/** A heartbeat's place in its ticker's `beats`. */
-const INDEX = Symbol('index');
+const heartbeats = new SharedTickers<LeaseHeartbeat>((beat) => beat.tick());
 
 /**
  * The clock leases are measured on: monotonic (`performance.now()`), so a wall-clock jump neither
  * aborts a live lease nor keeps a lapsed one. Read it just before sending the claim and pass the
  * reading to {@link LeaseHeartbeat} as `claimSentAt`.
  */
-export function leaseClock(): number {
-  return globalThis.performance.now();
-}
+export const leaseClock = tickerClock;
 
 function tickPeriod(leaseMs: number): number {
   return Math.max(1, Math.floor(leaseMs / TICKS_PER_LEASE));
-}
-
-/**
- * The ticker of `period`, started if there is none; where timers belong to a request (Workers), a
- * ticker of the heartbeat's own. Where timers belong to the process, a ticker is shared,
- * outlives the heartbeats that leave it and stops itself at its first tick with none left:
- * creating and clearing an interval for every delivery (most finish long before a tick) cost more
- * than the rest of the heartbeat. One made with other timer functions (a test's fake timers) or
- * that stopped ticking (a runtime that dropped it) is replaced, its heartbeats moved to the new one.
- */
-function join(beat: LeaseHeartbeat, period: number, now: number): Ticker {
-  if (!timersBelongToProcess()) {
-    beat[INDEX] = 0;
-    return startTicker(period, [beat], now, false);
-  }
-  let ticker = tickers.get(period);
-  if (ticker !== undefined && (ticker.madeWith !== globalThis.setInterval || now - ticker.tickedAt > 2 * period)) {
-    stopTicker(period, ticker);
-    ticker = startTicker(period, ticker.beats, now, true);
-  }
-  ticker ??= startTicker(period, [], now, true);
-  beat[INDEX] = ticker.beats.push(beat) - 1;
-  return ticker;
-}
-
-function startTicker(period: number, beats: LeaseHeartbeat[], now: number, shared: boolean): Ticker {
-  const ticker: Ticker = { timer: undefined as never, beats, madeWith: globalThis.setInterval, clearWith: globalThis.clearInterval, tickedAt: now, shared };
-  // Called on globalThis: workerd refuses a timer function called on another object (Illegal invocation).
-  ticker.timer = ticker.madeWith.call(globalThis, () => {
-    ticker.tickedAt = leaseClock();
-    if (ticker.beats.length === 0) {
-      // A whole period without a running claim: stop, so no timer outlives its work by more than that.
-      stopTicker(period, ticker);
-      return;
-    }
-    // A copy: a tick that loses its lease leaves the array while it is being walked.
-    for (const running of ticker.beats.slice()) running.tick();
-  }, period);
-  (ticker.timer as { unref?: () => void }).unref?.();
-  if (shared) tickers.set(period, ticker);
-  return ticker;
-}
-
-function stopTicker(period: number, ticker: Ticker): void {
-  if (tickers.get(period) === ticker) tickers.delete(period);
-  try {
-    ticker.clearWith.call(globalThis, ticker.timer);
-  } catch {
-    // Fake timers uninstalled since: their timer can never fire anyway.
-  }
 }
 
 /**
@@ -136,8 +64,6 @@ export class LeaseHeartbeat {
   #stopped = false;
   #lostReason: WebhookError | undefined;
   #controller: AbortController | undefined;
-  #ticker: Ticker;
-  [INDEX] = -1;
 
   /**
    * @param claimSentAt when the claim was sent, on {@link leaseClock}; defaults to now, which is
@@ -151,7 +77,7 @@ export class LeaseHeartbeat {
     this.#leaseMs = leaseMs;
     this.#logger = logger;
     this.#period = tickPeriod(leaseMs);
-    this.#ticker = join(this, this.#period, claimSentAt);
+    heartbeats.join(this, this.#period);
   }
 
   /** Aborted, with an `ERR_HOOKGUARD_LEASE_LOST` reason, once the lease is known to be lost. */
@@ -246,16 +172,6 @@ export class LeaseHeartbeat {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    // A replaced ticker handed its array of heartbeats to its successor: the array is the live one,
-    // whichever of the two this heartbeat joined.
-    const { beats } = this.#ticker;
-    // Swapped with the last and popped: no search, no reallocation.
-    const last = beats.pop()!;
-    if (last !== this) {
-      beats[this[INDEX]] = last;
-      last[INDEX] = this[INDEX];
-    }
-    // A ticker of its own (a Worker) stops with it; a shared one stops itself at its first idle tick.
-    if (beats.length === 0 && !this.#ticker.shared) stopTicker(this.#period, this.#ticker);
+    heartbeats.leave(this);
   }
 }
