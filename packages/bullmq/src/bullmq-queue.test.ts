@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BullMQQueue } from './bullmq-queue.js';
 import { heldUntilAborted, startCuttableProxy } from '../../../test/support/cuttable-proxy.js';
+import { until } from '../../../test/support/until.js';
 import { jobId } from './job-id.js';
 
 const client = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
@@ -200,12 +201,4 @@ describe('BullMQQueue', () => {
 function sampleEvent(label: string): QueuedEvent {
   const id = `evt_${run}_${label}`;
   return { key: `test:${id}`, namespace: 'test', id, type: 'ping', alias: null, payload: { label }, timestamp: null, headers: {}, acceptedAt: Date.now() };
-}
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }

@@ -4,6 +4,7 @@ import { PostgresStore } from '@hookguard/postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { heldUntilAborted, startCuttableProxy } from '../../../test/support/cuttable-proxy.js';
+import { until } from '../../../test/support/until.js';
 import { jobId } from './job-id.js';
 import { PgBossQueue } from './pg-boss-queue.js';
 
@@ -239,12 +240,4 @@ describe('PgBossQueue', () => {
 function sampleEvent(label: string): QueuedEvent {
   const id = `evt_${run}_${label}`;
   return { key: `test:${id}`, namespace: 'test', id, type: 'ping', alias: null, payload: { label }, timestamp: null, headers: {}, acceptedAt: Date.now() };
-}
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
