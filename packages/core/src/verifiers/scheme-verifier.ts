@@ -16,6 +16,8 @@ export type SignatureMaterial = {
   offered: number;
   /** The signed content, in parts, so the body is hashed where it lies. */
   parts: readonly (string | Uint8Array)[];
+  /** The event id, when the scheme signs it (read with the other headers, not read again). */
+  id?: string;
 };
 
 /** The pieces one signature scheme plugs into {@link createSchemeVerifier}. */
@@ -35,8 +37,8 @@ export type SchemeSpec = {
   freshness: { toleranceSeconds: number; now: () => number } | undefined;
   /** Reads headers; throws the missing/malformed/unsupported errors. */
   read(rawBody: Uint8Array, headers: WebhookHeaders): SignatureMaterial;
-  /** Decodes an authentic request. */
-  interpret(rawBody: Uint8Array, headers: WebhookHeaders, signedAt: Date | undefined): VerifiedDelivery;
+  /** Decodes an authentic request; `material` is what {@link read} returned for it. */
+  interpret(rawBody: Uint8Array, headers: WebhookHeaders, signedAt: Date | undefined, material: SignatureMaterial): VerifiedDelivery;
   /**
    * Present when the event id is not signed: the SHA-256 (base64url) of the body, from which
    * {@link VerifiedDelivery.dedupId} is made when the signed content is more than the body.
@@ -69,7 +71,7 @@ export function createSchemeVerifier(spec: SchemeSpec): Verifier {
       return hinted.then(fail, fail);
     }
     const seconds = material.timestampSeconds;
-    const delivery = spec.interpret(rawBody, headers, seconds === undefined ? undefined : new Date(seconds * 1000));
+    const delivery = spec.interpret(rawBody, headers, seconds === undefined ? undefined : new Date(seconds * 1000), material);
     // An undecodable body or a handshake never reaches the dedup store: no digest needed.
     if (bodyDigest === undefined || delivery.bodyError !== undefined || delivery.reply !== undefined) return delivery;
     if (material.parts.length === 1 && material.parts[0] === rawBody) {

@@ -125,6 +125,14 @@ describe('standardWebhooks()', () => {
     await expect(verify(verifier, svixHeaders)).resolves.toMatchObject({ id: VECTOR.id });
   });
 
+  it('looks each header up once in a Web Headers, where every lookup costs (the id is not read again for the event)', async () => {
+    const headers = new Headers(vectorHeaders());
+    const get = vi.spyOn(headers, 'get');
+    const delivery = await verifier.verify({ rawBody: new TextEncoder().encode(VECTOR.body), headers });
+    expect(delivery.id).toBe(VECTOR.id);
+    expect(get.mock.calls.map(([name]) => name).sort()).toEqual(['webhook-id', 'webhook-signature', 'webhook-timestamp']);
+  });
+
   it('is named standard-webhooks and keeps ids 4 days, beyond the spec example schedule of 75.6 hours', () => {
     expect(verifier.name).toBe('standard-webhooks');
     expect(verifier.retentionMs).toBe(4 * 24 * 3_600_000);
