@@ -79,7 +79,9 @@ async function bundleFigure(): Promise<{ figure: Figure; extras: Record<string, 
 /**
  * The adapters on bare node:http: B1's `@hookguard/node` ÷ a bare node:http raw-body route, beside
  * the minimal-verify ceiling; B2's `@hookguard/node` ÷ `@octokit/webhooks`' `createNodeMiddleware`
- * on the same GitHub deliveries; and the size of a Worker bundle of `@hookguard/web`.
+ * on the same GitHub deliveries, beside what a bare route and the minimal GitHub verify reach
+ * against octokit (the most any receiver, and any verifying one, can); and the size of a Worker
+ * bundle of `@hookguard/web`.
  */
 export async function runAdapterBenchmarks(selected: ReadonlySet<BenchmarkId>, context: BenchContext): Promise<BenchOutcome> {
   const out: Figure[] = [];
@@ -97,7 +99,14 @@ export async function runAdapterBenchmarks(selected: ReadonlySet<BenchmarkId>, c
     variants.push({ key: 'hookguard', deliveries: 'standard-webhooks' }, { key: 'bare', deliveries: 'standard-webhooks' }, { key: 'minimal', deliveries: 'standard-webhooks' });
   }
   if (selected.has('B1') && web) variants.push({ key: 'web', deliveries: 'standard-webhooks' }, { key: 'web-minimal', deliveries: 'standard-webhooks' });
-  if (selected.has('B2') && node) variants.push({ key: 'hookguard-github', deliveries: 'github' }, { key: 'octokit', deliveries: 'github' });
+  if (selected.has('B2') && node) {
+    variants.push(
+      { key: 'hookguard-github', deliveries: 'github' },
+      { key: 'octokit', deliveries: 'github' },
+      { key: 'bare-github', deliveries: 'github' },
+      { key: 'minimal-github', deliveries: 'github' },
+    );
+  }
   if (variants.length === 0) return { figures: out, skipped: [], extras };
   const rounds = 3;
   context.log(`  node:http: ${variants.map((variant) => variant.key).join(', ')}; ${rounds} rounds of ${context.httpDurationSeconds} s, ${CONNECTIONS} connections`);
@@ -143,6 +152,28 @@ export async function runAdapterBenchmarks(selected: ReadonlySet<BenchmarkId>, c
         ['@hookguard/node (GitHub)', get('hookguard-github')],
         ['@octokit/webhooks createNodeMiddleware', get('octokit')],
         OCTOKIT_GOAL,
+      ),
+      // How far above octokit any receiver can get: node:http's own cost is shared by every side.
+      ...figures(
+        'B2',
+        'B2.node.octokit.ceiling',
+        'GitHub deliveries: bare node:http (raw body, no verification) ÷ @octokit/webhooks createNodeMiddleware: the most any receiver reaches',
+        ['bare node:http', get('bare-github')],
+        ['@octokit/webhooks createNodeMiddleware', get('octokit')],
+      ),
+      ...figures(
+        'B2',
+        'B2.node.octokit.minimal',
+        'GitHub deliveries: node:http + minimal node:crypto GitHub verify + Set ÷ @octokit/webhooks createNodeMiddleware: the most a verifying, deduplicating receiver reaches',
+        ['node:http + minimal GitHub verify + Set', get('minimal-github')],
+        ['@octokit/webhooks createNodeMiddleware', get('octokit')],
+      ),
+      ...figures(
+        'B2',
+        'B2.node.github.vs-minimal',
+        'GitHub deliveries: node:http + @hookguard/node ÷ node:http + minimal node:crypto GitHub verify + Set',
+        ['@hookguard/node (GitHub)', get('hookguard-github')],
+        ['node:http + minimal GitHub verify + Set', get('minimal-github')],
       ),
     );
   }

@@ -2,7 +2,7 @@ import { createReceiver, github, MemoryStore, standardWebhooks, type ReceiveResu
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { JSON_CONTENT_TYPE, minimalReceiver, RECEIVED } from '../http/by-hand.js';
+import { JSON_CONTENT_TYPE, minimalGitHubReceiver, minimalReceiver, RECEIVED } from '../http/by-hand.js';
 import { EVENT_TYPE, SECRET } from '../http/deliveries.js';
 import type { ServerCounters } from '../http/server-config.js';
 import { hookguardNode, hookguardWeb, octokitWebhooks } from './adapter-modules.js';
@@ -15,12 +15,16 @@ import { GITHUB_SECRET } from './github-deliveries.js';
  * - `hookguard`: `@hookguard/node` with Standard Webhooks and the memory store;
  * - `hookguard-github`: `@hookguard/node` with the GitHub verifier, one `issues.opened` handler;
  * - `octokit`: `@octokit/webhooks`' `createNodeMiddleware` with the same handler;
+ * - `bare-github`: `bare`, sent the GitHub deliveries (what any receiver of them costs at least);
+ * - `minimal-github`: reads the raw body, then the minimal node:crypto GitHub verify (one HMAC, a
+ *   constant-time compare, `JSON.parse`) and a `Set` of delivery ids: the least a verifying,
+ *   deduplicating GitHub receiver does;
  * - `web`: `@hookguard/web`'s `(Request) => Response` handler behind the few lines a Node host of
  *   such a function runs (a Web `Request` with the body as a stream in, the `Response` written back);
  * - `web-minimal`: the same host and function shape, reading `request.arrayBuffer()`, then the
  *   minimal verify and a `Set`: the least a verifying Web handler does on that host.
  */
-export const ADAPTER_SERVERS = ['bare', 'minimal', 'hookguard', 'hookguard-github', 'octokit', 'web', 'web-minimal'] as const;
+export const ADAPTER_SERVERS = ['bare', 'minimal', 'hookguard', 'hookguard-github', 'octokit', 'bare-github', 'minimal-github', 'web', 'web-minimal'] as const;
 export type AdapterServer = (typeof ADAPTER_SERVERS)[number];
 
 const PATH = '/webhooks';
@@ -87,8 +91,8 @@ async function listenerFor(kind: AdapterServer, counters: ServerCounters): Promi
     });
     return webListener(webhookHandler(receiver, { onResult: countResult(counters) }));
   }
-  if (kind === 'bare' || kind === 'minimal') {
-    const receive = kind === 'minimal' ? minimalReceiver(counters) : undefined;
+  if (kind === 'bare' || kind === 'bare-github' || kind === 'minimal' || kind === 'minimal-github') {
+    const receive = kind === 'minimal' ? minimalReceiver(counters) : kind === 'minimal-github' ? minimalGitHubReceiver(counters) : undefined;
     return (req, res) => {
       void readBody(req).then((body) => {
         counters.requests++;

@@ -1,6 +1,7 @@
 import { createSecretKey } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { referenceVerify } from '../micro/reference-verify.js';
+import { referenceGitHubVerify, referenceVerify } from '../micro/reference-verify.js';
+import { GITHUB_SECRET } from '../adapters/github-deliveries.js';
 import { EVENT_TYPE, SECRET } from './deliveries.js';
 import type { ServerCounters } from './server-config.js';
 
@@ -34,9 +35,20 @@ export function minimalReceiver(counters: ServerCounters): (body: Buffer, header
   return dedupingReceiver(counters, (body, headers) => referenceVerify(key, body, headers, true));
 }
 
+/**
+ * The same least for GitHub deliveries: the minimal node:crypto GitHub verify (one HMAC of the body,
+ * a constant-time compare, `JSON.parse`) and a `Set` of `X-GitHub-Delivery` ids.
+ */
+export function minimalGitHubReceiver(counters: ServerCounters): (body: Buffer, headers: Record<string, string>) => Answer {
+  const key = createSecretKey(Buffer.from(GITHUB_SECRET));
+  return dedupingReceiver(counters, (body, headers) => referenceGitHubVerify(key, body, headers), 'x-github-delivery', (payload, headers) => headers['x-github-event'] === 'issues' && (payload as { action?: unknown }).action === 'opened');
+}
+
 function dedupingReceiver(
   counters: ServerCounters,
   verify: (body: Buffer, headers: Record<string, string>) => unknown,
+  idHeader = 'webhook-id',
+  handled: (payload: unknown, headers: Record<string, string>) => boolean = (payload) => (payload as { type?: unknown }).type === EVENT_TYPE,
 ): (body: Buffer, headers: Record<string, string>) => Answer {
   const seen = new Set<string>();
   return (body, headers) => {
@@ -47,13 +59,13 @@ function dedupingReceiver(
       counters.errors++;
       return { status: 400, body: INVALID };
     }
-    const id = headers['webhook-id']!;
+    const id = headers[idHeader]!;
     if (seen.has(id)) {
       counters.duplicates++;
       return { status: 200, body: DUPLICATE };
     }
     seen.add(id);
-    if ((payload as { type?: unknown }).type === EVENT_TYPE) counters.processed++;
+    if (handled(payload, headers)) counters.processed++;
     return { status: 200, body: RECEIVED };
   };
 }

@@ -24,3 +24,17 @@ export function referenceVerify(key: KeyObject, body: Buffer, headers: Record<st
   if (!matched) throw new Error('no matching signature');
   return parse ? JSON.parse(body.toString('utf8')) : undefined;
 }
+
+/**
+ * The least a correct GitHub verify does with node:crypto: HMAC-SHA256 of the body under the
+ * secret (a `KeyObject`, made once), the `X-Hub-Signature-256` hex compared in constant time, and
+ * the body parsed. The yardstick of `B2.node.octokit.minimal`.
+ */
+export function referenceGitHubVerify(key: KeyObject, body: Buffer, headers: Record<string, string>): unknown {
+  const header = headers['x-hub-signature-256'];
+  if (header === undefined || !header.startsWith('sha256=')) throw new Error('missing signature');
+  const expected = createHmac('sha256', key).update(body).digest();
+  const candidate = Buffer.from(header.slice('sha256='.length), 'hex');
+  if (candidate.length !== expected.length || !timingSafeEqual(candidate, expected)) throw new Error('no matching signature');
+  return JSON.parse(body.toString('utf8'));
+}
