@@ -20,13 +20,14 @@ import { markdownTable } from './report/markdown-table.js';
 import { writeResults } from './report/results-file.js';
 import { terminalTable } from './report/terminal-table.js';
 
-const USAGE = `Usage: npm run bench -- [B1 … B8] [--only B3,B5] [--quick] [--framework hono] [--duration 3] [--diagnose] [--profile] [--markdown]
+const USAGE = `Usage: npm run bench -- [B1 … B8] [--only B3,B5] [--quick] [--framework hono] [--duration 3] [--rounds 3] [--diagnose] [--profile] [--markdown]
 
   B1 … B8, --only   run only these benchmarks (default: all)
   --quick           fewer, shorter rounds: the whole suite in under a minute
   --framework       HTTP rounds (B1, B2, B7) for these only: fastify, hono, express, and the
                     adapters on bare node:http: node (@hookguard/node, with B2's octokit rounds), web
   --duration S      seconds per HTTP round (default 3, quick 0.5)
+  --rounds N        interleaved HTTP rounds per variant (default 3): more rounds, steadier medians
   --diagnose        B1 also runs each framework with receiver.receive() on its own raw body,
                     without the adapter, to tell the adapter's cost from the core's
   --server-node-options "…"  extra Node options for the HTTP server processes (experiments)
@@ -51,17 +52,23 @@ type Options = {
   frameworks: Framework[];
   adapters: ('node' | 'web')[];
   durationSeconds: number | undefined;
+  httpRounds: number;
   serverNodeOptions: string[];
   diagnose: boolean;
 };
 
 function parseArguments(argv: readonly string[]): Options {
   const selected = new Set<BenchmarkId>();
-  const options: Options = { selected, quick: false, profile: false, markdown: false, frameworks: [], adapters: [], durationSeconds: undefined, serverNodeOptions: [], diagnose: false };
+  const options: Options = { selected, quick: false, profile: false, markdown: false, frameworks: [], adapters: [], durationSeconds: undefined, httpRounds: 3, serverNodeOptions: [], diagnose: false };
   const duration = (text: string): void => {
     const seconds = Number(text);
     if (!(seconds > 0)) throw new Error(`--duration needs a number of seconds; received '${text}'`);
     options.durationSeconds = seconds;
+  };
+  const rounds = (text: string): void => {
+    const count = Number(text);
+    if (!Number.isInteger(count) || count < 1) throw new Error(`--rounds needs a whole number of rounds, at least 1; received '${text}'`);
+    options.httpRounds = count;
   };
   const frameworks = (text: string): void => {
     for (const part of text.split(',')) {
@@ -93,6 +100,8 @@ function parseArguments(argv: readonly string[]): Options {
     else if (argument === '--server-node-options') options.serverNodeOptions.push(...(argv[++index] ?? '').split(' ').filter((part) => part !== ''));
     else if (argument === '--duration') duration(argv[++index] ?? '');
     else if (argument.startsWith('--duration=')) duration(argument.slice('--duration='.length));
+    else if (argument === '--rounds') rounds(argv[++index] ?? '');
+    else if (argument.startsWith('--rounds=')) rounds(argument.slice('--rounds='.length));
     else if (argument === '--framework') frameworks(argv[++index] ?? '');
     else if (argument.startsWith('--framework=')) frameworks(argument.slice('--framework='.length));
     else if (argument === '--help' || argument === '-h') {
@@ -140,6 +149,7 @@ const context: BenchContext = {
   frameworks: FRAMEWORKS.filter((name) => options.frameworks.includes(name)),
   adapters: options.adapters,
   httpDurationSeconds: options.durationSeconds ?? (options.quick ? 0.5 : 3),
+  httpRounds: options.httpRounds,
   serverNodeOptions: options.serverNodeOptions,
   diagnose: options.diagnose,
 };

@@ -108,7 +108,7 @@ export async function runAdapterBenchmarks(selected: ReadonlySet<BenchmarkId>, c
     );
   }
   if (variants.length === 0) return { figures: out, skipped: [], extras };
-  const rounds = 3;
+  const rounds = context.httpRounds;
   context.log(`  node:http: ${variants.map((variant) => variant.key).join(', ')}; ${rounds} rounds of ${context.httpDurationSeconds} s, ${CONNECTIONS} connections`);
   const results = await runAdapterRounds(variants, {
     rounds,

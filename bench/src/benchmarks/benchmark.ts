@@ -15,6 +15,8 @@ export type BenchContext = {
   adapters: readonly ('node' | 'web')[];
   /** Seconds per HTTP round. */
   httpDurationSeconds: number;
+  /** Interleaved HTTP rounds per variant (each figure is the median of their ratios). */
+  httpRounds: number;
   /** Extra Node options for the HTTP server processes. */
   serverNodeOptions: readonly string[];
   /** Adds rounds that only explain other figures (B1's receiver without the adapter). */

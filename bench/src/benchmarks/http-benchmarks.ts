@@ -172,7 +172,7 @@ function frameworkFigures(framework: Framework, results: Results, selected: Read
 export async function runHttpBenchmarks(selected: ReadonlySet<BenchmarkId>, context: BenchContext): Promise<BenchOutcome> {
   const figures: Figure[] = [];
   const skipped: Skipped[] = [];
-  const rounds = 3;
+  const rounds = context.httpRounds;
   const durationSeconds = context.httpDurationSeconds;
   const warmupSeconds = context.quick ? 0.5 : 1.5;
   for (const framework of context.frameworks) {
