@@ -162,3 +162,38 @@ describe('MemoryStore built where the clock reads 0 (workerd at module scope)', 
     expect(await store.claim('k', { ...options, fingerprint: 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb' })).toMatchObject({ status: 'completed', fingerprintMatches: false });
   });
 });
+
+describe('MemoryStore repeated completions', () => {
+  const options = { leaseMs: 60_000, retentionMs: 86_400_000 };
+  async function claimed(store: MemoryStore, key: string): Promise<string> {
+    const claim = await store.claim(key, options);
+    if (claim.status !== 'claimed') throw new Error(`expected a claim of ${key}`);
+    return claim.token;
+  }
+
+  it("answers true only to the completing token of that key: not another key's token, nor a look-alike", async () => {
+    const store = new MemoryStore();
+    const a = await claimed(store, 'a');
+    const b = await claimed(store, 'b');
+    await store.complete('a', a, options);
+    await store.complete('b', b, options);
+    expect(await store.complete('a', a, options)).toBe(true);
+    expect(await store.complete('a', b, options)).toBe(false);
+    expect(await store.complete('a', `${a}0`, options)).toBe(false);
+    expect(await store.complete('a', a.replace(/\d+$/, (count) => `0${count}`), options)).toBe(false);
+    await store.close();
+  });
+
+  it('recognises a repeated complete among the latest 1024 completions, and refuses it after 1024 more', async () => {
+    const store = new MemoryStore();
+    const first = await claimed(store, 'first');
+    await store.complete('first', first, options);
+    for (let index = 0; index < 1023; index++) await store.complete(`other-${index}`, await claimed(store, `other-${index}`), options);
+    expect(await store.complete('first', first, options)).toBe(true);
+    await store.complete('one-more', await claimed(store, 'one-more'), options);
+    // Still completed, so a claim answers completed; only the repeated complete is no longer known.
+    expect(await store.complete('first', first, options)).toBe(false);
+    expect((await store.claim('first', options)).status).toBe('completed');
+    await store.close();
+  });
+});
