@@ -179,6 +179,27 @@ describe('webhookMiddleware in Connect-style stacks', () => {
     });
   });
 
+  it('keeps the headers middleware before it set, and answers with a length, not chunked', async () => {
+    const { receiver } = receiverWithHandler();
+    const app = connect();
+    app.use((_req: unknown, res: { setHeader: (name: string, value: string) => void }, next: () => void) => {
+      res.setHeader('access-control-allow-origin', '*');
+      res.setHeader('content-type', 'text/plain');
+      next();
+    });
+    app.use(webhookMiddleware(receiver, { path: '/webhooks' }));
+    await onServer(createServer(app), async (origin) => {
+      const response = await fetch(`${origin}/webhooks`, post(signedDelivery('msg_1')));
+      expect(response.status).toBe(200);
+      expect(response.headers.get('access-control-allow-origin')).toBe('*');
+      // The receiver's own content type wins over one set before it.
+      expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(response.headers.get('content-length')).toBe('17');
+      expect(response.headers.get('transfer-encoding')).toBeNull();
+      expect(await response.text()).toBe('{"received":true}');
+    });
+  });
+
   it('reuses the Buffer express.raw() left and the rawBody a verify hook kept', async () => {
     const { receiver, handled } = receiverWithHandler();
     const app = express();

@@ -42,12 +42,15 @@ function trimSlashes(path: string): string {
 
 function write(req: IncomingMessage, res: ServerResponse, result: ReceiveResult): void {
   if (res.headersSent) return;
-  res.statusCode = result.status;
-  for (const name in result.headers) res.setHeader(name, result.headers[name]!);
+  // One writeHead() with every header and the length: node:http then takes the list as it is,
+  // without the bookkeeping of a setHeader() per header (headers set before are merged as ever).
+  const headers = ['content-length', String(Buffer.byteLength(result.body))];
+  for (const name in result.headers) headers.push(name, result.headers[name]!);
   // A refused body may still be streaming in: over HTTP/1, close the connection rather than read
   // and discard up to a gigabyte (Node drains an unread body to keep a connection alive).
   // HTTP/2 forbids the header; the stream is reset there instead.
-  if ((result.status === 413 || result.status === 408) && req.httpVersionMajor < 2) res.setHeader('connection', 'close');
+  if ((result.status === 413 || result.status === 408) && req.httpVersionMajor < 2) headers.push('connection', 'close');
+  res.writeHead(result.status, headers);
   res.end(result.body);
 }
 
