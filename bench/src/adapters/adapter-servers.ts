@@ -1,6 +1,6 @@
 import { createReceiver, github, MemoryStore, standardWebhooks, type ReceiveResult } from '@hookguard/core';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { JSON_CONTENT_TYPE, minimalGitHubReceiver, minimalReceiver, RECEIVED } from '../http/by-hand.js';
 import { EVENT_TYPE, SECRET } from '../http/deliveries.js';
@@ -128,9 +128,14 @@ async function listenerFor(kind: AdapterServer, counters: ServerCounters): Promi
   return webhookMiddleware(receiver, { path: PATH, onResult: countResult(counters) });
 }
 
-/** Starts the `kind` server on 127.0.0.1, on a free port. */
-export async function startAdapterServer(kind: AdapterServer, counters: ServerCounters): Promise<{ port: number; close: () => Promise<void> }> {
+/** Starts the `kind` server on 127.0.0.1, on a free port; `onConnection` sees each client's socket. */
+export async function startAdapterServer(
+  kind: AdapterServer,
+  counters: ServerCounters,
+  onConnection?: (socket: Socket) => void,
+): Promise<{ port: number; close: () => Promise<void> }> {
   const server: Server = createServer(await listenerFor(kind, counters));
+  if (onConnection !== undefined) server.on('connection', onConnection);
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
   return { port: (server.address() as AddressInfo).port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
