@@ -41,7 +41,9 @@ export function minimalReceiver(counters: ServerCounters): (body: Buffer, header
  */
 export function minimalGitHubReceiver(counters: ServerCounters): (body: Buffer, headers: Record<string, string>) => Answer {
   const key = createSecretKey(Buffer.from(GITHUB_SECRET));
-  return dedupingReceiver(counters, (body, headers) => referenceGitHubVerify(key, body, headers), 'x-github-delivery', (payload, headers) => headers['x-github-event'] === 'issues' && (payload as { action?: unknown }).action === 'opened');
+  const handled = (payload: unknown, headers: Record<string, string>): boolean =>
+    headers['x-github-event'] === 'issues' && (payload as { action?: unknown }).action === 'opened';
+  return dedupingReceiver(counters, (body, headers) => referenceGitHubVerify(key, body, headers), 'x-github-delivery', handled);
 }
 
 function dedupingReceiver(

@@ -353,6 +353,7 @@ export class MemoryStore implements DedupStore {
     return Promise.resolve();
   }
 
+  /** A new token: the prefix and the next number, which {@link #tokenCount} then holds. */
   #newToken(): string {
     this.#tokenPrefix ??= `${cryptoBackend.randomId()}:`;
     return this.#tokenPrefix + String(++this.#tokenCount);
