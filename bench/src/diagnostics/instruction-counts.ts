@@ -58,6 +58,21 @@ function requests(kind: AdapterServer, count: number): Buffer[] {
   });
 }
 
+/** Where a chunked body starting at `start` ends, or `undefined` while its last chunk has not arrived. */
+function chunkedEnd(buffered: Buffer, start: number): number | undefined {
+  let at = start;
+  for (;;) {
+    const lineEnd = buffered.indexOf('\r\n', at);
+    if (lineEnd < 0) return undefined;
+    const size = Number.parseInt(buffered.subarray(at, lineEnd).toString('latin1'), 16);
+    // Each chunk is its size line, its bytes and a CRLF; the last one has size 0 and no bytes.
+    const next = lineEnd + 2 + size + 2;
+    if (buffered.length < next) return undefined;
+    if (size === 0) return next;
+    at = next;
+  }
+}
+
 /** Sends each request once its predecessor's response has arrived whole; resolves with the statuses. */
 function sendInTurn(socket: Socket, all: readonly Buffer[]): Promise<Map<number, number>> {
   return new Promise((resolve, reject) => {
@@ -79,12 +94,8 @@ function sendInTurn(socket: Socket, all: readonly Buffer[]): Promise<Map<number,
         if (end < 0) return;
         const head = buffered.subarray(0, end).toString('latin1');
         const length = /\r\ncontent-length: *(\d+)/i.exec(head);
-        if (length === null) {
-          reject(new Error(`a response without content-length: ${head}`));
-          return;
-        }
-        const total = end + 4 + Number(length[1]);
-        if (buffered.length < total) return;
+        const total = length === null ? chunkedEnd(buffered, end + 4) : end + 4 + Number(length[1]);
+        if (total === undefined || buffered.length < total) return;
         const status = Number(head.slice(9, 12));
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
         buffered = buffered.subarray(total);
