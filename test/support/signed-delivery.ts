@@ -15,14 +15,18 @@ export const OTHER_SECRET = 'whsec_bm90IHRoZSBlbmRwb2ludCdzIHNlY3JldCBhdCBhbGw='
  */
 export function delivery(id: string, secret = SECRET): { method: 'POST'; headers: Record<string, string>; body: string } {
   const body = JSON.stringify({ type: 'message.received', data: { messageId: `m_${id}`, from: 'ada@example.com', subject: 'Invoice' } });
+  // One instant for the header and the signature: read twice, a second could tick over between
+  // them (the SDK's first signature, its SHA-256 not yet compiled, takes milliseconds), and the
+  // delivery would be signed over another timestamp than it carries.
+  const signedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
   return {
     method: 'POST',
     body,
     headers: {
       'content-type': 'application/json',
       'webhook-id': id,
-      'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
-      'webhook-signature': new Webhook(secret).sign(id, new Date(), body),
+      'webhook-timestamp': String(signedAt.getTime() / 1000),
+      'webhook-signature': new Webhook(secret).sign(id, signedAt, body),
     },
   };
 }

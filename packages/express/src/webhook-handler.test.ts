@@ -12,10 +12,12 @@ const silent = { warn: () => undefined, error: () => undefined };
 
 function delivery(id: string, data: unknown = { text: 'hello' }) {
   const body = JSON.stringify({ type: 'message.received', timestamp: new Date().toISOString(), data });
+  // One instant for the header and the signature, so a second cannot tick over between them.
+  const signedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
   const headers = {
     'webhook-id': id,
-    'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
-    'webhook-signature': new Webhook(SECRET).sign(id, new Date(), body),
+    'webhook-timestamp': String(signedAt.getTime() / 1000),
+    'webhook-signature': new Webhook(SECRET).sign(id, signedAt, body),
     'content-type': 'application/json',
   };
   return { body, headers };

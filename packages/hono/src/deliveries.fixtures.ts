@@ -11,12 +11,14 @@ export function signedDelivery(id: string, data: unknown = { text: 'hello' }): {
 
 /** `body` exactly as given, signed by the Standard Webhooks SDK. */
 export function signedBody(id: string, body: string): { body: string; headers: Record<string, string> } {
+  // One instant for the header and the signature, so a second cannot tick over between them.
+  const signedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
   return {
     body,
     headers: {
       'webhook-id': id,
-      'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
-      'webhook-signature': new Webhook(SECRET).sign(id, new Date(), body),
+      'webhook-timestamp': String(signedAt.getTime() / 1000),
+      'webhook-signature': new Webhook(SECRET).sign(id, signedAt, body),
       'content-type': 'application/json',
     },
   };
