@@ -10,8 +10,8 @@
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { createReceiver, github, MemoryStore, standardWebhooks } from '@hookguard/core';
-import { GITHUB_SECRET, GitHubDeliveryPool } from '../adapters/github-deliveries.js';
-import { BODY, DeliveryPool, EVENT_TYPE, SECRET } from '../http/deliveries.js';
+import { GITHUB_SECRET } from '../adapters/github-deliveries.js';
+import { EVENT_TYPE, SECRET, signedDeliveries } from '../http/deliveries.js';
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '40000' }, top: { type: 'string', default: '20' }, duplicates: { type: 'boolean', default: false }, github: { type: 'boolean', default: false } } });
 const calls = Number(values.calls);
@@ -23,16 +23,9 @@ const receiver = createReceiver({ verifier, store: new MemoryStore(), warnings: 
 receiver.on(values.github ? 'issues.opened' : EVENT_TYPE, () => undefined);
 const count = values.duplicates ? 1 : calls * 2;
 // Deliveries made before the measurement, so only the receiver's allocations are sampled.
-const deliveries: { headers: Record<string, string>; body: Buffer }[] = [];
-if (values.github) {
-  const pool = new GitHubDeliveryPool();
-  pool.refill(count);
-  for (let index = 0; index < count; index++) deliveries.push(pool.next());
-} else {
-  const pool = new DeliveryPool();
-  pool.refill(count);
-  for (let index = 0; index < count; index++) deliveries.push({ headers: { ...pool.next(), 'content-length': String(BODY.length) }, body: BODY });
-}
+const deliveries = values.github
+  ? signedDeliveries('github', count)
+  : signedDeliveries('standard-webhooks', count).map(({ headers, body }) => ({ headers: { ...headers, 'content-length': String(body.length) }, body }));
 const deliveryAt = (index: number): { rawBody: Buffer; headers: Record<string, string> } => {
   const { headers, body } = deliveries[values.duplicates ? 0 : index]!;
   return { rawBody: body, headers };

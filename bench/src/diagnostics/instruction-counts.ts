@@ -23,8 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ADAPTER_SERVERS, type AdapterServer } from '../adapters/adapter-servers.js';
-import { GitHubDeliveryPool } from '../adapters/github-deliveries.js';
-import { BODY, DeliveryPool } from '../http/deliveries.js';
+import { signedDeliveries } from '../http/deliveries.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { requests: { type: 'string', default: '4000,12000' }, keep: { type: 'string' } } });
 const kinds = positionals.filter((kind): kind is AdapterServer => (ADAPTER_SERVERS as readonly string[]).includes(kind));
@@ -41,17 +40,7 @@ const WEB_SERVERS: readonly AdapterServer[] = ['web', 'web-minimal'];
 /** Raw HTTP/1.1 requests for `count` new deliveries of the provider `kind` is sent in the rounds. */
 function requests(kind: AdapterServer, count: number): Buffer[] {
   const github = kind.includes('github') || kind === 'octokit';
-  const deliveries: { headers: Record<string, string>; body: Buffer }[] = [];
-  if (github) {
-    const pool = new GitHubDeliveryPool();
-    pool.refill(count);
-    for (let index = 0; index < count; index++) deliveries.push(pool.next());
-  } else {
-    const pool = new DeliveryPool();
-    pool.refill(count);
-    for (let index = 0; index < count; index++) deliveries.push({ headers: pool.next(), body: BODY });
-  }
-  return deliveries.map(({ headers, body }) => {
+  return signedDeliveries(github ? 'github' : 'standard-webhooks', count).map(({ headers, body }) => {
     const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
     const head = `POST /webhooks HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: ${body.length}\r\n${lines.join('')}\r\n`;
     return Buffer.concat([Buffer.from(head), body]);

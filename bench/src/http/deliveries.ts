@@ -1,4 +1,5 @@
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
+import { GitHubDeliveryPool, type Delivery } from '../adapters/github-deliveries.js';
 
 const SECRET_BYTES = Buffer.alloc(32, 0x5a);
 const SECRET_KEY = createSecretKey(SECRET_BYTES);
@@ -91,4 +92,22 @@ export class DeliveryPool {
     this.#handedOut++;
     return entry;
   }
+}
+
+/**
+ * `count` new deliveries of one provider, signed now, as the rounds send them: Standard Webhooks
+ * ones all carry {@link BODY}, GitHub ones a body each (GitHub signs only the body).
+ */
+export function signedDeliveries(provider: 'standard-webhooks' | 'github', count: number): Delivery[] {
+  const deliveries: Delivery[] = [];
+  if (provider === 'github') {
+    const pool = new GitHubDeliveryPool();
+    pool.refill(count);
+    for (let index = 0; index < count; index++) deliveries.push(pool.next());
+  } else {
+    const pool = new DeliveryPool();
+    pool.refill(count);
+    for (let index = 0; index < count; index++) deliveries.push({ headers: pool.next(), body: BODY });
+  }
+  return deliveries;
 }
