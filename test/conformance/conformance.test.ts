@@ -1,5 +1,5 @@
-import { createReceiver, silentLogger, standardWebhooks, unsafeNoVerification, type Receiver } from '@hookguard/core';
 import { describe, it } from 'vitest';
+import { caseReceiver } from './case-receiver.js';
 import { cases, type ConformanceCase } from './cases.js';
 import { checkCase } from './check-case.js';
 import type { Framework, Transport } from './drivers/driver.js';
@@ -15,14 +15,7 @@ const transports: Transport[] = ['in-process', 'socket'];
 
 /** A receiver whose `message.received` handler behaves as the case says and records its calls. */
 function scriptedReceiver(testCase: ConformanceCase) {
-  const verifier = testCase.receiver?.verifier === 'unsafe-no-verification' ? unsafeNoVerification() : standardWebhooks({ secret: SECRET });
-  const { maxBodyBytes, bodyTimeoutMs } = testCase.receiver ?? {};
-  const receiver: Receiver = createReceiver({
-    verifier,
-    logger: silentLogger,
-    ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
-    ...(bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs }),
-  });
+  const receiver = caseReceiver(testCase.receiver, SECRET);
   const handled: unknown[] = [];
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));

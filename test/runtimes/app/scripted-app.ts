@@ -12,10 +12,11 @@
  *   level creates it (workerd refuses some operations there, and its clock reads 0 there);
  *   `GET /module-scope/handled` and `GET /module-scope/log` answer what it handled and logged.
  */
-import { createReceiver, silentLogger, standardWebhooks, unsafeNoVerification, type Receiver } from '@hookguard/core';
+import { createReceiver, standardWebhooks } from '@hookguard/core';
 import { webhookHandler } from '@hookguard/hono';
 import { webhookHandler as webRequestHandler } from '@hookguard/web';
 import { Hono, type Context } from 'hono';
+import { caseReceiver } from '../../conformance/case-receiver.js';
 import type { ConformanceCase } from '../../conformance/cases.js';
 
 /** What `PUT /runs/:run` takes: the secret and the parts of a conformance case that script the receiver. */
@@ -38,14 +39,7 @@ async function until(done: () => boolean): Promise<void> {
 }
 
 function scriptedRun(setup: RunSetup): Run {
-  const verifier = setup.receiver?.verifier === 'unsafe-no-verification' ? unsafeNoVerification() : standardWebhooks({ secret: setup.secret });
-  const { maxBodyBytes, bodyTimeoutMs } = setup.receiver ?? {};
-  const receiver: Receiver = createReceiver({
-    verifier,
-    logger: silentLogger,
-    ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
-    ...(bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs }),
-  });
+  const receiver = caseReceiver(setup.receiver, setup.secret);
   const handled: unknown[] = [];
   let entered = false;
   let released = false;
