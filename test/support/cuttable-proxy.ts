@@ -1,4 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { expect } from 'vitest';
 
 /** A TCP proxy on loopback whose connections a test can cut, as a network partition would. */
 export type CuttableProxy = {
@@ -104,4 +105,23 @@ export function heldUntilAborted(): {
     aborted: () => aborted,
     giveUp: () => giveUp.abort(),
   };
+}
+
+/**
+ * The held run was aborted with `ERR_HOOKGUARD_LEASE_LOST`, its cause the `engine` queue out of
+ * reach, before the job ran again elsewhere as its second attempt: never two runs at once.
+ */
+export function expectAbortedBeforeHandover(
+  aborted: { at: number; reason: unknown } | undefined,
+  runs: readonly { attempt: number; at: number }[],
+  engine: 'bullmq' | 'pg-boss',
+): void {
+  expect(aborted?.reason).toMatchObject({
+    code: 'ERR_HOOKGUARD_LEASE_LOST',
+    cause: { code: 'ERR_HOOKGUARD_QUEUE_UNAVAILABLE', message: expect.stringContaining(`'${engine}' queue`) },
+  });
+  // The signal aborted before the job could be handed over, not after.
+  expect(runs).toHaveLength(1);
+  expect(aborted!.at).toBeLessThanOrEqual(runs[0]!.at);
+  expect(runs[0]!.attempt).toBe(2);
 }

@@ -4,7 +4,7 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BullMQQueue } from './bullmq-queue.js';
-import { heldUntilAborted, startCuttableProxy } from '../../../test/support/cuttable-proxy.js';
+import { expectAbortedBeforeHandover, heldUntilAborted, startCuttableProxy } from '../../../test/support/cuttable-proxy.js';
 import { until } from '../../../test/support/until.js';
 import { jobId } from './job-id.js';
 
@@ -181,15 +181,7 @@ describe('BullMQQueue', () => {
       await proxy.close();
       await dropPrefix(prefix);
     }
-    const aborted = held.aborted();
-    expect(aborted?.reason).toMatchObject({
-      code: 'ERR_HOOKGUARD_LEASE_LOST',
-      cause: { code: 'ERR_HOOKGUARD_QUEUE_UNAVAILABLE', message: expect.stringContaining("'bullmq' queue") },
-    });
-    // The signal aborted before the job could be handed over, not after.
-    expect(runs).toHaveLength(1);
-    expect(aborted!.at).toBeLessThanOrEqual(runs[0]!.at);
-    expect(runs[0]!.attempt).toBe(2);
+    expectAbortedBeforeHandover(held.aborted(), runs, 'bullmq');
     // Closed while its blocking connection was still reconnecting: BullMQ's own close never
     // returns then, and the worker says it closed without it.
     expect(closedFirst).toBe('closed');

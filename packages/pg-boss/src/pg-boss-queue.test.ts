@@ -3,7 +3,7 @@ import { describeQueueContract } from '@hookguard/core/testing/contracts';
 import { PostgresStore } from '@hookguard/postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { heldUntilAborted, startCuttableProxy } from '../../../test/support/cuttable-proxy.js';
+import { expectAbortedBeforeHandover, heldUntilAborted, startCuttableProxy } from '../../../test/support/cuttable-proxy.js';
 import { until } from '../../../test/support/until.js';
 import { jobId } from './job-id.js';
 import { PgBossQueue } from './pg-boss-queue.js';
@@ -218,15 +218,7 @@ describe('PgBossQueue', () => {
       await cutPool.end();
       await proxy.close();
     }
-    const aborted = held.aborted();
-    expect(aborted?.reason).toMatchObject({
-      code: 'ERR_HOOKGUARD_LEASE_LOST',
-      cause: { code: 'ERR_HOOKGUARD_QUEUE_UNAVAILABLE', message: expect.stringContaining("'pg-boss' queue") },
-    });
-    // The signal aborted before the job could be handed over, not after.
-    expect(runs).toHaveLength(1);
-    expect(aborted!.at).toBeLessThanOrEqual(runs[0]!.at);
-    expect(runs[0]!.attempt).toBe(2);
+    expectAbortedBeforeHandover(held.aborted(), runs, 'pg-boss');
     expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ code: 'ERR_HOOKGUARD_LEASE_LOST', jobId: jobId(name, event.key) }) }));
     // The cut-off run could not record its failure, and says what that means.
     expect(lines).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringContaining('runs again') }));
