@@ -96,9 +96,20 @@ export async function runAdapterBenchmarks(selected: ReadonlySet<BenchmarkId>, c
   }
   const variants: AdapterVariant[] = [];
   if (selected.has('B1') && node) {
-    variants.push({ key: 'hookguard', deliveries: 'standard-webhooks' }, { key: 'bare', deliveries: 'standard-webhooks' }, { key: 'minimal', deliveries: 'standard-webhooks' });
+    variants.push(
+      { key: 'hookguard', deliveries: 'standard-webhooks' },
+      { key: 'bare', deliveries: 'standard-webhooks' },
+      { key: 'minimal', deliveries: 'standard-webhooks' },
+      { key: 'minimal-fingerprint', deliveries: 'standard-webhooks' },
+    );
   }
-  if (selected.has('B1') && web) variants.push({ key: 'web', deliveries: 'standard-webhooks' }, { key: 'web-minimal', deliveries: 'standard-webhooks' });
+  if (selected.has('B1') && web) {
+    variants.push(
+      { key: 'web', deliveries: 'standard-webhooks' },
+      { key: 'web-minimal', deliveries: 'standard-webhooks' },
+      { key: 'web-minimal-fingerprint', deliveries: 'standard-webhooks' },
+    );
+  }
   if (selected.has('B2') && node) {
     variants.push(
       { key: 'hookguard-github', deliveries: 'github' },
@@ -128,6 +139,22 @@ export async function runAdapterBenchmarks(selected: ReadonlySet<BenchmarkId>, c
       ...figures('B1', 'B1.node', 'node:http + @hookguard/node ÷ bare node:http (raw body, no verification)', hookguard, bare),
       ...figures('B1', 'B1.node.ceiling', "node:http + minimal node:crypto verify + Set ÷ bare node:http: B1's ceiling for any verifying receiver", minimal, bare),
       ...figures('B1', 'B1.node.vs-minimal', 'node:http + @hookguard/node ÷ node:http + minimal node:crypto verify + Set', hookguard, minimal, VS_MINIMAL_GOAL, 'cpu'),
+      // Issue 20: a guarantee whose cost no code removes, measured on its own. The fingerprint is
+      // one SHA-256 of the body; this side pays it too, so the ratio is hookguard's cost beyond it.
+      ...figures(
+        'B1',
+        'B1.node.vs-minimal-fingerprint',
+        'node:http + @hookguard/node ÷ node:http + minimal verify + the same body fingerprint (SHA-256) kept with each id in a Map',
+        hookguard,
+        ['node:http + minimal verify + fingerprint + Map', get('minimal-fingerprint')],
+      ),
+      ...figures(
+        'B1',
+        'B1.node.fingerprint',
+        'node:http + minimal verify + fingerprint + Map ÷ node:http + minimal verify + Set: what the fingerprint guarantee costs any route',
+        ['node:http + minimal verify + fingerprint + Map', get('minimal-fingerprint')],
+        minimal,
+      ),
     );
   }
   if (selected.has('B1') && web) {
@@ -140,6 +167,13 @@ export async function runAdapterBenchmarks(selected: ReadonlySet<BenchmarkId>, c
         ['node:http → Request + arrayBuffer() + minimal verify + Set', get('web-minimal')],
         VS_MINIMAL_GOAL,
         'cpu',
+      ),
+      ...figures(
+        'B1',
+        'B1.web.vs-minimal-fingerprint',
+        '@hookguard/web handler ÷ the same minimal Web handler plus the body fingerprint (SHA-256) kept with each id in a Map',
+        ['node:http → Request + @hookguard/web', get('web')],
+        ['node:http → Request + arrayBuffer() + minimal verify + fingerprint + Map', get('web-minimal-fingerprint')],
       ),
     );
   }

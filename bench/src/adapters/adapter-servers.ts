@@ -2,7 +2,7 @@ import { createReceiver, github, MemoryStore, standardWebhooks, type ReceiveResu
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { JSON_CONTENT_TYPE, minimalGitHubReceiver, minimalReceiver, RECEIVED } from '../http/by-hand.js';
+import { JSON_CONTENT_TYPE, minimalFingerprintingReceiver, minimalGitHubReceiver, minimalReceiver, RECEIVED } from '../http/by-hand.js';
 import { EVENT_TYPE, SECRET } from '../http/deliveries.js';
 import type { ServerCounters } from '../http/server-config.js';
 import { hookguardNode, hookguardWeb, octokitWebhooks } from './adapter-modules.js';
@@ -12,6 +12,8 @@ import { GITHUB_SECRET } from './github-deliveries.js';
  * The servers of the adapter rounds, all on bare node:http:
  * - `bare`: reads the raw body and answers 200, no verification (node:http's own cost);
  * - `minimal`: reads the raw body, then B1's minimal node:crypto verify and a `Set`;
+ * - `minimal-fingerprint`: `minimal` plus a SHA-256 fingerprint of each body kept with its id and
+ *   compared on a repeat (a `Map`): the least route that keeps hookguard's fingerprint guarantee;
  * - `hookguard`: `@hookguard/node` with Standard Webhooks and the memory store;
  * - `hookguard-github`: `@hookguard/node` with the GitHub verifier, one `issues.opened` handler;
  * - `octokit`: `@octokit/webhooks`' `createNodeMiddleware` with the same handler;
@@ -22,9 +24,10 @@ import { GITHUB_SECRET } from './github-deliveries.js';
  * - `web`: `@hookguard/web`'s `(Request) => Response` handler behind the few lines a Node host of
  *   such a function runs (a Web `Request` with the body as a stream in, the `Response` written back);
  * - `web-minimal`: the same host and function shape, reading `request.arrayBuffer()`, then the
- *   minimal verify and a `Set`: the least a verifying Web handler does on that host.
+ *   minimal verify and a `Set`: the least a verifying Web handler does on that host;
+ * - `web-minimal-fingerprint`: `web-minimal` with the fingerprint of `minimal-fingerprint`.
  */
-export const ADAPTER_SERVERS = ['bare', 'minimal', 'hookguard', 'hookguard-github', 'octokit', 'bare-github', 'minimal-github', 'web', 'web-minimal'] as const;
+export const ADAPTER_SERVERS = ['bare', 'minimal', 'minimal-fingerprint', 'hookguard', 'hookguard-github', 'octokit', 'bare-github', 'minimal-github', 'web', 'web-minimal', 'web-minimal-fingerprint'] as const;
 export type AdapterServer = (typeof ADAPTER_SERVERS)[number];
 
 const PATH = '/webhooks';
@@ -68,8 +71,8 @@ function webListener(handler: (request: Request) => Promise<Response>): RequestL
 }
 
 async function listenerFor(kind: AdapterServer, counters: ServerCounters): Promise<RequestListener> {
-  if (kind === 'web-minimal') {
-    const receive = minimalReceiver(counters);
+  if (kind === 'web-minimal' || kind === 'web-minimal-fingerprint') {
+    const receive = kind === 'web-minimal' ? minimalReceiver(counters) : minimalFingerprintingReceiver(counters);
     return webListener(async (request) => {
       const body = Buffer.from(await request.arrayBuffer());
       counters.requests++;
@@ -91,8 +94,15 @@ async function listenerFor(kind: AdapterServer, counters: ServerCounters): Promi
     });
     return webListener(webhookHandler(receiver, { onResult: countResult(counters) }));
   }
-  if (kind === 'bare' || kind === 'bare-github' || kind === 'minimal' || kind === 'minimal-github') {
-    const receive = kind === 'minimal' ? minimalReceiver(counters) : kind === 'minimal-github' ? minimalGitHubReceiver(counters) : undefined;
+  if (kind === 'bare' || kind === 'bare-github' || kind === 'minimal' || kind === 'minimal-fingerprint' || kind === 'minimal-github') {
+    const receive =
+      kind === 'minimal'
+        ? minimalReceiver(counters)
+        : kind === 'minimal-fingerprint'
+          ? minimalFingerprintingReceiver(counters)
+          : kind === 'minimal-github'
+            ? minimalGitHubReceiver(counters)
+            : undefined;
     return (req, res) => {
       void readBody(req).then((body) => {
         counters.requests++;

@@ -35,7 +35,7 @@ if (kinds.length === 0 || kinds.length !== positionals.length || !(fewer > 0 && 
 
 if (values.keep !== undefined) mkdirSync(values.keep, { recursive: true });
 const SERVER = fileURLToPath(new URL('./instruction-server.ts', import.meta.url));
-const WEB_SERVERS: readonly AdapterServer[] = ['web', 'web-minimal'];
+const WEB_SERVERS: readonly AdapterServer[] = ['web', 'web-minimal', 'web-minimal-fingerprint'];
 
 /** Raw HTTP/1.1 requests for `count` new deliveries of the provider `kind` is sent in the rounds. */
 function requests(kind: AdapterServer, count: number): Buffer[] {
