@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cryptoBackend } from './index.js';
-import { cryptoBackend as nodeBackend } from './node.js';
+import { hmacScratchForTests, cryptoBackend as nodeBackend } from './node.js';
 import { cryptoBackend as webBackend } from './web.js';
 
 describe('crypto backends', () => {
@@ -18,6 +19,39 @@ describe('crypto backends', () => {
       const reference = createHmac(algorithm.replace('-', '').toLowerCase(), secret).update('msg_1.1700000000.').update(body).digest();
       expect(Buffer.from(signature).equals(reference)).toBe(true);
     }
+  });
+
+  it('node:crypto signs as createHmac for any key length, any text (lone surrogates too) and content on both sides of its one-shot limit', () => {
+    const algorithms = fc.constantFrom('SHA-256' as const, 'SHA-512' as const, 'SHA-1' as const);
+    // Keys shorter than, equal to and longer than a block (64 or 128 bytes: longer ones are hashed first).
+    const key = fc.uint8Array({ minLength: 0, maxLength: 300 });
+    // Any UTF-16 code units, lone surrogates included (UTF-8 makes each a U+FFFD, as Hmac.update does).
+    const text = fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 64 }).map((units) => String.fromCharCode(...units));
+    const part = fc.oneof(text, fc.uint8Array({ maxLength: 2048 }), fc.constant(new Uint8Array(16 * 1024 - 7)));
+    fc.assert(
+      fc.property(algorithms, key, fc.array(part, { maxLength: 4 }), (algorithm, secret, parts) => {
+        const reference = createHmac(algorithm.replace('-', '').toLowerCase(), secret);
+        for (const piece of parts) reference.update(piece);
+        // Signed twice: the second signature must not see anything the first left behind.
+        const imported = nodeBackend.importHmacKey(algorithm, secret);
+        const first = imported.sign(parts) as Uint8Array;
+        const second = imported.sign(parts) as Uint8Array;
+        const expected = reference.digest();
+        expect(Buffer.from(first).equals(expected)).toBe(true);
+        expect(Buffer.from(second).equals(expected)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('node:crypto keeps no key material in the buffer it signs from', () => {
+    // Each byte of this key's inner pad is 0xaa ^ 0x36 = 0x9c; the content is 40 bytes of 0x01.
+    const key = nodeBackend.importHmacKey('SHA-256', new Uint8Array(32).fill(0xaa));
+    const signature = key.sign([new Uint8Array(40).fill(1)]) as Uint8Array;
+    expect(Buffer.from(signature).equals(createHmac('sha256', new Uint8Array(32).fill(0xaa)).update(new Uint8Array(40).fill(1)).digest())).toBe(true);
+    const scratch = hmacScratchForTests();
+    expect(scratch.subarray(64, 104).every((byte) => byte === 1)).toBe(true); // the content was signed from here
+    expect(scratch.subarray(0, 64).every((byte) => byte === 0)).toBe(true); // the pad before it is gone
   });
 
   it.each([nodeBackend, webBackend])('$name compares bytes for equality, including length', (backend) => {
