@@ -70,9 +70,18 @@ function webListener(handler: (request: Request) => Promise<Response>): RequestL
   };
 }
 
+/** The minimal routes' receivers, by server kind. */
+const MINIMAL_RECEIVERS = {
+  minimal: minimalReceiver,
+  'minimal-fingerprint': minimalFingerprintingReceiver,
+  'minimal-github': minimalGitHubReceiver,
+  'web-minimal': minimalReceiver,
+  'web-minimal-fingerprint': minimalFingerprintingReceiver,
+} as const;
+
 async function listenerFor(kind: AdapterServer, counters: ServerCounters): Promise<RequestListener> {
   if (kind === 'web-minimal' || kind === 'web-minimal-fingerprint') {
-    const receive = kind === 'web-minimal' ? minimalReceiver(counters) : minimalFingerprintingReceiver(counters);
+    const receive = MINIMAL_RECEIVERS[kind](counters);
     return webListener(async (request) => {
       const body = Buffer.from(await request.arrayBuffer());
       counters.requests++;
@@ -95,14 +104,7 @@ async function listenerFor(kind: AdapterServer, counters: ServerCounters): Promi
     return webListener(webhookHandler(receiver, { onResult: countResult(counters) }));
   }
   if (kind === 'bare' || kind === 'bare-github' || kind === 'minimal' || kind === 'minimal-fingerprint' || kind === 'minimal-github') {
-    const receive =
-      kind === 'minimal'
-        ? minimalReceiver(counters)
-        : kind === 'minimal-fingerprint'
-          ? minimalFingerprintingReceiver(counters)
-          : kind === 'minimal-github'
-            ? minimalGitHubReceiver(counters)
-            : undefined;
+    const receive = kind === 'bare' || kind === 'bare-github' ? undefined : MINIMAL_RECEIVERS[kind](counters);
     return (req, res) => {
       void readBody(req).then((body) => {
         counters.requests++;
