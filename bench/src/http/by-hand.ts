@@ -1,7 +1,6 @@
-import * as nodeCrypto from 'node:crypto';
-import { createSecretKey } from 'node:crypto';
+import { createHash, createSecretKey } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { referenceGitHubVerify, referenceVerify } from '../micro/reference-verify.js';
+import { oneShotHash, referenceGitHubVerify, referenceVerify } from '../micro/reference-verify.js';
 import { GITHUB_SECRET } from '../adapters/github-deliveries.js';
 import { EVENT_TYPE, SECRET } from './deliveries.js';
 import type { ServerCounters } from './server-config.js';
@@ -36,10 +35,9 @@ export function minimalReceiver(counters: ServerCounters): (body: Buffer, header
   return dedupingReceiver(counters, (body, headers) => referenceVerify(key, body, headers, true));
 }
 
-// The same one-shot SHA-256 as @hookguard/core's node:crypto backend (Node 20.12+ has `crypto.hash`).
-const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'base64url') => string }).hash;
+// The same one-shot SHA-256 as @hookguard/core's node:crypto backend.
 const sha256 = (body: Buffer): string =>
-  oneShotHash === undefined ? nodeCrypto.createHash('sha256').update(body).digest('base64url') : oneShotHash('sha256', body, 'base64url');
+  oneShotHash === undefined ? createHash('sha256').update(body).digest('base64url') : oneShotHash('sha256', body, 'base64url');
 
 /**
  * A body's fingerprint as the least route keeps it: the first 30 bits of its SHA-256 (five base64url

@@ -32,7 +32,8 @@ export type ReferenceHmac = (key: KeyObject, prefix: string, body: Buffer) => Bu
 /** What a user writes: one `Hmac` object per signature. */
 const createHmacOf: ReferenceHmac = (key, prefix, body) => createHmac('sha256', key).update(prefix).update(body).digest();
 
-type OneShotHash = (algorithm: string, data: Uint8Array, encoding: 'binary') => string;
+/** node:crypto's one-shot `crypto.hash` (Node 20.12+), or `undefined` on older releases. */
+export const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'binary' | 'base64url') => string }).hash;
 
 /**
  * The same HMAC as two one-shot `crypto.hash` calls (RFC 2104 by hand, Node 20.12+), as
@@ -41,7 +42,7 @@ type OneShotHash = (algorithm: string, data: Uint8Array, encoding: 'binary') => 
  * costs more). The reference with it is the least a verify through node:crypto costs.
  */
 export function oneShotHmac(secret: Buffer): ReferenceHmac {
-  const hash = (nodeCrypto as { hash?: OneShotHash }).hash;
+  const hash = oneShotHash;
   if (hash === undefined || secret.length > 64) throw new Error('oneShotHmac needs crypto.hash (Node 20.12+) and a key of at most 64 bytes');
   const outer = Buffer.alloc(64 + 32);
   let content = Buffer.alloc(4096);
