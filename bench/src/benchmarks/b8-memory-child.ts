@@ -20,8 +20,9 @@ function settledHeap(): number {
   return process.memoryUsage().heapUsed;
 }
 
-// The receiver's key: `<namespace>:<webhook-id>`, a fresh string per delivery.
-const key = (round: number, index: number): string => `standard-webhooks:msg_${round}${index.toString(36).padStart(8, '0')}2KWPBgLlAfxdpx2AI5`;
+// The receiver's key: `<namespace>:<webhook-id>`, a fresh string per delivery, joined into one
+// flat string as the receiver joins it (receiver/dedup-key.ts).
+const key = (round: number, index: number): string => ['standard-webhooks:', `msg_${round}${index.toString(36).padStart(8, '0')}2KWPBgLlAfxdpx2AI5`].join('');
 
 async function measure(mode: 'map' | 'store', round: number): Promise<number> {
   const before = settledHeap();

@@ -139,6 +139,7 @@ for (const kind of kinds) {
 if (kinds.length > 1) {
   const [first] = kinds;
   for (const kind of kinds.slice(1)) {
-    console.log(`${first} ÷ ${kind}: ${(perRequest.get(first!)! / perRequest.get(kind)!).toFixed(3)} (requests per instruction of ${kind} ÷ of ${first})`);
+    // As B1's figures read: the first server's requests per instruction ÷ the other's.
+    console.log(`${first} ÷ ${kind}: ${(perRequest.get(kind)! / perRequest.get(first!)!).toFixed(3)} (requests per instruction of ${first} ÷ of ${kind})`);
   }
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { isWebhookError } from '../errors/webhook-error.js';
 import { silentLogger } from '../logging/logger.js';
@@ -146,6 +147,78 @@ describe('MemoryStore options', () => {
 
   it('throws ERR_HOOKGUARD_INVALID_OPTIONS for a now that is not a function', () => {
     expect(() => new MemoryStore({ now: 5 as unknown as () => number })).toThrow(/now/);
+  });
+});
+
+describe('MemoryStore expiry, kept in a small integer per record', () => {
+  type Step = { kind: 'complete'; retention: number } | { kind: 'advance'; ms: number } | { kind: 'ask'; pick: number } | { kind: 'sweep' };
+
+  /**
+   * Any sequence of completions, clock moves (idle gaps of many retentions, and moves back by less
+   * than a retention) and sweeps: every completed key answers `completed` until its retention has
+   * passed, and is forgotten once its retention and a 4096th of it (the unit its expiry is rounded
+   * up to) have passed.
+   */
+  async function checkExpiry(retentions: readonly number[], stepArbitrary: fc.Arbitrary<Step>): Promise<void> {
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArbitrary, { minLength: 1, maxLength: 120 }), async (steps) => {
+        const clock = manualClock();
+        const store = new MemoryStore({ now: clock.now });
+        const completed: { key: string; at: number; retention: number }[] = [];
+        const complete = async (key: string, retention: number): Promise<void> => {
+          const claim = await store.claim(key, { leaseMs: 1, retentionMs: retention });
+          if (claim.status !== 'claimed') throw new Error(`expected to claim ${key}, got ${claim.status}`);
+          expect(await store.complete(key, claim.token, { retentionMs: retention })).toBe(true);
+          completed.push({ key, at: clock.now(), retention });
+        };
+        for (const [index, step] of steps.entries()) {
+          if (step.kind === 'complete') await complete(`k${index}`, retentions[step.retention % retentions.length]!);
+          else if (step.kind === 'advance') clock.advance(step.ms);
+          else if (step.kind === 'sweep') store.sweep();
+          else if (completed.length > 0) {
+            const [record] = completed.splice(step.pick % completed.length, 1);
+            const { key, at, retention } = record!;
+            const passed = clock.now() - at;
+            const answer = await store.claim(key, { leaseMs: 1, retentionMs: retention });
+            if (passed < retention) expect(answer.status, `${key} asked ${passed} ms after completing, retention ${retention}`).toBe('completed');
+            if (passed >= retention + Math.ceil(retention / 4096)) expect(answer.status, `${key} asked ${passed} ms after completing, retention ${retention}`).toBe('claimed');
+            if (answer.status === 'claimed') {
+              await store.complete(key, answer.token, { retentionMs: retention });
+              completed.push({ key, at: clock.now(), retention });
+            } else {
+              completed.push(record!);
+            }
+          }
+        }
+        await store.close();
+      }),
+      { numRuns: 300 },
+    );
+  }
+
+  it('keeps every record for its retention and forgets it one unit after, across idle gaps of many retentions', async () => {
+    const retentions = [0, 1, 7, 4095, 4097, 60_000, 259_200_000];
+    await checkExpiry(
+      retentions,
+      fc.oneof(
+        fc.record({ kind: fc.constant('complete' as const), retention: fc.nat() }),
+        fc.record({ kind: fc.constant('ask' as const), pick: fc.nat() }),
+        fc.record({ kind: fc.constant('sweep' as const) }),
+        fc.record({ kind: fc.constant('advance' as const), ms: fc.oneof(fc.integer({ min: 0, max: 10 }), fc.integer({ min: 0, max: 100_000 }), fc.constantFrom(...retentions).chain((retention) => fc.integer({ min: 0, max: 40 * retention }))) }),
+      ),
+    );
+  });
+
+  it('keeps reading records as live when the clock is set back by less than a retention', async () => {
+    await checkExpiry(
+      [60_000, 86_400_000],
+      fc.oneof(
+        fc.record({ kind: fc.constant('complete' as const), retention: fc.nat() }),
+        fc.record({ kind: fc.constant('ask' as const), pick: fc.nat() }),
+        fc.record({ kind: fc.constant('sweep' as const) }),
+        fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: -30_000, max: 200_000 }) }),
+      ),
+    );
   });
 });
 

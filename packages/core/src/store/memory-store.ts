@@ -62,10 +62,33 @@ const KEEP_TABLE_RECORD: InFlightRecord = Object.freeze({
   tokenNumber: 0,
 });
 
-// A completed record is one number, so memory per remembered id stays that of a Map<string, number>
-// (issue 9, B8): milliseconds after `origin` until expiry, times 2^16, plus a 16-bit fingerprint
-// digest (0 = none). 2^37 ms (4.3 years) of expiry times 2^16 stays inside 2^53.
+// A completed record is one small integer, so memory per remembered id stays under that of a
+// Map<string, number> (issue 9, B8) and the collector has nothing of its own to visit for it: V8
+// keeps an integer below 2^30 inside the map's table (a Smi), where a larger number or a fraction
+// is an object of its own (issue 20). The integer is the record's expiry, in units of 1/4096 of
+// its retention counted from `origin` and rounded up, modulo 2^14, times 2^16, plus a 16-bit
+// fingerprint digest (0 = none).
+//
+// A record is read against the clock: its expiry is the unit count equal to the stored one modulo
+// 2^14 that lies at most LIVE_UNITS ahead of now. A live record lies at most 4097 units ahead (the
+// retention and its rounding), so a clock set back by up to about a retention still reads it live.
+// A record read is never more than 8194 units past its expiry (see `#dropExpired`), so it is never
+// mistaken for a live one.
 const FINGERPRINT_SLOTS = 65_536;
+const UNITS_PER_RETENTION = 4096;
+const UNIT_WRAP = 16_384;
+const LIVE_UNITS = UNIT_WRAP - (2 * UNITS_PER_RETENTION + 2) - 1;
+
+/** The completed records of one retention. */
+type Retained = {
+  /** key → packed expiry and fingerprint, in expiry order (the order of completion). */
+  readonly byKey: Map<string, number>;
+  readonly retentionMs: number;
+  /** Milliseconds per unit of expiry: 1/4096 of the retention, rounded up to a whole millisecond or more. */
+  readonly unitMs: number;
+  /** When expired records were last dropped: every record left expires after it. */
+  droppedAt: number;
+};
 
 function fingerprintDigest(fingerprint: string | undefined): number {
   if (fingerprint === undefined) return 0;
@@ -127,8 +150,8 @@ export class MemoryStore implements DedupStore {
    * never empties does not.
    */
   readonly #inFlight = new Map<string | typeof KEEP_TABLE, InFlightRecord>([[KEEP_TABLE, KEEP_TABLE_RECORD]]);
-  /** retentionMs → (key → packed expiry and fingerprint), in expiry order. */
-  readonly #completed = new Map<number, Map<string, number>>();
+  /** retentionMs → that retention's completed records (key → packed expiry and fingerprint). */
+  readonly #completed = new Map<number, Retained>();
   readonly #results = new Map<string, string>();
   /** Keys of the latest {@link RECENT_COMPLETIONS} completions, a ring written at {@link #recentNext}. */
   readonly #recentKeys = new Array<string | undefined>(RECENT_COMPLETIONS).fill(undefined);
@@ -141,8 +164,8 @@ export class MemoryStore implements DedupStore {
    */
   #tokenPrefix: string | undefined;
   #tokenCount = 0;
-  /** The most recently created retention map: the only one when `#completed.size` is 1. */
-  #latest: Map<string, number> | undefined;
+  /** The most recently created retention: the only one when `#completed.size` is 1. */
+  #latest: Retained | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
   #completions = 0;
@@ -177,7 +200,7 @@ export class MemoryStore implements DedupStore {
   /** Number of records held (in flight, released and completed, expired or not yet swept). */
   get size(): number {
     let size = this.#inFlight.size - 1;
-    for (const byKey of this.#completed.values()) size += byKey.size;
+    for (const { byKey } of this.#completed.values()) size += byKey.size;
     return size;
   }
 
@@ -266,16 +289,19 @@ export class MemoryStore implements DedupStore {
     // After close() nothing claims any more: the handler's success is acknowledged, not stored.
     if (this.#closed) return true;
     const now = this.#now();
-    const expiresAt = now + options.retentionMs;
-    let byKey = this.#completed.get(options.retentionMs);
-    if (byKey === undefined) {
-      byKey = new Map();
-      this.#completed.set(options.retentionMs, byKey);
-      this.#latest = byKey;
+    const { retentionMs } = options;
+    let retained = this.#completed.get(retentionMs);
+    if (retained === undefined) {
+      retained = { byKey: new Map(), retentionMs, unitMs: Math.max(1, Math.ceil(retentionMs / UNITS_PER_RETENTION)), droppedAt: now };
+      this.#completed.set(retentionMs, retained);
+      this.#latest = retained;
     }
-    byKey.set(key, Math.max(0, expiresAt - (this.#origin ??= now)) * FINGERPRINT_SLOTS + fingerprintDigest(record.fingerprint));
+    // Before the record is added: a record is never added more than a retention after the last
+    // drop, which #dropExpired relies on.
+    if (++this.#completions % EVICT_EVERY === 0 || now - retained.droppedAt > retentionMs) this.#dropExpired(retained, now);
+    const expiryUnits = Math.ceil((now + retentionMs - (this.#origin ??= now)) / retained.unitMs);
+    retained.byKey.set(key, wrapUnits(expiryUnits) * FINGERPRINT_SLOTS + fingerprintDigest(record.fingerprint));
     if (result !== undefined) this.#results.set(key, result);
-    if (++this.#completions % EVICT_EVERY === 0) this.#dropExpired(byKey, now);
     // Bounded, unlike the completed maps, which keep one number per key (issue 9, B8): a repeated
     // complete comes right after the first one or not at all.
     const slot = this.#recentNext;
@@ -322,16 +348,32 @@ export class MemoryStore implements DedupStore {
     for (const [key, record] of this.#inFlight) {
       if (record.expiresAt <= now && (record.token === undefined || record.leaseUntil <= now)) this.#inFlight.delete(key);
     }
-    for (const byKey of this.#completed.values()) this.#dropExpired(byKey, now);
+    for (const retained of this.#completed.values()) this.#dropExpired(retained, now);
   }
 
-  /** Drops a retention's expired records: the oldest ones, since each map is in expiry order. */
-  #dropExpired(byKey: Map<string, number>, now: number): void {
-    for (const [key, packed] of byKey) {
-      if (this.#expiresAt(packed) > now) break;
-      byKey.delete(key);
-      this.#results.delete(key);
+  /**
+   * Drops a retention's expired records: the oldest ones, since each map is in expiry order.
+   *
+   * Every record expires after the previous drop, and none was added more than a retention after
+   * it ({@link #complete}), so each expires within two retentions and a unit of that drop: one
+   * read later than that could have wrapped, but then every record has expired. Otherwise a record
+   * read here or in {@link #findIn} (which drops first when a retention has passed) is at most two
+   * retentions and two units past its expiry, which {@link LIVE_UNITS} leaves room for.
+   */
+  #dropExpired(retained: Retained, now: number): void {
+    const { byKey } = retained;
+    if (now - retained.droppedAt > 2 * (retained.retentionMs + retained.unitMs)) {
+      if (this.#results.size > 0) for (const key of byKey.keys()) this.#results.delete(key);
+      byKey.clear();
+    } else {
+      for (const [key, packed] of byKey) {
+        if (this.#isLive(packed, retained, now)) break;
+        byKey.delete(key);
+        this.#results.delete(key);
+      }
     }
+    // Never set back with the clock: records added before it was set back may expire later than now.
+    retained.droppedAt = Math.max(retained.droppedAt, now);
   }
 
   /**
@@ -359,24 +401,33 @@ export class MemoryStore implements DedupStore {
     return this.#tokenPrefix + String(++this.#tokenCount);
   }
 
-  #expiresAt(packed: number): number {
-    return (this.#origin ?? 0) + Math.floor(packed / FINGERPRINT_SLOTS);
+  /**
+   * Whether a completed record expires after `now`. Its expiry is the unit count equal to the
+   * stored one modulo {@link UNIT_WRAP} that lies at most {@link LIVE_UNITS} ahead of now.
+   */
+  #isLive(packed: number, retained: Retained, now: number): boolean {
+    const elapsed = now - (this.#origin ?? now);
+    const nowUnits = Math.floor(elapsed / retained.unitMs);
+    const ahead = wrapUnits(Math.floor(packed / FINGERPRINT_SLOTS) - nowUnits);
+    return ahead <= LIVE_UNITS && (nowUnits + ahead) * retained.unitMs > elapsed;
   }
 
   #findCompleted(key: string, now: number): number | undefined {
     // Nearly every store holds a single retention: look there without an iterator.
     if (this.#completed.size === 1) return this.#findIn(this.#latest!, key, now);
-    for (const byKey of this.#completed.values()) {
-      const packed = this.#findIn(byKey, key, now);
+    for (const retained of this.#completed.values()) {
+      const packed = this.#findIn(retained, key, now);
       if (packed !== undefined) return packed;
     }
     return undefined;
   }
 
-  #findIn(byKey: Map<string, number>, key: string, now: number): number | undefined {
+  #findIn(retained: Retained, key: string, now: number): number | undefined {
+    if (now - retained.droppedAt > retained.retentionMs) this.#dropExpired(retained, now);
+    const { byKey } = retained;
     const packed = byKey.get(key);
     if (packed === undefined) return undefined;
-    if (this.#expiresAt(packed) > now) return packed;
+    if (this.#isLive(packed, retained, now)) return packed;
     byKey.delete(key);
     this.#results.delete(key);
     return undefined;
@@ -388,4 +439,9 @@ export class MemoryStore implements DedupStore {
     this.#timer = setInterval(() => this.sweep(), this.#sweepIntervalMs);
     (this.#timer as { unref?: () => void }).unref?.();
   }
+}
+
+/** `units` modulo {@link UNIT_WRAP}, from 0 up, for negative counts too (a clock set back). */
+function wrapUnits(units: number): number {
+  return ((units % UNIT_WRAP) + UNIT_WRAP) % UNIT_WRAP;
 }
