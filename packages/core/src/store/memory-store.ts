@@ -296,9 +296,9 @@ export class MemoryStore implements DedupStore {
       this.#completed.set(retentionMs, retained);
       this.#latest = retained;
     }
-    // Before the record is added: a record is never added more than a retention after the last
-    // drop, which #dropExpired relies on.
-    if (++this.#completions % EVICT_EVERY === 0 || now - retained.droppedAt > retentionMs) this.#dropExpired(retained, now);
+    // Before the record is added, so none is added more than a retention after the last drop.
+    if (++this.#completions % EVICT_EVERY === 0) this.#dropExpired(retained, now);
+    else this.#dropWhenDue(retained, now);
     const expiryUnits = Math.ceil((now + retentionMs - (this.#origin ??= now)) / retained.unitMs);
     retained.byKey.set(key, wrapUnits(expiryUnits) * FINGERPRINT_SLOTS + fingerprintDigest(record.fingerprint));
     if (result !== undefined) this.#results.set(key, result);
@@ -355,7 +355,7 @@ export class MemoryStore implements DedupStore {
    * Drops a retention's expired records: the oldest ones, since each map is in expiry order.
    *
    * Every record expires after the previous drop, and none was added more than a retention after
-   * it ({@link #complete}), so each expires within two retentions and a unit of that drop: one
+   * it ({@link #dropWhenDue}), so each expires within two retentions and a unit of that drop: one
    * read later than that could have wrapped, but then every record has expired. Otherwise a record
    * read here or in {@link #findIn} (which drops first when a retention has passed) is at most two
    * retentions and two units past its expiry, which {@link LIVE_UNITS} leaves room for.
@@ -374,6 +374,14 @@ export class MemoryStore implements DedupStore {
     }
     // Never set back with the clock: records added before it was set back may expire later than now.
     retained.droppedAt = Math.max(retained.droppedAt, now);
+  }
+
+  /**
+   * Drops a retention's expired records when a retention has passed since the last drop: what
+   * {@link #dropExpired} relies on to read every record exactly, before a record is read or added.
+   */
+  #dropWhenDue(retained: Retained, now: number): void {
+    if (now - retained.droppedAt > retained.retentionMs) this.#dropExpired(retained, now);
   }
 
   /**
@@ -423,7 +431,7 @@ export class MemoryStore implements DedupStore {
   }
 
   #findIn(retained: Retained, key: string, now: number): number | undefined {
-    if (now - retained.droppedAt > retained.retentionMs) this.#dropExpired(retained, now);
+    this.#dropWhenDue(retained, now);
     const { byKey } = retained;
     const packed = byKey.get(key);
     if (packed === undefined) return undefined;
