@@ -10,7 +10,8 @@ const RETENTION_MS = 259_200_000;
 const HOST = '127.0.0.1';
 const PORT = 6379;
 
-async function connect(): Promise<Redis | string> {
+/** Connects to the Redis B5 measures; a sentence saying why not when it cannot. */
+export async function connectBenchRedis(): Promise<Redis | string> {
   const client = new Redis({ host: HOST, port: PORT, lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 1, retryStrategy: () => null });
   client.on('error', () => {});
   try {
@@ -32,22 +33,15 @@ async function deleteKeys(client: Redis, pattern: string): Promise<void> {
   } while (cursor !== '0');
 }
 
+/** The sides B5 compares, with the keys they are given: every pair claims a new key. */
+export type RedisPairSides = { sides: { raw: Pair; store: Pair; 'store, no fingerprint': Pair }; nextKey: () => string };
+
 /**
- * B5: the Redis store's claim+complete of a new event against the two plain commands a minimal
- * dedup would send through the same ioredis client (`SET key 1 NX PX lease`, then
- * `SET key 1 XX PX retention`), one at a time and 64 in flight.
+ * B5's sides on `client`, under `prefix`: the store's claim+complete (with and without the body
+ * fingerprint the receiver passes) and the two plain commands a minimal dedup would send.
+ * Shared with `diagnostics/store-pair-costs.ts`.
  */
-export async function runB5(context: BenchContext): Promise<BenchOutcome> {
-  let RedisStore: typeof import('@hookguard/redis').RedisStore;
-  try {
-    ({ RedisStore } = await import('@hookguard/redis'));
-  } catch (error) {
-    return { figures: [], skipped: [{ id: 'B5', reason: `@hookguard/redis could not be loaded: ${error instanceof Error ? error.message : String(error)}` }] };
-  }
-  const client = await connect();
-  if (typeof client === 'string') return { figures: [], skipped: [{ id: 'B5', reason: client }] };
-  const run = randomBytes(4).toString('hex');
-  const prefix = `hookguard-bench:${run}:`;
+export function redisPairSides(client: Redis, prefix: string, RedisStore: typeof import('@hookguard/redis').RedisStore): RedisPairSides {
   let serial = 0;
   const nextKey = (): string => `standard-webhooks:msg_${(serial++).toString(36).padStart(8, '0')}`;
   // What the receiver passes for an exact store: the body's SHA-256, base64url.
@@ -64,7 +58,31 @@ export async function runB5(context: BenchContext): Promise<BenchOutcome> {
     await client.set(prefix + key, '1', 'PX', LEASE_MS, 'NX');
     await client.set(prefix + key, '1', 'PX', RETENTION_MS, 'XX');
   };
-  const sides = { raw: rawPair, store: storePair(true), 'store, no fingerprint': storePair(false) };
+  return { sides: { raw: rawPair, store: storePair(true), 'store, no fingerprint': storePair(false) }, nextKey };
+}
+
+/** Deletes the keys a run left under `prefix`. */
+export function deleteBenchKeys(client: Redis, prefix: string): Promise<void> {
+  return deleteKeys(client, `${prefix}*`);
+}
+
+/**
+ * B5: the Redis store's claim+complete of a new event against the two plain commands a minimal
+ * dedup would send through the same ioredis client (`SET key 1 NX PX lease`, then
+ * `SET key 1 XX PX retention`), one at a time and 64 in flight.
+ */
+export async function runB5(context: BenchContext): Promise<BenchOutcome> {
+  let RedisStore: typeof import('@hookguard/redis').RedisStore;
+  try {
+    ({ RedisStore } = await import('@hookguard/redis'));
+  } catch (error) {
+    return { figures: [], skipped: [{ id: 'B5', reason: `@hookguard/redis could not be loaded: ${error instanceof Error ? error.message : String(error)}` }] };
+  }
+  const client = await connectBenchRedis();
+  if (typeof client === 'string') return { figures: [], skipped: [{ id: 'B5', reason: client }] };
+  const run = randomBytes(4).toString('hex');
+  const prefix = `hookguard-bench:${run}:`;
+  const { sides, nextKey } = redisPairSides(client, prefix, RedisStore);
   const figures: Figure[] = [];
   try {
     for (const [concurrency, pairs] of [
@@ -94,7 +112,7 @@ export async function runB5(context: BenchContext): Promise<BenchOutcome> {
       );
     }
   } finally {
-    await deleteKeys(client, `${prefix}*`).catch(() => {});
+    await deleteBenchKeys(client, prefix).catch(() => {});
     client.disconnect();
   }
   return { figures, skipped: [] };

@@ -30,7 +30,8 @@ const RAW_COMPLETE = {
 WHERE key = $1::text AND token = $2::uuid`,
 };
 
-async function connect(): Promise<PgPool | string> {
+/** Connects to the PostgreSQL B6 measures (a pool of 10); a sentence saying why not when it cannot. */
+export async function connectBenchPostgres(): Promise<PgPool | string> {
   const pool = new Pool({ ...CONNECTION, max: 10, connectionTimeoutMillis: 2000 });
   pool.on('error', () => {});
   try {
@@ -42,9 +43,41 @@ async function connect(): Promise<PgPool | string> {
   }
 }
 
-async function dropTables(pool: PgPool): Promise<void> {
+/** Drops what {@link postgresPairSides} created. */
+export async function dropBenchTables(pool: PgPool): Promise<void> {
   await pool.query(`DROP TABLE IF EXISTS ${TABLE}, ${RAW_TABLE}`);
   await pool.query(`DROP FUNCTION IF EXISTS ${TABLE}_claim`);
+}
+
+/**
+ * B6's sides on `pool`, on fresh tables: the store's claim+complete (given the body fingerprint
+ * the receiver passes) and the two raw prepared statements on a table of the same shape. Shared
+ * with `diagnostics/store-pair-costs.ts`; {@link dropBenchTables} removes the tables.
+ */
+export async function postgresPairSides(
+  pool: PgPool,
+  PostgresStore: typeof import('@hookguard/postgres').PostgresStore,
+): Promise<{ sides: { raw: Pair; store: Pair }; nextKey: () => string }> {
+  await dropBenchTables(pool);
+  const store = new PostgresStore({ pool, table: TABLE });
+  await store.migrate();
+  await pool.query(`CREATE TABLE ${RAW_TABLE} (LIKE ${TABLE} INCLUDING ALL)`);
+  const run = randomBytes(4).toString('hex');
+  let serial = 0;
+  const nextKey = (): string => `standard-webhooks:msg_${run}${(serial++).toString(36).padStart(8, '0')}`;
+  const fingerprint = randomBytes(32).toString('base64url');
+  const storePair: Pair = async (key) => {
+    const claim = await store.claim(key, { leaseMs: LEASE_MS, retentionMs: RETENTION_MS, fingerprint });
+    if (claim.status !== 'claimed') throw new Error(`claim of a new key answered ${claim.status}`);
+    if (!(await store.complete(key, claim.token, { retentionMs: RETENTION_MS }))) throw new Error('complete refused the owner');
+  };
+  const rawPair: Pair = async (key) => {
+    const token = randomUUID();
+    const claimed = await pool.query({ ...RAW_CLAIM, values: [key, RETENTION_MS, LEASE_MS, token, fingerprint] });
+    if (claimed.rowCount !== 1) throw new Error('raw claim of a new key inserted nothing');
+    await pool.query({ ...RAW_COMPLETE, values: [key, token, RETENTION_MS] });
+  };
+  return { sides: { raw: rawPair, store: storePair }, nextKey };
 }
 
 /**
@@ -58,30 +91,11 @@ export async function runB6(context: BenchContext): Promise<BenchOutcome> {
   } catch (error) {
     return { figures: [], skipped: [{ id: 'B6', reason: `@hookguard/postgres could not be loaded: ${error instanceof Error ? error.message : String(error)}` }] };
   }
-  const pool = await connect();
+  const pool = await connectBenchPostgres();
   if (typeof pool === 'string') return { figures: [], skipped: [{ id: 'B6', reason: pool }] };
   const figures: Figure[] = [];
   try {
-    await dropTables(pool);
-    const store = new PostgresStore({ pool, table: TABLE });
-    await store.migrate();
-    await pool.query(`CREATE TABLE ${RAW_TABLE} (LIKE ${TABLE} INCLUDING ALL)`);
-    const run = randomBytes(4).toString('hex');
-    let serial = 0;
-    const nextKey = (): string => `standard-webhooks:msg_${run}${(serial++).toString(36).padStart(8, '0')}`;
-    const fingerprint = randomBytes(32).toString('base64url');
-    const storePair: Pair = async (key) => {
-      const claim = await store.claim(key, { leaseMs: LEASE_MS, retentionMs: RETENTION_MS, fingerprint });
-      if (claim.status !== 'claimed') throw new Error(`claim of a new key answered ${claim.status}`);
-      if (!(await store.complete(key, claim.token, { retentionMs: RETENTION_MS }))) throw new Error('complete refused the owner');
-    };
-    const rawPair: Pair = async (key) => {
-      const token = randomUUID();
-      const claimed = await pool.query({ ...RAW_CLAIM, values: [key, RETENTION_MS, LEASE_MS, token, fingerprint] });
-      if (claimed.rowCount !== 1) throw new Error('raw claim of a new key inserted nothing');
-      await pool.query({ ...RAW_COMPLETE, values: [key, token, RETENTION_MS] });
-    };
-    const sides = { raw: rawPair, store: storePair };
+    const { sides, nextKey } = await postgresPairSides(pool, PostgresStore);
     // Sequential pairs wait on one commit after another: information only, and left out of quick runs.
     const plans: (readonly [number, number])[] = context.quick ? [[64, 600]] : [[64, 3000], [1, 300]];
     for (const [concurrency, pairs] of plans) {
@@ -100,7 +114,7 @@ export async function runB6(context: BenchContext): Promise<BenchOutcome> {
       );
     }
   } finally {
-    await dropTables(pool).catch(() => {});
+    await dropBenchTables(pool).catch(() => {});
     await pool.end();
   }
   return { figures, skipped: [] };
