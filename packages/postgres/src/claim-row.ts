@@ -1,48 +1,55 @@
 import { WebhookError, type ClaimResult } from '@hookguard/core';
 
-/** One row returned by the claim function (see `sql/migration-sql.ts`). */
-export type ClaimRow = {
-  out_status: string;
-  out_token: string | null;
-  out_attempt: number | null;
-  out_retry_after_ms: number | null;
-  out_fingerprint_matches: boolean | null;
+/**
+ * The claim function's row (see `sql/migration-v2-sql.ts`) as the claim statements return it: one
+ * json column holding its seven columns in order, which pg parses into this array.
+ */
+export type ClaimRow = readonly [
+  status: string,
+  token: string | null,
+  attempt: number | null,
+  retryAfterMs: number | null,
+  fingerprintMatches: boolean | null,
   /** jsonb as text, so a stored JSON `null` stays distinct from no result (SQL NULL). */
-  out_result: string | null;
+  result: string | null,
   /** What the latest failed attempt released the key with; SQL NULL for nothing. */
-  out_last_error: string | null;
-};
+  lastError: string | null,
+];
 
 /**
- * Turns the claim function's row into the contract's {@link ClaimResult}.
+ * A result row of a claim statement, which pg returns as an array (`rowMode: 'array'`). Its one
+ * column is parsed by pg's json type parser, or left as text where the pool's owner replaced it.
+ */
+export type ClaimStatementRow = [ClaimRow | string];
+
+/**
+ * Turns a claim statement's rows (one, read with `rowMode: 'array'`) into the contract's
+ * {@link ClaimResult}.
  *
  * @example
  * ```ts
- * const { rows } = await pool.query<ClaimRow>({ ...statements.claim, values });
- * const claim = toClaimResult(rows[0]);
+ * const { rows } = await pool.query<ClaimStatementRow>({ ...statements.claim, values });
+ * const claim = toClaimResult(rows);
  * ```
  */
-export function toClaimResult(row: ClaimRow | undefined): ClaimResult {
-  if (row?.out_status === 'claimed' && row.out_token !== null && row.out_attempt !== null) {
-    return {
-      status: 'claimed',
-      token: row.out_token,
-      attempt: row.out_attempt,
-      ...(row.out_last_error === null ? {} : { lastError: row.out_last_error }),
-    };
+export function toClaimResult(rows: readonly ClaimStatementRow[]): ClaimResult {
+  const answer = rows[0]?.[0];
+  const [status, token, attempt, retryAfterMs, fingerprintMatches, result, lastError] = (typeof answer === 'string' ? (JSON.parse(answer) as ClaimRow) : answer) ?? [];
+  if (status === 'claimed' && typeof token === 'string' && typeof attempt === 'number') {
+    return { status: 'claimed', token, attempt, ...(typeof lastError === 'string' ? { lastError } : {}) };
   }
-  if (row?.out_status === 'processing' && row.out_retry_after_ms !== null) {
-    return { status: 'processing', retryAfterMs: row.out_retry_after_ms };
+  if (status === 'processing' && typeof retryAfterMs === 'number') {
+    return { status: 'processing', retryAfterMs };
   }
-  if (row?.out_status === 'completed') {
+  if (status === 'completed') {
     return {
       status: 'completed',
-      fingerprintMatches: row.out_fingerprint_matches ?? undefined,
-      ...(row.out_result === null ? {} : { result: JSON.parse(row.out_result) as unknown }),
+      fingerprintMatches: typeof fingerprintMatches === 'boolean' ? fingerprintMatches : undefined,
+      ...(typeof result === 'string' ? { result: JSON.parse(result) as unknown } : {}),
     };
   }
   throw new WebhookError(
     'ERR_HOOKGUARD_INTERNAL',
-    `The claim function answered ${JSON.stringify(row?.out_status ?? null)}, not claimed, processing or completed. Run \`await store.migrate()\` with this version of @hookguard/postgres.`,
+    `The claim function answered ${JSON.stringify(status ?? null)}, not claimed, processing or completed. Run \`await store.migrate()\` with this version of @hookguard/postgres.`,
   );
 }

@@ -8,7 +8,7 @@ import {
   type ReleaseOptions,
 } from '@hookguard/core';
 import type { QueryResult, QueryResultRow } from 'pg';
-import { toClaimResult, type ClaimRow } from './claim-row.js';
+import { toClaimResult, type ClaimStatementRow } from './claim-row.js';
 import { checkKey, keyProblem, unstorableInResult } from './postgres-text.js';
 import type { Statement, Statements } from './sql/statements.js';
 
@@ -57,8 +57,8 @@ export class DedupOperations implements DedupStore {
   async claim(key: string, options: ClaimOptions): Promise<ClaimResult> {
     checkKey(key, 'claim');
     const { statement, values } = this.#claimStatement(key, options);
-    const { rows } = await this.#execute<ClaimRow>('claim', statement, values);
-    return toClaimResult(rows[0]);
+    const { rows } = await this.#execute<ClaimStatementRow>('claim', statement, values);
+    return toClaimResult(rows);
   }
 
   async complete(key: string, token: string, options: CompleteOptions): Promise<boolean> {

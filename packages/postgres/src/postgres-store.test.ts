@@ -3,7 +3,7 @@ import { isWebhookError } from '@hookguard/core';
 import { describeStoreContract } from '@hookguard/core/testing/contracts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PostgresStore } from './postgres-store.js';
-import { CONNECTION, describeWithPostgres, recordStatementNames, sleep, testPool, testSchema, withPostgres, type TestSchema } from './postgres.fixtures.js';
+import { CONNECTION, describeWithPostgres, pg, recordStatementNames, sleep, testPool, testSchema, withPostgres, type TestSchema } from './postgres.fixtures.js';
 
 const LEASE_MS = 300;
 
@@ -101,10 +101,10 @@ describeWithPostgres('PostgresStore', () => {
       statements.restore();
     }
     expect(statements.names.map((name) => name.replace(/_[0-9a-z]+$/, ''))).toEqual([
-      'hookguard_plain_claim_v2',
+      'hookguard_plain_claim_json_v2',
       'hookguard_extend_v2',
       'hookguard_complete_v2',
-      'hookguard_plain_claim_v2',
+      'hookguard_plain_claim_json_v2',
     ]);
   });
 
@@ -132,6 +132,28 @@ describeWithPostgres('PostgresStore', () => {
     await store.close();
     expect((await db.pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     expect(db.pool.ended).toBe(false);
+  });
+
+  it("answers claims on a pool whose owner keeps json as text (the claim's answer is one json column)", async () => {
+    // An application that turned pg's json parsing off for its own queries: pg's global parsers.
+    const jsonAsText = testPool('hookguard-test-json-as-text', {
+      max: 1,
+      types: { getTypeParser: (oid: number, format?: string) => (oid === 114 ? (text: string) => text : pg.types.getTypeParser(oid, format as 'text')) },
+    });
+    try {
+      const store = db.storeOn(jsonAsText);
+      const first = await store.claim('json-as-text', options);
+      if (first.status !== 'claimed') throw new Error(`expected a claim, got ${first.status}`);
+      expect(first.attempt).toBe(1);
+      expect(await store.complete('json-as-text', first.token, { retentionMs: 60_000, result: { sent: 'msg_1' } })).toBe(true);
+      expect(await store.claim('json-as-text', { ...options, fingerprint: 'body' })).toEqual({ status: 'completed', fingerprintMatches: undefined, result: { sent: 'msg_1' } });
+      const held = await db.store.claim('json-as-text-held', options);
+      expect(held.status).toBe('claimed');
+      const second = await store.claim('json-as-text-held', options);
+      expect(second.status).toBe('processing');
+    } finally {
+      await jsonAsText.end();
+    }
   });
 
   it('keeps two stores on one pool apart, prepared statements included', async () => {

@@ -8,13 +8,13 @@ import {
   type ReleaseOptions,
   type TransactionalDedupStore,
 } from '@hookguard/core';
-import type { Pool, QueryConfig, QueryResult, QueryResultRow } from 'pg';
+import type { Pool, QueryResult, QueryResultRow } from 'pg';
 import { DedupOperations } from './dedup-operations.js';
 import { checkKey } from './postgres-text.js';
 import { checkout } from './pool-checkout.js';
 import { migrations } from './sql/migration-sql.js';
 import { tableShapeCheck } from './sql/migration-v2-sql.js';
-import { statements, type Statement, type Statements } from './sql/statements.js';
+import { statementRun, statements, type Statement, type Statements } from './sql/statements.js';
 import { tableNames, type TableNames } from './sql/table-names.js';
 import { isConnectionError, storeError } from './store-error.js';
 import { claimInTransaction, type TransactionScope } from './transactional-claim.js';
@@ -263,10 +263,8 @@ export class PostgresStore implements TransactionalDedupStore {
     };
     // Not pool.query: its wait for a client has no bound on a pool without connectionTimeoutMillis.
     const { client, remainingMs } = await checkout(pool, operation, statementTimeoutMs, onError);
-    const config: QueryConfig & { query_timeout?: number } = { ...statement, values };
-    if (remainingMs > 0) config.query_timeout = remainingMs;
     try {
-      return await client.query<Row>(config);
+      return await client.query<Row>(statementRun(statement, values, remainingMs));
     } catch (error) {
       // A failed statement leaves a healthy connection; only a broken one must be destroyed.
       if (isConnectionError(error)) broken ??= error as Error;

@@ -8,10 +8,10 @@ import {
   type DedupStore,
 } from '@hookguard/core';
 import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
-import { toClaimResult, type ClaimRow } from './claim-row.js';
+import { toClaimResult, type ClaimStatementRow } from './claim-row.js';
 import { sqlState } from './dedup-operations.js';
 import { checkout } from './pool-checkout.js';
-import type { Statement, Statements } from './sql/statements.js';
+import { statementRun, textRun, type Statement, type Statements } from './sql/statements.js';
 import { isConnectionError, storeError } from './store-error.js';
 import { TransactionStore } from './transaction-store.js';
 
@@ -118,7 +118,7 @@ class Transaction {
 
   async run(options: ClaimOptions, work: (scope: TransactionScope) => Promise<void>): Promise<ClaimResult> {
     await this.#query('BEGIN ISOLATION LEVEL READ COMMITTED');
-    const claimed = await this.#query<ClaimRow>(this.#context.statements.claim, [
+    const claimed = await this.#query<ClaimStatementRow>(this.#context.statements.claim, [
       this.#key,
       options.leaseMs,
       options.retentionMs,
@@ -126,7 +126,7 @@ class Transaction {
       'exclusive',
       0,
     ]);
-    const claim = toClaimResult(claimed.rows[0]);
+    const claim = toClaimResult(claimed.rows);
     if (claim.status !== 'claimed') {
       await this.#query('ROLLBACK');
       return claim;
@@ -279,9 +279,8 @@ class Transaction {
     values?: unknown[],
     { timeout = true, operation = 'claimInTransaction' }: { timeout?: boolean; operation?: string } = {},
   ): Promise<QueryResult<Row>> {
-    const config: QueryConfig & { query_timeout?: number } =
-      typeof statement === 'string' ? { text: statement } : { ...statement, values: values ?? [] };
-    if (timeout && this.#context.statementTimeoutMs > 0) config.query_timeout = this.#context.statementTimeoutMs;
+    const timeoutMs = timeout ? this.#context.statementTimeoutMs : 0;
+    const config: QueryConfig = typeof statement === 'string' ? textRun(statement, timeoutMs) : statementRun(statement, values ?? [], timeoutMs);
     try {
       return await this.#db.query<Row>(config);
     } catch (error) {

@@ -1,8 +1,40 @@
 import { NEW_CLAIM_COLUMNS, newClaimValues } from './new-claim-row.js';
 import { keyLock, type TableNames } from './table-names.js';
 
-/** A named (prepared) statement: PostgreSQL parses and plans it once per connection. */
-export type Statement = { name: string; text: string };
+/**
+ * A named (prepared) statement: PostgreSQL parses and plans it once per connection. `rowMode:
+ * 'array'` has pg return each row as an array instead of an object keyed by column name.
+ */
+export type Statement = { name: string; text: string; rowMode?: 'array' };
+
+/** What pg is handed for one run of a statement. */
+export type StatementRun = {
+  name: string;
+  text: string;
+  values: unknown[];
+  rowMode: 'array' | undefined;
+  /** pg's per-statement timeout in ms; `undefined`: none. */
+  query_timeout: number | undefined;
+};
+
+/**
+ * The config pg runs `statement` with. Every run gets an object of one shape, built whole: pg
+ * copies each config property by property, and objects that grew a property after they were made
+ * (a spread, then the timeout) sent V8 through its slow paths for every statement (BENCHMARKS.md, B6).
+ *
+ * @example
+ * ```ts
+ * await client.query(statementRun(statements.complete, [key, token, 60_000, null], 5_000));
+ * ```
+ */
+export function statementRun(statement: Statement, values: unknown[], timeoutMs: number): StatementRun {
+  return { name: statement.name, text: statement.text, values, rowMode: statement.rowMode, query_timeout: timeoutMs > 0 ? timeoutMs : undefined };
+}
+
+/** The config pg runs an unnamed statement without parameters with (`BEGIN`, `COMMIT`, …). */
+export function textRun(text: string, timeoutMs: number): { text: string; query_timeout: number | undefined } {
+  return { text, query_timeout: timeoutMs > 0 ? timeoutMs : undefined };
+}
 
 /** How a claim takes the key's advisory lock (see the claim function in migration-v2-sql.ts). */
 export type LockMode = 'shared' | 'exclusive' | 'wait';
@@ -53,7 +85,10 @@ export function statements(names: TableNames): Statements {
   const { table, claimFunctionV2, statementSuffix } = names;
   const name = (operation: string): string => `hookguard_${operation}_v2_${statementSuffix}`;
   const at = (ms: string): string => `pg_catalog.statement_timestamp() + ${ms}::float8 * interval '1 millisecond'`;
-  const claimColumns = 'out_status, out_token, out_attempt, out_retry_after_ms, out_fingerprint_matches, out_result, out_last_error';
+  // The claim's answer is one json column (claim-row.ts), read as an array: pg describes each
+  // column of a result and builds each row anew for every query, which for the function's seven
+  // columns cost more client CPU than the rest of a claim (BENCHMARKS.md, B6).
+  const claimAnswer = 'pg_catalog.json_build_array(out_status, out_token, out_attempt, out_retry_after_ms, out_fingerprint_matches, out_result, out_last_error)';
   return {
     plainClaim: {
       // A new event's key has no row: taking the lock and inserting in plain SQL spares it the
@@ -62,7 +97,8 @@ export function statements(names: TableNames): Statements {
       // (a row exists, or a transactional claim holds the lock exclusively) and decides as it
       // always does; a lock taken twice in one transaction is simply held twice. `ON CONFLICT DO
       // NOTHING` neither locks nor writes an existing row, so duplicates still touch nothing.
-      name: name('plain_claim'),
+      name: name('plain_claim_json'),
+      rowMode: 'array',
       text: `WITH lock AS MATERIALIZED (
   SELECT pg_catalog.pg_try_advisory_xact_lock_shared(${keyLock(names, '$1::text')}) AS held
 ), inserted AS (
@@ -72,17 +108,17 @@ export function statements(names: TableNames): Statements {
   ON CONFLICT (key) DO NOTHING
   RETURNING e.token, e.attempt
 )
-SELECT 'claimed'::text AS out_status, token AS out_token, attempt AS out_attempt, NULL::integer AS out_retry_after_ms,
-  NULL::boolean AS out_fingerprint_matches, NULL::text AS out_result, NULL::text AS out_last_error
+SELECT pg_catalog.json_build_array('claimed', token, attempt, NULL, NULL, NULL, NULL)
 FROM inserted
 UNION ALL
-SELECT ${claimColumns}
+SELECT ${claimAnswer}
 FROM ${claimFunctionV2}($1::text, $2::float8, $3::float8, $4::text, 'shared', 0)
 WHERE NOT EXISTS (SELECT 1 FROM inserted)`,
     },
     claim: {
-      name: name('claim'),
-      text: `SELECT ${claimColumns}
+      name: name('claim_json'),
+      rowMode: 'array',
+      text: `SELECT ${claimAnswer}
 FROM ${claimFunctionV2}($1::text, $2::float8, $3::float8, $4::text, $5::text, $6::float8)`,
     },
     complete: {
