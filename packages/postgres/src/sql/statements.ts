@@ -97,6 +97,9 @@ export function statements(names: TableNames): Statements {
       // (a row exists, or a transactional claim holds the lock exclusively) and decides as it
       // always does; a lock taken twice in one transaction is simply held twice. `ON CONFLICT DO
       // NOTHING` neither locks nor writes an existing row, so duplicates still touch nothing.
+      // `coalesce` runs its second subquery only when the first is NULL; the server completed
+      // 1.03 times the claims and completions of new keys that it did with the `UNION ALL …
+      // WHERE NOT EXISTS` this replaced (BENCHMARKS.md, B6).
       name: name('plain_claim_json'),
       rowMode: 'array',
       text: `WITH lock AS MATERIALIZED (
@@ -108,12 +111,10 @@ export function statements(names: TableNames): Statements {
   ON CONFLICT (key) DO NOTHING
   RETURNING e.token, e.attempt
 )
-SELECT pg_catalog.json_build_array('claimed', token, attempt, NULL, NULL, NULL, NULL)
-FROM inserted
-UNION ALL
-SELECT ${claimAnswer}
-FROM ${claimFunctionV2}($1::text, $2::float8, $3::float8, $4::text, 'shared', 0)
-WHERE NOT EXISTS (SELECT 1 FROM inserted)`,
+SELECT coalesce(
+  (SELECT pg_catalog.json_build_array('claimed', token, attempt, NULL, NULL, NULL, NULL) FROM inserted),
+  (SELECT ${claimAnswer} FROM ${claimFunctionV2}($1::text, $2::float8, $3::float8, $4::text, 'shared', 0))
+)`,
     },
     claim: {
       name: name('claim_json'),
