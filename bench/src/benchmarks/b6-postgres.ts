@@ -5,10 +5,11 @@ import { series } from '../report/statistics.js';
 import type { BenchContext, BenchOutcome } from './benchmark.js';
 import { interleavedPairs, type Pair } from './pair-throughput.js';
 
-const LEASE_MS = 60_000;
-const RETENTION_MS = 259_200_000;
-const TABLE = 'hookguard_bench_events';
-const RAW_TABLE = 'hookguard_bench_raw';
+export const LEASE_MS = 60_000;
+export const RETENTION_MS = 259_200_000;
+/** The store's table and the raw side's, of the same shape. */
+export const TABLE = 'hookguard_bench_events';
+export const RAW_TABLE = 'hookguard_bench_raw';
 const CONNECTION = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' };
 
 const at = (parameter: string): string => `pg_catalog.statement_timestamp() + ${parameter}::float8 * interval '1 millisecond'`;
@@ -17,13 +18,13 @@ const at = (parameter: string): string => `pg_catalog.statement_timestamp() + ${
  * The hand-written equivalent on a table of the same shape: insert the claim unless the key
  * exists, then mark it completed if the token still owns it. No function, no lock, no takeover.
  */
-const RAW_CLAIM = {
+export const RAW_CLAIM = {
   name: 'hookguard_bench_raw_claim',
   text: `INSERT INTO ${RAW_TABLE} (key, expires_at, lease_until, first_seen_at, claimed_at, attempt, token, state, fingerprint)
 VALUES ($1::text, ${at('$2')}, ${at('$3')}, pg_catalog.statement_timestamp(), pg_catalog.statement_timestamp(), 1, $4::uuid, 'processing', $5::text)
 ON CONFLICT (key) DO NOTHING`,
 };
-const RAW_COMPLETE = {
+export const RAW_COMPLETE = {
   name: 'hookguard_bench_raw_complete',
   text: `UPDATE ${RAW_TABLE} SET state = 'completed', token = NULL, lease_until = NULL, expires_at = ${at('$3')},
   completed_at = pg_catalog.statement_timestamp()
