@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pairedFigure, type Figure } from '../report/figures.js';
 import { series } from '../report/statistics.js';
@@ -34,12 +34,22 @@ async function deleteKeys(client: Redis, pattern: string): Promise<void> {
 }
 
 /** The sides B5 compares, with the keys they are given: every pair claims a new key. */
-export type RedisPairSides = { sides: { raw: Pair; store: Pair; 'store, no fingerprint': Pair }; nextKey: () => string };
+export type RedisPairSides = { sides: { raw: Pair; 'owner-checked': Pair; store: Pair; 'store, no fingerprint': Pair }; nextKey: () => string };
+
+/**
+ * The least an owner-checked completion takes in Redis: a compare-and-set, which Redis 7.0 offers
+ * only as a script. KEYS[1] record · ARGV token, retention ms.
+ */
+const OWNER_CHECKED_COMPLETE = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], 'c', 'PX', ARGV[2])
+return 1`;
 
 /**
  * B5's sides on `client`, under `prefix`: the store's claim+complete (with and without the body
- * fingerprint the receiver passes) and the two plain commands a minimal dedup would send.
- * Shared with `diagnostics/store-pair-costs.ts`.
+ * fingerprint the receiver passes), the two plain commands a minimal dedup would send, and those
+ * with the completion checked against the claim's token (`owner-checked`: what that guarantee
+ * costs any Redis store, measured apart as issue 20 asks). Shared with
+ * `diagnostics/store-pair-costs.ts`.
  */
 export function redisPairSides(client: Redis, prefix: string, RedisStore: typeof import('@hookguard/redis').RedisStore): RedisPairSides {
   let serial = 0;
@@ -58,7 +68,14 @@ export function redisPairSides(client: Redis, prefix: string, RedisStore: typeof
     await client.set(prefix + key, '1', 'PX', LEASE_MS, 'NX');
     await client.set(prefix + key, '1', 'PX', RETENTION_MS, 'XX');
   };
-  return { sides: { raw: rawPair, store: storePair(true), 'store, no fingerprint': storePair(false) }, nextKey };
+  client.defineCommand('hookguardBenchOwnerCheckedComplete', { numberOfKeys: 1, lua: OWNER_CHECKED_COMPLETE });
+  const complete = (client as unknown as { hookguardBenchOwnerCheckedComplete: (key: string, token: string, retentionMs: number) => Promise<number> }).hookguardBenchOwnerCheckedComplete.bind(client);
+  const ownerCheckedPair: Pair = async (key) => {
+    const token = randomUUID();
+    if ((await client.set(prefix + key, token, 'PX', LEASE_MS, 'NX')) !== 'OK') throw new Error('owner-checked claim of a new key set nothing');
+    if ((await complete(prefix + key, token, RETENTION_MS)) !== 1) throw new Error('owner-checked complete refused the owner');
+  };
+  return { sides: { raw: rawPair, 'owner-checked': ownerCheckedPair, store: storePair(true), 'store, no fingerprint': storePair(false) }, nextKey };
 }
 
 /** Deletes the keys a run left under `prefix`. */
@@ -92,6 +109,7 @@ export async function runB5(context: BenchContext): Promise<BenchOutcome> {
       const label = concurrency === 1 ? 'sequential' : `${concurrency} concurrent`;
       const results = await interleavedPairs(sides, { rounds: context.quick ? 3 : 5, pairsPerRound: pairs, concurrency, nextKey, log: context.log, label: `B5 ${label}` });
       const raw = series('raw SET NX PX + SET XX PX', 'pairs/s', results.get('raw')!);
+      const ownerChecked = series('SET NX PX + owner-checked completion', 'pairs/s', results.get('owner-checked')!);
       figures.push(
         pairedFigure({
           id: 'B5',
@@ -108,6 +126,20 @@ export async function runB5(context: BenchContext): Promise<BenchOutcome> {
           title: `Redis, ${label}: RedisStore claim+complete without fingerprint ÷ raw`,
           numerator: series('RedisStore (no fingerprint)', 'pairs/s', results.get('store, no fingerprint')!),
           denominator: raw,
+        }),
+        pairedFigure({
+          id: 'B5',
+          key: `B5.${concurrency === 1 ? 'sequential' : `c${concurrency}`}.owner-checked`,
+          title: `Redis, ${label}: SET NX PX + a completion checked against the claim's token (a Lua compare-and-set) ÷ raw: what an owner-checked completion costs any Redis store`,
+          numerator: ownerChecked,
+          denominator: raw,
+        }),
+        pairedFigure({
+          id: 'B5',
+          key: `B5.${concurrency === 1 ? 'sequential' : `c${concurrency}`}.vs-owner-checked`,
+          title: `Redis, ${label}: RedisStore claim+complete ÷ SET NX PX + the owner-checked completion: the store's cost beyond that guarantee`,
+          numerator: series('RedisStore (with fingerprint)', 'pairs/s', results.get('store')!),
+          denominator: ownerChecked,
         }),
       );
     }

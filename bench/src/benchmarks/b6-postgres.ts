@@ -10,6 +10,7 @@ export const RETENTION_MS = 259_200_000;
 /** The store's table and the raw side's, of the same shape. */
 export const TABLE = 'hookguard_bench_events';
 export const RAW_TABLE = 'hookguard_bench_raw';
+const LOCKED_TABLE = 'hookguard_bench_locked';
 const CONNECTION = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' };
 
 const at = (parameter: string): string => `pg_catalog.statement_timestamp() + ${parameter}::float8 * interval '1 millisecond'`;
@@ -31,6 +32,25 @@ export const RAW_COMPLETE = {
 WHERE key = $1::text AND token = $2::uuid`,
 };
 
+/**
+ * The raw claim with what a one-round-trip claim that a transactional claim of the same key can
+ * refuse at once needs beyond it: the key's shared advisory lock taken first, and an answer row
+ * (a duplicate must be answered by the same statement). The completion is {@link RAW_COMPLETE}'s,
+ * already checked against the claim's token.
+ */
+const LOCKED_CLAIM = {
+  name: 'hookguard_bench_locked_claim',
+  text: `WITH lock AS MATERIALIZED (
+  SELECT pg_catalog.pg_try_advisory_xact_lock_shared(pg_catalog.hashtextextended($1::text, 0)) AS held
+)
+INSERT INTO ${LOCKED_TABLE} (key, expires_at, lease_until, first_seen_at, claimed_at, attempt, token, state, fingerprint)
+SELECT $1::text, ${at('$2')}, ${at('$3')}, pg_catalog.statement_timestamp(), pg_catalog.statement_timestamp(), 1, $4::uuid, 'processing', $5::text
+FROM lock WHERE lock.held
+ON CONFLICT (key) DO NOTHING
+RETURNING attempt`,
+};
+const LOCKED_COMPLETE = { name: 'hookguard_bench_locked_complete', text: RAW_COMPLETE.text.replace(RAW_TABLE, LOCKED_TABLE) };
+
 /** Connects to the PostgreSQL B6 measures (a pool of 10); a sentence saying why not when it cannot. */
 export async function connectBenchPostgres(): Promise<PgPool | string> {
   const pool = new Pool({ ...CONNECTION, max: 10, connectionTimeoutMillis: 2000 });
@@ -46,23 +66,26 @@ export async function connectBenchPostgres(): Promise<PgPool | string> {
 
 /** Drops what {@link postgresPairSides} created. */
 export async function dropBenchTables(pool: PgPool): Promise<void> {
-  await pool.query(`DROP TABLE IF EXISTS ${TABLE}, ${RAW_TABLE}`);
+  await pool.query(`DROP TABLE IF EXISTS ${TABLE}, ${RAW_TABLE}, ${LOCKED_TABLE}`);
   await pool.query(`DROP FUNCTION IF EXISTS ${TABLE}_claim`);
 }
 
 /**
  * B6's sides on `pool`, on fresh tables: the store's claim+complete (given the body fingerprint
- * the receiver passes) and the two raw prepared statements on a table of the same shape. Shared
- * with `diagnostics/store-pair-costs.ts`; {@link dropBenchTables} removes the tables.
+ * the receiver passes), the two raw prepared statements on a table of the same shape, and those
+ * with the claim's advisory lock and an answer row (`locked`: what those cost any such claim,
+ * measured apart as issue 20 asks). Shared with `diagnostics/store-pair-costs.ts`;
+ * {@link dropBenchTables} removes the tables.
  */
 export async function postgresPairSides(
   pool: PgPool,
   PostgresStore: typeof import('@hookguard/postgres').PostgresStore,
-): Promise<{ sides: { raw: Pair; store: Pair }; nextKey: () => string }> {
+): Promise<{ sides: { raw: Pair; locked: Pair; store: Pair }; nextKey: () => string }> {
   await dropBenchTables(pool);
   const store = new PostgresStore({ pool, table: TABLE });
   await store.migrate();
   await pool.query(`CREATE TABLE ${RAW_TABLE} (LIKE ${TABLE} INCLUDING ALL)`);
+  await pool.query(`CREATE TABLE ${LOCKED_TABLE} (LIKE ${TABLE} INCLUDING ALL)`);
   const run = randomBytes(4).toString('hex');
   let serial = 0;
   const nextKey = (): string => `standard-webhooks:msg_${run}${(serial++).toString(36).padStart(8, '0')}`;
@@ -78,7 +101,14 @@ export async function postgresPairSides(
     if (claimed.rowCount !== 1) throw new Error('raw claim of a new key inserted nothing');
     await pool.query({ ...RAW_COMPLETE, values: [key, token, RETENTION_MS] });
   };
-  return { sides: { raw: rawPair, store: storePair }, nextKey };
+  const lockedPair: Pair = async (key) => {
+    const token = randomUUID();
+    const claimed = await pool.query({ ...LOCKED_CLAIM, values: [key, RETENTION_MS, LEASE_MS, token, fingerprint] });
+    if (claimed.rowCount !== 1) throw new Error('locked claim of a new key inserted nothing');
+    const completed = await pool.query({ ...LOCKED_COMPLETE, values: [key, token, RETENTION_MS] });
+    if (completed.rowCount !== 1) throw new Error('locked complete refused the owner');
+  };
+  return { sides: { raw: rawPair, locked: lockedPair, store: storePair }, nextKey };
 }
 
 /**
@@ -111,6 +141,20 @@ export async function runB6(context: BenchContext): Promise<BenchOutcome> {
           denominator: series('raw INSERT … ON CONFLICT DO NOTHING + UPDATE', 'pairs/s', results.get('raw')!),
           ...(concurrency === 1 ? {} : { goal: { op: '>=', value: 0.9 } as const }),
           notes: concurrency === 1 ? [] : ['both sides write the same row to tables of the same shape; the store is given the body fingerprint the receiver passes'],
+        }),
+        pairedFigure({
+          id: 'B6',
+          key: `B6.${concurrency === 1 ? 'sequential' : `c${concurrency}`}.locked`,
+          title: `Postgres, ${label}: the raw pair with the key's shared advisory lock and an answer row ÷ raw: what a one-round-trip claim that a transactional claim can refuse at once costs`,
+          numerator: series('raw + advisory lock + answer row', 'pairs/s', results.get('locked')!),
+          denominator: series('raw INSERT … ON CONFLICT DO NOTHING + UPDATE', 'pairs/s', results.get('raw')!),
+        }),
+        pairedFigure({
+          id: 'B6',
+          key: `B6.${concurrency === 1 ? 'sequential' : `c${concurrency}`}.vs-locked`,
+          title: `Postgres, ${label}: PostgresStore claim+complete ÷ the raw pair with the lock and an answer row: the store's cost beyond those`,
+          numerator: series('PostgresStore', 'pairs/s', results.get('store')!),
+          denominator: series('raw + advisory lock + answer row', 'pairs/s', results.get('locked')!),
         }),
       );
     }
