@@ -1,7 +1,8 @@
 /**
  * Where B5's and B6's pairs spend their time: the CPU a claim+complete of a new key costs the
  * client process (ioredis or pg, and the store) and the server (Redis or PostgreSQL), per pair,
- * for the store and for the raw commands B5 and B6 compare it with. On these two cores the client,
+ * for the store and for the raw commands B5 and B6 compare it with (for PostgreSQL also B6's
+ * `locked` side, the raw pair with the claim's lock and an answer row). On these two cores the client,
  * the server and the kernel share the machine, so a ratio of pairs per second is a ratio of their
  * sum; this tells which side a difference is on.
  *
