@@ -87,7 +87,7 @@ export function statements(names: TableNames): Statements {
   const at = (ms: string): string => `pg_catalog.statement_timestamp() + ${ms}::float8 * interval '1 millisecond'`;
   // The claim's answer is one json column (claim-row.ts), read as an array: pg describes each
   // column of a result and builds each row anew for every query, which for the function's seven
-  // columns cost more client CPU than the rest of a claim (BENCHMARKS.md, B6).
+  // columns was a large part of the client's cost per claim (BENCHMARKS.md, B6).
   const claimAnswer = 'pg_catalog.json_build_array(out_status, out_token, out_attempt, out_retry_after_ms, out_fingerprint_matches, out_result, out_last_error)';
   return {
     plainClaim: {
