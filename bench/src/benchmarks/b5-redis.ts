@@ -24,15 +24,6 @@ export async function connectBenchRedis(): Promise<Redis | string> {
   }
 }
 
-async function deleteKeys(client: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await client.unlink(...keys);
-  } while (cursor !== '0');
-}
-
 /** The sides B5 compares, with the keys they are given: every pair claims a new key. */
 export type RedisPairSides = { sides: { raw: Pair; 'owner-checked': Pair; store: Pair; 'store, no fingerprint': Pair }; nextKey: () => string };
 
@@ -79,8 +70,13 @@ export function redisPairSides(client: Redis, prefix: string, RedisStore: typeof
 }
 
 /** Deletes the keys a run left under `prefix`. */
-export function deleteBenchKeys(client: Redis, prefix: string): Promise<void> {
-  return deleteKeys(client, `${prefix}*`);
+export async function deleteBenchKeys(client: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await client.unlink(...keys);
+  } while (cursor !== '0');
 }
 
 /**

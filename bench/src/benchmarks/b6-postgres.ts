@@ -25,12 +25,16 @@ export const RAW_CLAIM = {
 VALUES ($1::text, ${at('$2')}, ${at('$3')}, pg_catalog.statement_timestamp(), pg_catalog.statement_timestamp(), 1, $4::uuid, 'processing', $5::text)
 ON CONFLICT (key) DO NOTHING`,
 };
-export const RAW_COMPLETE = {
-  name: 'hookguard_bench_raw_complete',
-  text: `UPDATE ${RAW_TABLE} SET state = 'completed', token = NULL, lease_until = NULL, expires_at = ${at('$3')},
+/** The raw completion on `table`: marks the key completed if the claim's token still owns it. */
+function completeOn(table: string, side: string): { name: string; text: string } {
+  return {
+    name: `hookguard_bench_${side}_complete`,
+    text: `UPDATE ${table} SET state = 'completed', token = NULL, lease_until = NULL, expires_at = ${at('$3')},
   completed_at = pg_catalog.statement_timestamp()
 WHERE key = $1::text AND token = $2::uuid`,
-};
+  };
+}
+export const RAW_COMPLETE = completeOn(RAW_TABLE, 'raw');
 
 /**
  * The raw claim with what a one-round-trip claim that a transactional claim of the same key can
@@ -49,7 +53,7 @@ FROM lock WHERE lock.held
 ON CONFLICT (key) DO NOTHING
 RETURNING attempt`,
 };
-const LOCKED_COMPLETE = { name: 'hookguard_bench_locked_complete', text: RAW_COMPLETE.text.replace(RAW_TABLE, LOCKED_TABLE) };
+const LOCKED_COMPLETE = completeOn(LOCKED_TABLE, 'locked');
 
 /** Connects to the PostgreSQL B6 measures (a pool of 10); a sentence saying why not when it cannot. */
 export async function connectBenchPostgres(): Promise<PgPool | string> {
@@ -95,20 +99,20 @@ export async function postgresPairSides(
     if (claim.status !== 'claimed') throw new Error(`claim of a new key answered ${claim.status}`);
     if (!(await store.complete(key, claim.token, { retentionMs: RETENTION_MS }))) throw new Error('complete refused the owner');
   };
-  const rawPair: Pair = async (key) => {
-    const token = randomUUID();
-    const claimed = await pool.query({ ...RAW_CLAIM, values: [key, RETENTION_MS, LEASE_MS, token, fingerprint] });
-    if (claimed.rowCount !== 1) throw new Error('raw claim of a new key inserted nothing');
-    await pool.query({ ...RAW_COMPLETE, values: [key, token, RETENTION_MS] });
+  // A hand-written pair: the claim under a token made here, then the completion with it.
+  const statementPair =
+    (side: string, claim: { name: string; text: string }, complete: { name: string; text: string }): Pair =>
+    async (key) => {
+      const token = randomUUID();
+      const claimed = await pool.query({ ...claim, values: [key, RETENTION_MS, LEASE_MS, token, fingerprint] });
+      if (claimed.rowCount !== 1) throw new Error(`${side} claim of a new key inserted nothing`);
+      const completed = await pool.query({ ...complete, values: [key, token, RETENTION_MS] });
+      if (completed.rowCount !== 1) throw new Error(`${side} complete refused the owner`);
+    };
+  return {
+    sides: { raw: statementPair('raw', RAW_CLAIM, RAW_COMPLETE), locked: statementPair('locked', LOCKED_CLAIM, LOCKED_COMPLETE), store: storePair },
+    nextKey,
   };
-  const lockedPair: Pair = async (key) => {
-    const token = randomUUID();
-    const claimed = await pool.query({ ...LOCKED_CLAIM, values: [key, RETENTION_MS, LEASE_MS, token, fingerprint] });
-    if (claimed.rowCount !== 1) throw new Error('locked claim of a new key inserted nothing');
-    const completed = await pool.query({ ...LOCKED_COMPLETE, values: [key, token, RETENTION_MS] });
-    if (completed.rowCount !== 1) throw new Error('locked complete refused the owner');
-  };
-  return { sides: { raw: rawPair, locked: lockedPair, store: storePair }, nextKey };
 }
 
 /**

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PostgresStore } from '@hookguard/postgres';
 import type { PgPool } from '../modules/pg.js';
+import { median, pairedRatios } from '../report/statistics.js';
 import { LEASE_MS, RAW_CLAIM, RAW_COMPLETE, RAW_TABLE, RETENTION_MS, TABLE, connectBenchPostgres, dropBenchTables, postgresPairSides } from '../benchmarks/b6-postgres.js';
 
 const dist = (path: string): string => new URL(`../../../packages/postgres/dist/${path}`, import.meta.url).href;
@@ -83,8 +84,6 @@ async function expectEveryPairCompleted(pool: PgPool, table: string): Promise<vo
   if (Number(all) === 0 || Number(open) > 0) throw new Error(`${table}: ${open} of ${all} pairs were not completed`);
 }
 
-const median = (series: readonly number[]): number => [...series].sort((a, b) => a - b)[series.length >> 1]!;
-
 const pool = await connectBenchPostgres();
 if (typeof pool === 'string') throw new Error(pool);
 const directory = mkdtempSync(join(tmpdir(), 'hookguard-pgbench-'));
@@ -105,7 +104,7 @@ try {
     }
     console.log(`round ${round + 1}: store ${Math.round(results.store.at(-1)!)}, raw ${Math.round(results.raw.at(-1)!)} pairs/s`);
   }
-  const ratios = results.store.map((store, round) => store / results.raw[round]!);
+  const ratios = pairedRatios(results.store, results.raw);
   console.log(
     `pgbench, ${values.clients} clients, ${values.seconds} s rounds, medians of ${values.rounds}: store ${Math.round(median(results.store))}, raw ${Math.round(median(results.raw))} pairs/s; store ÷ raw ${(median(results.store) / median(results.raw)).toFixed(2)} (rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
   );

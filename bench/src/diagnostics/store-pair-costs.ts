@@ -27,6 +27,7 @@ import type { Redis } from 'ioredis';
 import { connectBenchRedis, deleteBenchKeys, redisPairSides } from '../benchmarks/b5-redis.js';
 import { connectBenchPostgres, dropBenchTables, postgresPairSides } from '../benchmarks/b6-postgres.js';
 import { pairThroughput, type Pair } from '../benchmarks/pair-throughput.js';
+import { median } from '../report/statistics.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -107,7 +108,6 @@ function postgresCpuMicros(): number {
   return ticks * 10_000;
 }
 
-const median = (numbers: readonly number[]): number => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]!;
 const keysFor = (setup: Setup, count: number): string[] => Array.from({ length: count }, setup.nextKey);
 
 async function measureCpu(): Promise<void> {
