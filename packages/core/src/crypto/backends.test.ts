@@ -2,8 +2,8 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cryptoBackend } from './index.js';
-import { hmacScratchForTests, cryptoBackend as nodeBackend } from './node.js';
-import { cryptoBackend as webBackend } from './web.js';
+import { decodeUtf8 as nodeDecodeUtf8, hmacScratchForTests, cryptoBackend as nodeBackend } from './node.js';
+import { decodeUtf8 as webDecodeUtf8, cryptoBackend as webBackend } from './web.js';
 
 describe('crypto backends', () => {
   it('resolves #crypto to node:crypto under the node export condition', () => {
@@ -69,5 +69,56 @@ describe('crypto backends', () => {
   it('fingerprints synchronously on node:crypto (the receiver then skips a promise hop), known answer', () => {
     // SHA-256 of "abc" (FIPS 180-2, appendix B.1), base64url.
     expect(nodeBackend.sha256(new TextEncoder().encode('abc'))).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
+  });
+
+  describe('UTF-8 decoding', () => {
+    /** What a decoder gives, or the class of what it throws. */
+    const outcome = (decode: (bytes: Uint8Array) => string, bytes: Uint8Array): string => {
+      try {
+        return `text:${decode(bytes)}`;
+      } catch (error) {
+        return `threw:${(error as Error).constructor.name}`;
+      }
+    };
+    const ascii = (length: number): Uint8Array => new TextEncoder().encode('{"a":"' + 'x'.repeat(Math.max(0, length - 8)) + '"}');
+
+    it.each([
+      ['ASCII below the Latin-1 copy threshold', ascii(100)],
+      ['ASCII above it', ascii(64 * 1024)],
+      ['non-ASCII above it', new TextEncoder().encode('x'.repeat(8000) + 'ünïcødé €')],
+      ['a byte order mark before ASCII above it', new Uint8Array([0xef, 0xbb, 0xbf, ...ascii(8000)])],
+      ['a lone continuation byte above it', new Uint8Array([...ascii(8000), 0x80])],
+      ['an overlong encoding above it', new Uint8Array([...ascii(8000), 0xc0, 0xaf])],
+      ['nothing', new Uint8Array(0)],
+    ])('node:crypto decodes %s as the strict Web decoder does', (_name, bytes) => {
+      expect(outcome(nodeDecodeUtf8, bytes)).toBe(outcome(webDecodeUtf8, bytes));
+    });
+
+    it('node:crypto reads only the view it is given, not the rest of its buffer', () => {
+      const whole = new TextEncoder().encode('HEAD' + 'y'.repeat(10_000) + 'TAIL');
+      const view = whole.subarray(4, whole.length - 4);
+      expect(nodeDecodeUtf8(view)).toBe('y'.repeat(10_000));
+      expect(nodeDecodeUtf8(Buffer.from(whole.buffer, 4, 10_000))).toBe('y'.repeat(10_000));
+    });
+
+    it('node:crypto and the Web decoder agree on any bytes, ASCII-heavy or not, on both sides of the threshold', () => {
+      const asciiByte = fc.integer({ min: 0, max: 0x7f });
+      const anyByte = fc.integer({ min: 0, max: 0xff });
+      const body = fc.oneof(
+        fc.array(asciiByte, { minLength: 4000, maxLength: 6000 }),
+        fc.tuple(fc.array(asciiByte, { minLength: 4096, maxLength: 5000 }), fc.array(anyByte, { maxLength: 8 })).map(([head, tail]) => [...head, ...tail]),
+        fc.array(anyByte, { maxLength: 64 }),
+      );
+      fc.assert(
+        fc.property(body, fc.nat({ max: 16 }), (bytes, offset) => {
+          // Placed at an offset in a larger buffer, as a body sliced out of a socket read would be.
+          const buffer = new Uint8Array(offset + bytes.length + 3);
+          buffer.set(bytes, offset);
+          const view = buffer.subarray(offset, offset + bytes.length);
+          expect(outcome(nodeDecodeUtf8, view)).toBe(outcome(webDecodeUtf8, view));
+        }),
+        { numRuns: 300 },
+      );
+    });
   });
 });

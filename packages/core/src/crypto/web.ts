@@ -26,6 +26,16 @@ function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return difference === 0;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Strict UTF-8 decoding: a leading byte order mark is dropped, malformed bytes throw a TypeError.
+ * Here beside the crypto because node.ts has a faster path for ASCII bodies.
+ */
+export function decodeUtf8(bytes: Uint8Array): string {
+  return utf8.decode(bytes);
+}
+
 /** The Web Crypto backend. */
 export const cryptoBackend: CryptoBackend = {
   name: 'web-crypto',

@@ -1,3 +1,4 @@
+import { decodeUtf8 } from '../crypto/index.js';
 import { WebhookError } from '../errors/webhook-error.js';
 
 /** A body as a verifier decoded it: the payload, or why it could not be decoded. */
@@ -6,16 +7,14 @@ export type DecodedBody = {
   bodyError?: WebhookError;
 };
 
-// `fatal` rejects invalid UTF-8 instead of inventing U+FFFD; `ignoreBOM: false` (the default)
-// drops a leading byte order mark, which JSON.parse would otherwise refuse.
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /** The body as text, or the error to report when it is empty or not UTF-8. */
 export function decodeText(rawBody: Uint8Array): string | WebhookError {
   if (rawBody.length === 0) return emptyBody();
   let text: string;
   try {
-    text = utf8.decode(rawBody);
+    // Strict: invalid UTF-8 throws instead of becoming U+FFFD, and a leading byte order mark
+    // (which JSON.parse would refuse) is dropped.
+    text = decodeUtf8(rawBody);
   } catch {
     return new WebhookError(
       'ERR_HOOKGUARD_INVALID_BODY',
