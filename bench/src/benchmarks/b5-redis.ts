@@ -103,7 +103,7 @@ export async function runB5(context: BenchContext): Promise<BenchOutcome> {
       [64, context.quick ? 4000 : 15000],
     ] as const) {
       const label = concurrency === 1 ? 'sequential' : `${concurrency} concurrent`;
-      const results = await interleavedPairs(sides, { rounds: context.quick ? 3 : 5, pairsPerRound: pairs, concurrency, nextKey, log: context.log, label: `B5 ${label}` });
+      const results = await interleavedPairs(sides, { rounds: context.quick ? 3 : 5, pairsPerRound: pairs, concurrency, nextKey, log: context.log, label: `B5 ${label}`, beforeRun: () => deleteBenchKeys(client, prefix) });
       const raw = series('raw SET NX PX + SET XX PX', 'pairs/s', results.get('raw')!);
       const ownerChecked = series('SET NX PX + owner-checked completion', 'pairs/s', results.get('owner-checked')!);
       figures.push(

@@ -25,6 +25,12 @@ export type InterleavedPairsOptions = {
   nextKey: () => string;
   log: (line: string) => void;
   label: string;
+  /**
+   * Run before every timed run of every side, outside its timing: brings the server to the same
+   * state for each (B6 vacuums and checkpoints), so that a side is not charged for maintenance
+   * the others' writes set off.
+   */
+  beforeRun?: () => Promise<void>;
 };
 
 /**
@@ -39,6 +45,7 @@ export async function interleavedPairs(sides: Record<string, Pair>, options: Int
   for (let round = 0; round < options.rounds; round++) {
     for (let offset = 0; offset < names.length; offset++) {
       const name = names[(round + offset) % names.length]!;
+      await options.beforeRun?.();
       results.get(name)!.push(await pairThroughput(sides[name]!, keys(options.pairsPerRound), options.concurrency));
     }
     options.log(`    ${options.label} round ${round + 1}/${options.rounds}: ${names.map((name) => `${name} ${Math.round(results.get(name)!.at(-1)!)}/s`).join(', ')}`);
