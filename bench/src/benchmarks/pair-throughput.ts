@@ -27,8 +27,8 @@ export type InterleavedPairsOptions = {
   label: string;
   /**
    * Run before every timed run of every side, outside its timing: brings the server to the same
-   * state for each (B6 vacuums and checkpoints), so that a side is not charged for maintenance
-   * the others' writes set off.
+   * state for each (B5 deletes its keys; B6 truncates its tables and checkpoints), so that a side
+   * is not charged for the keys, dead rows and maintenance the others' writes left.
    */
   beforeRun?: () => Promise<void>;
 };

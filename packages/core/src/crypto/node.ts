@@ -98,7 +98,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /**
  * From this many bytes on, an all-ASCII body is read as Latin-1 (the same characters for ASCII
  * bytes): `isAscii` and a Latin-1 copy cost 4.1 µs for 64 KB against the strict UTF-8 decoder's
- * 6.6; below 4 KB the Buffer view they need costs more than they save (BENCHMARKS.md, B3).
+ * 6.6; below 4 KB the Buffer view they need costs more than they save (BENCHMARKS.md, "ASCII
+ * bodies and a reset between store rounds").
  */
 const ASCII_COPY_MIN_BYTES = 4096;
 
