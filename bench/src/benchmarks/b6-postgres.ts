@@ -71,7 +71,7 @@ export async function connectBenchPostgres(): Promise<PgPool | string> {
 /** Drops what {@link postgresPairSides} created. */
 export async function dropBenchTables(pool: PgPool): Promise<void> {
   await pool.query(`DROP TABLE IF EXISTS ${TABLE}, ${RAW_TABLE}, ${LOCKED_TABLE}`);
-  await pool.query(`DROP FUNCTION IF EXISTS ${TABLE}_claim`);
+  await pool.query(`DROP FUNCTION IF EXISTS ${TABLE}_claim, ${TABLE}_claim_v2`);
 }
 
 /**
