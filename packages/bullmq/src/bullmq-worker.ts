@@ -1,8 +1,8 @@
 import { consoleLogger, describeError, JobLocks, lockClock, retryDelayMs, type HeldLock, type JobProcessor, type QueuedEvent, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
 import { DelayedError, ErrorCode, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { ResolvedBullMQOptions } from './bullmq-queue.js';
+import { CLOSING, JobRun } from './job-run.js';
 
-const CLOSING = 'the worker is closing';
 /** How long a closing worker with no run left waits for BullMQ's own close. */
 const STUCK_CLOSE_MS = 3_000;
 const QUEUE = 'bullmq';
@@ -30,7 +30,7 @@ export async function startWorker(options: ResolvedBullMQOptions, processor: Job
   const connection = options.connection.duplicate({ maxRetriesPerRequest: null });
   let handingBack = false;
   /** Runs of this worker's processor that have not returned. */
-  let running = 0;
+  const runs = new Set<JobRun>();
 
   const locks = new JobLocks<string>({
     queue: QUEUE,
@@ -46,29 +46,25 @@ export async function startWorker(options: ResolvedBullMQOptions, processor: Job
     },
   });
 
-  // Three declared parameters: BullMQ passes the abort signal only to processors that take it.
-  const run = async (job: Job<QueuedEvent>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> => {
-    const attempt = Math.max(1, job.attemptsStarted ?? job.attemptsMade + 1);
-    // The run's own signal: aborted by BullMQ's (close) or by a lost or lapsed lock, with its reason.
-    running += 1;
-    const controller = new AbortController();
-    const forward = (): void => controller.abort(signal?.reason);
-    if (signal?.aborted === true) forward();
-    else signal?.addEventListener('abort', forward, { once: true });
+  // Two declared parameters: BullMQ makes an AbortController per job only for processors that
+  // take a third; the close grace aborts the runs itself (`runs`), and a run's own signal is made
+  // only when read.
+  const run = async (job: Job<QueuedEvent>, token: string | undefined): Promise<void> => {
+    const current = new JobRun(Math.max(1, job.attemptsStarted ?? job.attemptsMade + 1));
+    runs.add(current);
     const held =
-      job.id === undefined || token === undefined ? undefined : locks.hold(job.id, job.data.key, token, takenAt(job, lockDurationMs), (reason) => controller.abort(reason));
+      job.id === undefined || token === undefined ? undefined : locks.hold(job.id, job.data.key, token, takenAt(job, lockDurationMs), (reason) => current.abort(reason));
     try {
-      await processor(job.data, { attempt, signal: controller.signal });
+      await processor(job.data, current);
     } catch (error) {
-      if (handingBack && signal?.aborted === true && token !== undefined) {
+      if (handingBack && current.closing && token !== undefined) {
         await job.moveToDelayed(Date.now(), token);
         throw new DelayedError(CLOSING);
       }
-      if (attempt >= retry.attempts) throw new UnrecoverableError(describe(error));
+      if (current.attempt >= retry.attempts) throw new UnrecoverableError(describe(error));
       throw error instanceof Error ? error : new Error(describe(error));
     } finally {
-      running -= 1;
-      signal?.removeEventListener('abort', forward);
+      runs.delete(current);
       // BullMQ records the outcome right after: the lock needs no renewal for that.
       if (held !== undefined) void locks.release(held);
     }
@@ -118,14 +114,14 @@ export async function startWorker(options: ResolvedBullMQOptions, processor: Job
           ? undefined
           : setTimeout(() => {
               handingBack = true;
-              worker.cancelAllJobs(CLOSING);
+              for (const current of runs) current.close();
             }, graceMs);
       try {
         // BullMQ's close() never returns when it is called while the worker's blocking connection
         // waits between reconnection attempts (a Redis outage, or the moments after one): ioredis
         // emits no 'end' for a client disconnected then. Once no run of ours is left, nothing
         // remains to wait for but that: give up after a while, and say so.
-        const stuck = idleFor(() => running === 0, STUCK_CLOSE_MS);
+        const stuck = idleFor(() => runs.size === 0, STUCK_CLOSE_MS);
         const closed = await Promise.race([worker.close().then(() => true), stuck.elapsed]).finally(stuck.stop);
         if (!closed) {
           logger.warn(
