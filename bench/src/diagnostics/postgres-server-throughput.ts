@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { PostgresStore } from '@hookguard/postgres';
 import type { PgPool } from '../modules/pg.js';
 import { median, pairedRatios } from '../report/statistics.js';
-import { LEASE_MS, RAW_CLAIM, RAW_COMPLETE, RAW_TABLE, RETENTION_MS, TABLE, connectBenchPostgres, dropBenchTables, postgresPairSides } from '../benchmarks/b6-postgres.js';
+import { LEASE_MS, RAW_CLAIM, RAW_COMPLETE, RAW_TABLE, RETENTION_MS, TABLE, connectBenchPostgres, dropBenchTables, postgresPairSides, resetBenchTables } from '../benchmarks/b6-postgres.js';
 
 const dist = (path: string): string => new URL(`../../../packages/postgres/dist/${path}`, import.meta.url).href;
 const { statements } = (await import(dist('sql/statements.js'))) as typeof import('../../../packages/postgres/src/sql/statements.js');
@@ -97,8 +97,7 @@ try {
   for (let round = 0; round < Number(values.rounds); round++) {
     for (let offset = 0; offset < sides.length; offset++) {
       const side = sides[(round + offset) % sides.length]!;
-      await pool.query(`TRUNCATE ${TABLE}, ${RAW_TABLE}`);
-      await pool.query('CHECKPOINT');
+      await resetBenchTables(pool);
       results[side].push(pgbench(scripts[side]));
       await expectEveryPairCompleted(pool, side === 'store' ? TABLE : RAW_TABLE);
     }

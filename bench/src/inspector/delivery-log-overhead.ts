@@ -15,6 +15,7 @@ import { RedisDeliveryLog, RedisStore } from '@hookguard/redis';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
+import { deleteBenchKeys } from '../benchmarks/b5-redis.js';
 import { median, pairedRatios } from '../report/statistics.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -91,12 +92,7 @@ const backends: Record<string, () => Promise<Backend>> = {
         on: { store: new RedisStore({ client, prefix, logger: silentLogger }), log: new RedisDeliveryLog({ client, prefix, logger: silentLogger }), namespace: `on${round}` },
       }),
       close: async () => {
-        let cursor = '0';
-        do {
-          const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-          cursor = next;
-          if (keys.length > 0) await client.del(...keys);
-        } while (cursor !== '0');
+        await deleteBenchKeys(client, prefix);
         await client.quit();
       },
     };

@@ -102,3 +102,13 @@ function hexValue(code: number): number {
   if (code >= 65 && code <= 70) return code - 55;
   return -1;
 }
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Strict UTF-8 decoding, on any runtime: a leading byte order mark is dropped, malformed bytes
+ * throw a TypeError. `#crypto`'s `decodeUtf8` is this, with a faster path for ASCII on Node.
+ */
+export function decodeStrictUtf8(bytes: Uint8Array): string {
+  return strictUtf8.decode(bytes);
+}

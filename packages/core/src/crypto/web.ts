@@ -1,6 +1,6 @@
 // The default export condition selects this file: Web Crypto only, so the core runs on every
 // runtime Hono runs on (Workers, Deno, Bun, browsers).
-import { base64UrlFromBytes, concatBytes } from './encoding.js';
+import { base64UrlFromBytes, concatBytes, decodeStrictUtf8 } from './encoding.js';
 import type { CryptoBackend, HmacAlgorithm, HmacKey } from './types.js';
 
 const encoder = new TextEncoder();
@@ -26,15 +26,11 @@ function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return difference === 0;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /**
  * Strict UTF-8 decoding: a leading byte order mark is dropped, malformed bytes throw a TypeError.
- * Here beside the crypto because node.ts has a faster path for ASCII bodies.
+ * Exported beside the crypto because node.ts has a faster path for ASCII bodies.
  */
-export function decodeUtf8(bytes: Uint8Array): string {
-  return utf8.decode(bytes);
-}
+export const decodeUtf8 = decodeStrictUtf8;
 
 /** The Web Crypto backend. */
 export const cryptoBackend: CryptoBackend = {
