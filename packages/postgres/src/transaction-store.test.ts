@@ -188,6 +188,37 @@ describeWithPostgres('claimInTransaction: the store inside the transaction (scop
     expect(await Promise.all([...ids, `${event}:last`].map(replyCount))).toEqual(Array(ids.length + 1).fill(1));
   });
 
+  it('sends each of its operations as one query on the transaction’s client, so pg never holds two of them queued', async () => {
+    const event = uniqueKey('event');
+    const reply = uniqueKey('reply');
+    const queries = { sent: 0, inFlight: 0, most: 0 };
+    await db.store.claimInTransaction(event, options, async ({ db: client, store }) => {
+      // Counts the client's queries while the handler runs: pg 8.23 warns about (and pg 9 drops)
+      // a query issued while another is still running on the same client.
+      const query = client.query.bind(client) as (config: unknown) => Promise<unknown>;
+      const counted = (config: unknown): Promise<unknown> => {
+        queries.sent++;
+        queries.most = Math.max(queries.most, ++queries.inFlight);
+        const settled = (): void => void queries.inFlight--;
+        const running = query(config);
+        running.then(settled, settled);
+        return running;
+      };
+      Object.assign(client, { query: counted });
+      try {
+        const claim = await store.claim(reply, options);
+        if (claim.status !== 'claimed') throw new Error('expected a claim');
+        expect(await store.complete(reply, claim.token, { retentionMs: 60_000, result: { sent: 'it\'s \\ done' } })).toBe(true);
+        // Not the owner: the statement matches no row and changes nothing.
+        expect(await store.release(reply, '00000000-0000-4000-8000-000000000000')).toBe(false);
+      } finally {
+        Reflect.deleteProperty(client, 'query');
+      }
+    });
+    expect(queries).toEqual({ sent: 3, inFlight: 0, most: 1 });
+    expect(await db.store.claim(reply, options)).toMatchObject({ status: 'completed', result: { sent: "it's \\ done" } });
+  });
+
   it('queues its operations behind the handler’s own long statements without timing them out, and renews a held key from memory', async () => {
     const pool = testPool('hookguard-test-scope-slow', { max: 2 });
     const store = db.storeOn(pool, { statementTimeoutMs: 500 });

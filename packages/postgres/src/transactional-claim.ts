@@ -11,6 +11,7 @@ import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 
 import { toClaimResult, type ClaimStatementRow } from './claim-row.js';
 import { sqlState } from './dedup-operations.js';
 import { checkout } from './pool-checkout.js';
+import { withInlineValues } from './sql/inline-values.js';
 import { statementRun, textRun, type Statement, type Statements } from './sql/statements.js';
 import { isConnectionError, storeError } from './store-error.js';
 import { TransactionStore } from './transaction-store.js';
@@ -217,36 +218,37 @@ class Transaction {
 
   /**
    * Runs one statement in a savepoint of its own, so a failure does not abort the handler's
-   * transaction. The three statements are queued at once: pg sends a client's queries one after
-   * another in the order they were queued, so none of the handler's own statements (`Promise.all`
-   * over `ctx.db`) can run inside the savepoint and be undone with it. Without the client-side
-   * timeout: on the one client they wait behind the handler's own statements, however long those
-   * run; the server bounds their own lock waits.
+   * transaction. `SAVEPOINT`, the statement (its values written in as literals) and `RELEASE` go
+   * as one simple query: one round trip, and nothing the handler issues on `ctx.db` meanwhile
+   * (`Promise.all` over it) can run inside the savepoint and be undone with it, without ever
+   * having two of the store's own queries waiting on the client, which pg 8.23 warns about and
+   * pg 9 drops. Without the client-side timeout: on the one client it waits behind the handler's
+   * own statements, however long those run; the server bounds its lock waits.
    */
   async #inSavepoint<Row extends QueryResultRow>(operation: string, statement: Statement, values: unknown[]): Promise<QueryResult<Row>> {
     const name = `hookguard_store_${++this.#savepoints}`;
     const untimed = { timeout: false, operation: `${operation} (in the transaction of a handler)` };
-    const steps = [
-      this.#query(`SAVEPOINT ${name}`, [], untimed),
-      this.#query<Row>(statement, values, untimed),
-      this.#query(`RELEASE SAVEPOINT ${name}`, [], untimed),
-    ] as const;
-    const [opened, ran, closed] = await Promise.allSettled(steps);
-    if (opened.status === 'fulfilled' && ran.status === 'fulfilled' && closed.status === 'fulfilled') return ran.value;
-    const failure = [opened, ran, closed].find((step) => step.status === 'rejected')?.reason as unknown;
-    if (opened.status === 'rejected' && sqlState(opened.reason) === IN_FAILED_TRANSACTION) {
-      throw new WebhookError(
-        'ERR_HOOKGUARD_HANDLER_FAILED',
-        `PostgresStore ${operation} could not run in the transaction of '${this.#key}': a statement on ctx.db failed earlier and aborted it, so nothing in it can commit and a retry runs again. Let the error propagate, or wrap the statement in SAVEPOINT / ROLLBACK TO SAVEPOINT.`,
-        { cause: failure },
-      );
+    const text = `SAVEPOINT ${name};\n${withInlineValues(statement, values, (value) => this.#db.escapeLiteral(value))};\nRELEASE SAVEPOINT ${name}`;
+    try {
+      // A simple query of three statements answers with three results; the statement's is the second.
+      const results = (await this.#query(text, undefined, { ...untimed, rowMode: statement.rowMode })) as unknown as QueryResult<Row>[];
+      return results[1]!;
+    } catch (error) {
+      // The transaction was aborted before the savepoint: a statement on ctx.db failed earlier.
+      if (sqlState(error) === IN_FAILED_TRANSACTION) {
+        throw new WebhookError(
+          'ERR_HOOKGUARD_HANDLER_FAILED',
+          `PostgresStore ${operation} could not run in the transaction of '${this.#key}': a statement on ctx.db failed earlier and aborted it, so nothing in it can commit and a retry runs again. Let the error propagate, or wrap the statement in SAVEPOINT / ROLLBACK TO SAVEPOINT.`,
+          { cause: error },
+        );
+      }
+      // The statement failed inside the savepoint, and the rest of the query was skipped: undoing
+      // the savepoint leaves the handler's transaction as it was before.
+      if (this.#broken === undefined) {
+        await this.#query(`ROLLBACK TO SAVEPOINT ${name};\nRELEASE SAVEPOINT ${name}`, undefined, untimed).catch(() => undefined);
+      }
+      throw error;
     }
-    if (this.#broken === undefined && opened.status === 'fulfilled') {
-      await this.#query(`ROLLBACK TO SAVEPOINT ${name}`, [], untimed)
-        .then(() => this.#query(`RELEASE SAVEPOINT ${name}`, [], untimed))
-        .catch(() => undefined);
-    }
-    throw ran.status === 'rejected' ? ran.reason : failure;
   }
 
   /**
@@ -277,10 +279,10 @@ class Transaction {
   async #query<Row extends QueryResultRow = QueryResultRow>(
     statement: Statement | string,
     values?: unknown[],
-    { timeout = true, operation = 'claimInTransaction' }: { timeout?: boolean; operation?: string } = {},
+    { timeout = true, operation = 'claimInTransaction', rowMode }: { timeout?: boolean; operation?: string; rowMode?: 'array' | undefined } = {},
   ): Promise<QueryResult<Row>> {
     const timeoutMs = timeout ? this.#context.statementTimeoutMs : 0;
-    const config: QueryConfig = typeof statement === 'string' ? textRun(statement, timeoutMs) : statementRun(statement, values ?? [], timeoutMs);
+    const config: QueryConfig = typeof statement === 'string' ? textRun(statement, timeoutMs, rowMode) : statementRun(statement, values ?? [], timeoutMs);
     try {
       return await this.#db.query<Row>(config);
     } catch (error) {

@@ -31,9 +31,16 @@ export function statementRun(statement: Statement, values: unknown[], timeoutMs:
   return { name: statement.name, text: statement.text, values, rowMode: statement.rowMode, query_timeout: timeoutMs > 0 ? timeoutMs : undefined };
 }
 
-/** The config pg runs an unnamed statement without parameters with (`BEGIN`, `COMMIT`, …). */
-export function textRun(text: string, timeoutMs: number): { text: string; query_timeout: number | undefined } {
-  return { text, query_timeout: timeoutMs > 0 ? timeoutMs : undefined };
+/**
+ * The config pg runs an unnamed statement without parameters with (`BEGIN`, `COMMIT`, a
+ * savepoint around an operation in one simple query, …).
+ */
+export function textRun(
+  text: string,
+  timeoutMs: number,
+  rowMode?: 'array',
+): { text: string; rowMode: 'array' | undefined; query_timeout: number | undefined } {
+  return { text, rowMode, query_timeout: timeoutMs > 0 ? timeoutMs : undefined };
 }
 
 /** How a claim takes the key's advisory lock (see the claim function in migration-v2-sql.ts). */
