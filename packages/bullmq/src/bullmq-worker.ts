@@ -1,7 +1,6 @@
-import { consoleLogger, describeError, JobLocks, lockClock, retryDelayMs, type HeldLock, type JobProcessor, type QueuedEvent, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
+import { CLOSING, consoleLogger, describeError, JobLocks, JobRun, lockClock, retryDelayMs, type HeldLock, type JobProcessor, type QueuedEvent, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
 import { DelayedError, ErrorCode, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { ResolvedBullMQOptions } from './bullmq-queue.js';
-import { CLOSING, JobRun } from './job-run.js';
 
 /** How long a closing worker with no run left waits for BullMQ's own close. */
 const STUCK_CLOSE_MS = 3_000;

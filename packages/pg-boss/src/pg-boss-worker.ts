@@ -1,4 +1,4 @@
-import { consoleLogger, describeError, JobLocks, lockClock, retryDelayMs, type HeldLock, type JobProcessor, type Logger, type QueuedEvent, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
+import { CLOSING, consoleLogger, describeError, JobLocks, JobRun, lockClock, retryDelayMs, type HeldLock, type JobProcessor, type Logger, type QueuedEvent, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
 import type PgBoss from 'pg-boss';
 import type { Pool } from 'pg';
 import { errorOutput, fromJobData, wasHandedBack, type JobData, type JobStatements } from './job-statements.js';
@@ -15,7 +15,6 @@ export type WorkerScope = {
   logger: Logger | undefined;
 };
 
-const CLOSING = 'the worker is closing';
 const QUEUE = 'pg-boss';
 
 /** What a run leaves: its job completed, retried later, dead-lettered, or handed back by a closing worker. */
@@ -33,7 +32,8 @@ export async function startWorker(scope: WorkerScope, processor: JobProcessor, w
   const { boss, pool, name, statements } = scope;
   const logger = scope.logger ?? work.logger ?? consoleLogger;
   const running = new Set<Promise<void>>();
-  const controllers = new Set<AbortController>();
+  /** Runs of the processor that have not returned; the close grace aborts them. */
+  const runs = new Set<JobRun>();
   let closing = false;
   let handingBack = false;
   let wake: (() => void) | undefined;
@@ -95,22 +95,23 @@ export async function startWorker(scope: WorkerScope, processor: JobProcessor, w
       await record(job.id, key, job.startedOn, 'dead', `ran out of attempts (${work.retry.attempts}): its last runs were lost to a worker that died or lost the lock`);
       return;
     }
-    const controller = new AbortController();
-    controllers.add(controller);
-    const held = locks.hold(job.id, key, job.startedOn, takenAt, (reason) => controller.abort(reason), lockMsOf(job));
+    // The run's signal is made only when the handler reads it (JobRun).
+    const run = new JobRun(attempt);
+    runs.add(run);
+    const held = locks.hold(job.id, key, job.startedOn, takenAt, (reason) => run.abort(reason), lockMsOf(job));
     let failure: { error: unknown } | undefined;
     try {
       if (event instanceof Error) throw event;
-      await processor(event, { attempt, signal: controller.signal });
+      await processor(event, run);
     } catch (error) {
       failure = { error };
     } finally {
-      controllers.delete(controller);
+      runs.delete(run);
     }
     const token = await locks.release(held);
     if (failure === undefined) return record(job.id, key, token, 'completed');
     const message = describe(failure.error);
-    if (handingBack && controller.signal.aborted) return record(job.id, key, token, 'handed back', message);
+    if (handingBack && run.closing) return record(job.id, key, token, 'handed back', message);
     if (attempt >= work.retry.attempts) return record(job.id, key, token, 'dead', message);
     return record(job.id, key, token, 'retry', message, retryDelayMs(attempt, work.retry));
   };
@@ -162,7 +163,7 @@ export async function startWorker(scope: WorkerScope, processor: JobProcessor, w
           ? undefined
           : setTimeout(() => {
               handingBack = true;
-              for (const controller of controllers) controller.abort(new Error(CLOSING));
+              for (const run of runs) run.close();
             }, options.graceMs);
       try {
         await looping;

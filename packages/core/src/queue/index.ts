@@ -12,3 +12,4 @@ export {
   type WebhookQueue,
 } from './webhook-queue.js';
 export { HeldLock, JobLocks, lockClock, type JobLocksOptions, type LockRenewal } from './job-locks.js';
+export { CLOSING, JobRun } from './job-run.js';

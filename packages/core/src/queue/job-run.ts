@@ -1,14 +1,14 @@
-import type { JobContext } from '@hookguard/core';
+import type { JobContext } from './webhook-queue.js';
 
-/** The abort reason of a run whose worker closed before it finished (BullMQ's own for `cancelAllJobs`). */
+/** The message of a run's abort reason when its worker closed before it finished. */
 export const CLOSING = 'the worker is closing';
 
 /**
  * One run's context for the processor: its attempt, and its signal, aborted when the lock is lost
- * or may have lapsed, or when the close grace ends. The AbortController behind the signal is made
- * on the first read: most handlers never read `ctx.signal`, and BullMQ's controller per job with
- * one made here held no-op jobs to 0.68–0.76 of a plain Worker's throughput (docs/queues/bullmq.md,
- * "Figures").
+ * or may have lapsed, or when the close grace ends; what a queue package's worker hands the
+ * processor. The AbortController behind the signal is made on the first read: most handlers never
+ * read `ctx.signal`, and in the BullMQ worker a controller per job (with BullMQ's own) held no-op
+ * jobs to 0.68–0.76 of a plain Worker's throughput (docs/queues/bullmq.md, "Figures").
  *
  * @example
  * ```ts
@@ -45,9 +45,9 @@ export class JobRun implements JobContext {
     this.#controller?.abort(reason);
   }
 
-  /** The close grace ended: the run is marked for handing back, and its signal aborts with {@link CLOSING}. */
+  /** The close grace ended: the run is marked for handing back, and its signal aborts with an Error saying {@link CLOSING}. */
   close(): void {
     this.closing = true;
-    this.abort(CLOSING);
+    this.abort(new Error(CLOSING));
   }
 }

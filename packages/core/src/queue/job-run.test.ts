@@ -28,7 +28,7 @@ describe('JobRun', () => {
     const closed = new JobRun(1);
     closed.close();
     expect(closed.closing).toBe(true);
-    expect(closed.signal.reason).toBe(CLOSING);
+    expect(closed.signal.reason).toEqual(new Error(CLOSING));
 
     const lost = new JobRun(1);
     lost.abort('lock lost');
