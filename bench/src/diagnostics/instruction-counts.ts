@@ -1,10 +1,10 @@
 /**
  * Machine instructions per request of the adapter-round servers (adapter-servers.ts), counted by
- * valgrind's callgrind: unlike CPU time, the count repeats to a fraction of a percent whatever else
- * the machine is doing, so a change worth 1 % shows. Each server runs under callgrind (with V8's
- * `--single-threaded --predictable-gc-schedule`, so compilation and collection happen at the same
- * points each run) and is sent the same deliveries one at a time over one keep-alive connection,
- * twice: `--requests a,b` of them. The difference of the two counts over `b - a` is the cost of one
+ * valgrind's callgrind: unlike CPU time, the count repeats to within 1 % whatever else the
+ * machine is doing, so a change worth a few percent shows. Each server runs under callgrind (with
+ * V8's flags of callgrind.ts, so compilation and collection happen at the same points each run)
+ * and is sent the same deliveries one at a time over one keep-alive connection, twice:
+ * `--requests a,b` of them. The difference of the two counts over `b - a` is the cost of one
  * request once warm, start-up and warm-up cancelled out.
  *
  *   npm run build && node_modules/.bin/tsx bench/src/diagnostics/instruction-counts.ts minimal hookguard [--requests 4000,12000]
@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ADAPTER_SERVERS, type AdapterServer } from '../adapters/adapter-servers.js';
 import { signedDeliveries } from '../http/deliveries.js';
+import { callgrindArgs, collectedInstructions } from './callgrind.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { requests: { type: 'string', default: '4000,12000' }, keep: { type: 'string' } } });
 const kinds = positionals.filter((kind): kind is AdapterServer => (ADAPTER_SERVERS as readonly string[]).includes(kind));
@@ -102,7 +103,7 @@ async function countInstructions(kind: AdapterServer, count: number): Promise<nu
   const all = requests(kind, count);
   const child = spawn(
     'valgrind',
-    ['--tool=callgrind', `--callgrind-out-file=${values.keep === undefined ? '/dev/null' : join(values.keep, `${kind}-${count}.callgrind`)}`, process.execPath, '--single-threaded', '--predictable-gc-schedule', '--import', 'tsx', SERVER, kind],
+    callgrindArgs(values.keep === undefined ? '/dev/null' : join(values.keep, `${kind}-${count}.callgrind`), SERVER, [kind]),
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
@@ -121,10 +122,10 @@ async function countInstructions(kind: AdapterServer, count: number): Promise<nu
   const statuses = await sendInTurn(socket, all);
   socket.end();
   const code = await exited;
-  const collected = /Collected : (\d+)/.exec(stderr);
-  if (code !== 0 || collected === null) throw new Error(`the ${kind} server under callgrind ended with ${code}:\n${stderr}`);
+  const collected = collectedInstructions(stderr);
+  if (code !== 0 || collected === undefined) throw new Error(`the ${kind} server under callgrind ended with ${code}:\n${stderr}`);
   if (statuses.get(200) !== count) throw new Error(`the ${kind} server answered ${JSON.stringify([...statuses])} to ${count} new deliveries`);
-  return Number(collected[1]);
+  return collected;
 }
 
 const perRequest = new Map<AdapterServer, number>();

@@ -13,9 +13,10 @@
  * named `postgres…`, in clock ticks): Linux only.
  *
  * `--instructions 2000,6000` instead counts the client's instructions per pair under valgrind's
- * callgrind (as instruction-counts.ts does for servers): each side runs alone in a child process,
- * once per count, and the difference over the extra pairs is one pair's cost once warm. Unlike
- * CPU time it repeats to a fraction of a percent, so it shows a change to the store's JavaScript.
+ * callgrind (with callgrind.ts's flags, as instruction-counts.ts does for servers): each side runs
+ * alone in a child process, once per count, and the difference over the extra pairs is one pair's
+ * cost once warm. Unlike CPU time it repeats to about a percent, so it shows a change to the
+ * store's JavaScript.
  * `--keep dir` keeps callgrind's files (`<store>-<side>-<count>.callgrind`) for callgrind_annotate.
  */
 import { spawn } from 'node:child_process';
@@ -28,6 +29,7 @@ import { connectBenchRedis, deleteBenchKeys, redisPairSides } from '../benchmark
 import { connectBenchPostgres, dropBenchTables, postgresPairSides } from '../benchmarks/b6-postgres.js';
 import { pairThroughput, type Pair } from '../benchmarks/pair-throughput.js';
 import { median } from '../report/statistics.js';
+import { callgrindArgs, collectedInstructions } from './callgrind.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -161,14 +163,14 @@ async function runSide(side: string, count: number): Promise<void> {
 function countInstructions(side: string, count: number): Promise<number> {
   const self = fileURLToPath(import.meta.url);
   const out = values.keep === undefined ? '/dev/null' : join(values.keep, `${kind}-${side}-${count}.callgrind`);
-  const args = ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', '--predictable-gc-schedule', '--import', 'tsx', self, kind!];
-  const child = spawn('valgrind', [...args, '--side', side, '--count', String(count), '--concurrency', String(concurrency)], { stdio: ['ignore', 'inherit', 'pipe'] });
+  const args = callgrindArgs(out, self, [kind!, '--side', side, '--count', String(count), '--concurrency', String(concurrency)]);
+  const child = spawn('valgrind', args, { stdio: ['ignore', 'inherit', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => {
-      const collected = /Collected : (\d+)/.exec(stderr);
-      if (code === 0 && collected !== null) resolve(Number(collected[1]));
+      const collected = collectedInstructions(stderr);
+      if (code === 0 && collected !== undefined) resolve(collected);
       else reject(new Error(`the ${side} side under callgrind ended with ${code}:\n${stderr}`));
     });
   });

@@ -1,0 +1,39 @@
+/**
+ * valgrind's arguments for running a TypeScript script under callgrind, shared by the diagnostics
+ * that count instructions (instruction-counts.ts, store-pair-costs.ts --instructions). V8 runs
+ * with:
+ *
+ * - `--single-threaded`: compilation and collection on the main thread, counted with the rest;
+ * - `--predictable-gc-schedule`: fixed young-generation size and heap growth, no memory reducer;
+ * - `--no-incremental-marking`: V8 paces incremental marking by the time it has taken, and under
+ *   valgrind that time depends on the machine's load, so a full collection fell inside the
+ *   counted work on a busy machine and not on an idle one (GitHub deliveries through
+ *   `@hookguard/node`: 162,850 instructions per request idle, 181,248 and 186,930 with both cores
+ *   busy; with the flag, 169,421 idle and 168,122 busy). Counts taken before 2026-12-04 14:40 UTC
+ *   were taken without it and are not comparable with later ones (BENCHMARKS.md).
+ *
+ * @example
+ * ```ts
+ * spawn('valgrind', callgrindArgs('/dev/null', fileURLToPath(import.meta.url), ['--side', 'raw']));
+ * ```
+ */
+export function callgrindArgs(outFile: string, script: string, scriptArgs: readonly string[]): string[] {
+  return [
+    '--tool=callgrind',
+    `--callgrind-out-file=${outFile}`,
+    process.execPath,
+    '--single-threaded',
+    '--predictable-gc-schedule',
+    '--no-incremental-marking',
+    '--import',
+    'tsx',
+    script,
+    ...scriptArgs,
+  ];
+}
+
+/** The instructions callgrind reports it collected, from its standard error; `undefined` when absent. */
+export function collectedInstructions(stderr: string): number | undefined {
+  const collected = /Collected : (\d+)/.exec(stderr);
+  return collected === null ? undefined : Number(collected[1]);
+}
