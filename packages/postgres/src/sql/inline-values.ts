@@ -9,7 +9,9 @@ const PARAMETER = /\$(\d+)(::)?/g;
  * `statement`'s text with its parameters written in as literals, for a simple query that runs it
  * between other statements in one round trip (a savepoint around it: transactional-claim.ts).
  *
- * Every parameter of the store's statements carries a cast (`$2::float8`), so a quoted literal is
+ * A `$` and digits in the text are taken for a parameter: the store's statements hold them nowhere
+ * else (table and schema names are letters, digits and underscores; table-names.ts). Every
+ * parameter of the store's statements carries a cast (`$2::float8`), so a quoted literal is
  * typed exactly as the parameter was: pg sends a parameter as text too, and `'60000'::float8` is
  * what the server makes of either. A value becomes `NULL`, or the text pg would send for it,
  * quoted by `escapeLiteral`. A parameter without a cast, or a value of another kind, is a defect
