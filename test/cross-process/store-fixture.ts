@@ -6,6 +6,7 @@ import { PostgresStore } from '@hookguard/postgres';
 import { RedisStore } from '@hookguard/redis';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { deleteRedisKeys } from '../support/redis-keys.js';
 import { NAMESPACE, type StoreConfig } from './app-config.js';
 
 const POSTGRES_CONNECTION = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' } as const;
@@ -39,12 +40,7 @@ export function redisFixture(port = 6379, options: { commandTimeoutMs?: number }
     deadLetters: () => hash('dead-letters'),
     async close() {
       try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-          if (keys.length > 0) await client.unlink(...keys);
-          cursor = next;
-        } while (cursor !== '0');
+        await deleteRedisKeys(client, `${prefix}*`);
       } finally {
         client.disconnect();
       }

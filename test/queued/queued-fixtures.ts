@@ -13,6 +13,7 @@ import { RedisStore } from '@hookguard/redis';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
+import { deleteRedisKeys } from '../support/redis-keys.js';
 import { POSTGRES, REDIS } from '../support/services.js';
 
 export const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -69,7 +70,13 @@ function redisBackend(run: string, port: number): Backend {
   return {
     store: new RedisStore({ client, prefix: `hgq-${run}:` }),
     queue: new BullMQQueue({ connection: client, name: `q-${run}`, lockDurationMs: 15_000, stalledIntervalMs: 5_000 }),
-    close: async () => client.disconnect(),
+    close: async () => {
+      try {
+        await deleteRedisKeys(client, `hgq-${run}:*`, `bull:q-${run}:*`);
+      } finally {
+        client.disconnect();
+      }
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { spawnTs } from '../cross-process/app-process.js';
+import { deleteRedisKeys } from '../support/redis-keys.js';
 import { REDIS, describeWithRedis } from '../support/services.js';
 import { SECRET, eventually, inParallel, sendOnce } from './queued-fixtures.js';
 import type { QueuedProcessConfig, QueuedProcessMessage } from './queued-process.js';
@@ -11,10 +12,23 @@ import type { QueuedProcessConfig, QueuedProcessMessage } from './queued-process
 const ENTRY = fileURLToPath(new URL('./queued-process.ts', import.meta.url));
 const redis = new Redis(REDIS);
 const children: ChildProcess[] = [];
+/** The runs of this file, whose keys (dedup records, effects, BullMQ's queue) go once the children are gone. */
+const runs: string[] = [];
+const newRun = (): string => {
+  const run = `hgqp-${randomUUID().slice(0, 8)}`;
+  runs.push(run);
+  return run;
+};
 afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
 });
-afterAll(() => redis.disconnect());
+afterAll(async () => {
+  try {
+    await deleteRedisKeys(redis, ...runs.flatMap((run) => [`${run}:*`, `bull:${run}-q:*`]));
+  } finally {
+    redis.disconnect();
+  }
+});
 
 type Started = { child: ChildProcess; port: number; messages: QueuedProcessMessage[] };
 
@@ -41,7 +55,7 @@ function config(run: string, role: QueuedProcessConfig['role'], overrides: Parti
 
 describeWithRedis('queued mode across processes', () => {
   it('runs a job again after its worker is SIGKILLed mid-job, and its ctx.once effect happens once', { timeout: 90_000 }, async () => {
-    const run = `hgqp-${randomUUID().slice(0, 8)}`;
+    const run = newRun();
     // Short locks, so stalled-job recovery notices the dead worker within seconds.
     const fast = { lockDurationMs: 2_000, stalledIntervalMs: 1_000 };
     const acceptor = await start(config(run, 'accept'));
@@ -60,7 +74,7 @@ describeWithRedis('queued mode across processes', () => {
   });
 
   it('handles each event once with 4 worker and 2 accepting processes, every event sent to both acceptors', { timeout: 120_000 }, async () => {
-    const run = `hgqp-${randomUUID().slice(0, 8)}`;
+    const run = newRun();
     const acceptors = await Promise.all([start(config(run, 'accept')), start(config(run, 'accept'))]);
     await Promise.all(Array.from({ length: 4 }, () => start(config(run, 'work', { concurrency: 16 }))));
     const ids = Array.from({ length: 300 }, (_, n) => `evt_${n}`);

@@ -7,6 +7,7 @@ import { RedisStore } from '@hookguard/redis';
 import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { ROOT } from '../cross-process/app-process.js';
+import { deleteRedisKeys } from '../support/redis-keys.js';
 import { REDIS, describeWithRedis } from '../support/services.js';
 import { SECRET, eventually, signedDelivery } from './queued-fixtures.js';
 
@@ -71,6 +72,7 @@ describeWithRedis('the hookguard command', () => {
     } finally {
       await worker.close();
       await queue.close();
+      await deleteRedisKeys(client, `${run}:*`, `bull:${run}-q:*`);
     }
   });
 });

@@ -31,6 +31,8 @@ export async function openQueue(kind: QueueKind, run: string, urls: { redisUrl: 
       name: 'BullMQ',
       close: async () => {
         await queue.close();
+        // The run's queue goes with it, as the pg-boss schema below does: BullMQ's default prefix.
+        await deleteKeys(client, `bull:mail-demo-${run}:*`).catch(() => undefined);
         client.disconnect();
       },
     };
@@ -54,4 +56,14 @@ export async function openQueue(kind: QueueKind, run: string, urls: { redisUrl: 
       await pool.end();
     },
   };
+}
+
+/** Deletes every key matching `pattern` (SCAN, then UNLINK). */
+async function deleteKeys(client: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    if (keys.length > 0) await client.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
 }
