@@ -7,6 +7,7 @@ import {
   type ClaimResult,
   type DedupStore,
 } from '@hookguard/core';
+import pg from 'pg';
 import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { toClaimResult, type ClaimStatementRow } from './claim-row.js';
 import { sqlState } from './dedup-operations.js';
@@ -228,7 +229,8 @@ class Transaction {
   async #inSavepoint<Row extends QueryResultRow>(operation: string, statement: Statement, values: unknown[]): Promise<QueryResult<Row>> {
     const name = `hookguard_store_${++this.#savepoints}`;
     const untimed = { timeout: false, operation: `${operation} (in the transaction of a handler)` };
-    const text = `SAVEPOINT ${name};\n${withInlineValues(statement, values, (value) => this.#db.escapeLiteral(value))};\nRELEASE SAVEPOINT ${name}`;
+    // pg's module-level quoting, not the client's method: pg's native client has none.
+    const text = `SAVEPOINT ${name};\n${withInlineValues(statement, values, pg.escapeLiteral)};\nRELEASE SAVEPOINT ${name}`;
     try {
       // A simple query of three statements answers with three results; the statement's is the second.
       const results = (await this.#query(text, undefined, { ...untimed, rowMode: statement.rowMode })) as unknown as QueryResult<Row>[];

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { PoolClient } from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithPostgres, testPool } from '../postgres.fixtures.js';
+import { describeWithPostgres, pg, testPool } from '../postgres.fixtures.js';
 import { withInlineValues } from './inline-values.js';
 import { statements } from './statements.js';
 import { tableNames } from './table-names.js';
@@ -55,7 +55,7 @@ describeWithPostgres('withInlineValues against PostgreSQL', () => {
       fc.asyncProperty(text, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), async (value, number, flag) => {
         const values = [value, number, flag, null];
         const parameters = await client.query({ text: probe.text, values });
-        const inline = await client.query(withInlineValues(probe, values, (raw) => client.escapeLiteral(raw)));
+        const inline = await client.query(withInlineValues(probe, values, pg.escapeLiteral));
         expect(inline.rows).toEqual(parameters.rows);
       }),
       { numRuns: 300 },

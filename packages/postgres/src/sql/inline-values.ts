@@ -1,6 +1,6 @@
 import type { Statement } from './statements.js';
 
-/** pg's own quoting (`client.escapeLiteral`): `'it''s'`, and `E'…'` with backslashes doubled. */
+/** pg's own quoting (`pg.escapeLiteral`): `'it''s'`, and `E'…'` with backslashes doubled. */
 export type EscapeLiteral = (text: string) => string;
 
 const PARAMETER = /\$(\d+)(::)?/g;
@@ -20,7 +20,7 @@ const PARAMETER = /\$(\d+)(::)?/g;
  *
  * @example
  * ```ts
- * withInlineValues(statements.extend, [key, token, 60_000], (text) => client.escapeLiteral(text));
+ * withInlineValues(statements.extend, [key, token, 60_000], pg.escapeLiteral);
  * // "UPDATE … lease_until = … + '60000'::float8 * … WHERE key = 'reply:msg_1'::text …"
  * ```
  */
