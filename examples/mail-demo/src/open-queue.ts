@@ -1,6 +1,7 @@
 import { BullMQQueue } from '@hookguard/bullmq';
 import type { WebhookQueue } from '@hookguard/core';
 import { PgBossQueue } from '@hookguard/pg-boss';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { DemoSetupError } from './setup-error.js';
@@ -25,14 +26,19 @@ export async function openQueue(kind: QueueKind, run: string, urls: { redisUrl: 
       client.disconnect();
       throw new DemoSetupError(`--queue bullmq: Redis is not reachable (${(error as Error).message}). Start one or point --redis-url at yours.`);
     }
-    const queue = new BullMQQueue({ connection: client, name: `mail-demo-${run}` });
+    const queueName = `mail-demo-${run}`;
+    const queue = new BullMQQueue({ connection: client, name: queueName });
     return {
       queue,
       name: 'BullMQ',
       close: async () => {
         await queue.close();
-        // The run's queue goes with it, as the pg-boss schema below does: BullMQ's default prefix.
-        await deleteKeys(client, `bull:mail-demo-${run}:*`).catch(() => undefined);
+        // The run's queue goes with it, as the pg-boss schema below does.
+        const jobs = new Queue(queueName, { connection: client });
+        await jobs
+          .obliterate({ force: true })
+          .catch(() => undefined)
+          .finally(() => jobs.close());
         client.disconnect();
       },
     };
@@ -56,14 +62,4 @@ export async function openQueue(kind: QueueKind, run: string, urls: { redisUrl: 
       await pool.end();
     },
   };
-}
-
-/** Deletes every key matching `pattern` (SCAN, then UNLINK). */
-async function deleteKeys(client: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length > 0) await client.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
 }
