@@ -6,11 +6,20 @@
  * sides, so the ratio is the server's; it is how a change to the SQL is judged apart from `pg`
  * and the store's JavaScript (store-pair-costs.ts splits those).
  *
- *   npm run build && node_modules/.bin/tsx bench/src/diagnostics/postgres-server-throughput.ts [--clients 10] [--seconds 6] [--rounds 6]
+ *   npm run build && node_modules/.bin/tsx bench/src/diagnostics/postgres-server-throughput.ts [--clients 10] [--seconds 6] [--rounds 6] [--claim-variants]
  *
  * Needs `pgbench` on the PATH (Debian: postgresql-client) and the PostgreSQL B6 uses. Each side
  * passes the claim's token to its completion with `\gset`; the raw claim makes its token with
  * `gen_random_uuid()` here, as the store's does, instead of taking one from the client.
+ *
+ * `--claim-variants` also runs the store's claim rewritten three ways, each followed by the store's
+ * completion, to tell what parts of the claim statement cost the server (BENCHMARKS.md, B6):
+ * - `text-answer`: a new key answers its token as text, the claim function's answer is the
+ *   same json as text (no json built on the common path, none taken apart by pgbench);
+ * - `scalar-fallback`: the claim function is reached through a scalar SQL function made for the
+ *   run, a function call in the `coalesce` instead of a subquery over a set-returning function;
+ * - `no-fallback`: no claim function at all (`NULL`): what the fallback's presence costs a new
+ *   key. Not a correct claim: a key with a row would answer nothing.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +40,7 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '10' },
     seconds: { type: 'string', default: '6' },
     rounds: { type: 'string', default: '6' },
+    'claim-variants': { type: 'boolean', default: false },
   },
 });
 
@@ -43,17 +53,49 @@ function substitute(text: string, substitutes: readonly string[]): string {
   return text.replace(/\$(\d+)/g, (_, index: string) => substitutes[Number(index) - 1] ?? `$${index}`);
 }
 
-/**
- * The store's pair: its plain claim, answering `json` whose element 1 is the token (claim-row.ts),
- * read into `:tok`, then its completion with that token.
- */
-function storeScript(): string {
-  const { plainClaim, complete } = statements(tableNames(TABLE, undefined));
-  const claim = substitute(plainClaim.text, [KEY, String(LEASE_MS), String(RETENTION_MS), FINGERPRINT]);
+/** The store's claim of a new key, with the parameters pgbench fills in. */
+function storeClaimText(): string {
+  const { plainClaim } = statements(tableNames(TABLE, undefined));
+  return substitute(plainClaim.text, [KEY, String(LEASE_MS), String(RETENTION_MS), FINGERPRINT]);
+}
+
+/** `claim` (ending in one SELECT of its answer) with the answer's token read into `:tok`: `token` is the SQL of it from `(answer)`. */
+function readingToken(claim: string, token: (answer: string) => string): string {
   const select = claim.lastIndexOf('\nSELECT ');
-  if (select < 0) throw new Error('the plain claim no longer ends in one SELECT; update storeScript()');
-  const claimReadingToken = `${claim.slice(0, select)}\nSELECT (${claim.slice(select + '\nSELECT '.length)})->>1 AS tok \\gset`;
-  return `\\set n random(1, 9000000000000000000)\n${claimReadingToken}\n${substitute(complete.text, [KEY, ':tok', String(RETENTION_MS), 'NULL'])};\n`;
+  if (select < 0) throw new Error('the plain claim no longer ends in one SELECT; update postgres-server-throughput.ts');
+  return `${claim.slice(0, select)}\nSELECT ${token(`(${claim.slice(select + '\nSELECT '.length)})`)} AS tok \\gset`;
+}
+
+/** A pair of the store's table: `claim`, then the store's completion with the token it read. */
+function storePairScript(claim: string): string {
+  const { complete } = statements(tableNames(TABLE, undefined));
+  return `\\set n random(1, 9000000000000000000)\n${claim}\n${substitute(complete.text, [KEY, ':tok', String(RETENTION_MS), 'NULL'])};\n`;
+}
+
+/** `text` with `search` replaced, failing when the store's statement no longer holds it. */
+function rewrite(text: string, search: string | RegExp, replacement: (match: string, ...groups: string[]) => string): string {
+  const rewritten = text.replace(search, replacement);
+  if (rewritten === text) throw new Error(`the plain claim no longer holds ${String(search)}; update postgres-server-throughput.ts`);
+  return rewritten;
+}
+
+/** The scalar SQL function `scalar-fallback` calls: the claim function's answer as one json value. */
+const SCALAR_CLAIM = `${TABLE}_claim_scalar`;
+/** The claim function's answer, as a subquery over it in the store's claim; group 1: its arguments. */
+const FALLBACK = /\(SELECT pg_catalog\.json_build_array\(out_status[^)]*\) FROM "?[a-z_]+_claim_v2"?\((.*)\)\)\n\)/;
+const NEW_KEY_ANSWER = "(SELECT pg_catalog.json_build_array('claimed', token, attempt, NULL, NULL, NULL, NULL) FROM inserted)";
+
+/** The store's pair, and with `--claim-variants` its claim rewritten (see the head of this file). */
+function storeScripts(): Record<string, string> {
+  const claim = storeClaimText();
+  const scripts: Record<string, string> = { store: storePairScript(readingToken(claim, (answer) => `${answer}->>1`)) };
+  if (!values['claim-variants']) return scripts;
+  const textAnswer = rewrite(rewrite(claim, NEW_KEY_ANSWER, () => '(SELECT token::text FROM inserted)'), FALLBACK, (fallback) => fallback.replace(') FROM', ')::text FROM'));
+  scripts['text-answer'] = storePairScript(readingToken(textAnswer, (answer) => answer));
+  const scalarFallback = rewrite(claim, FALLBACK, (_, args) => `${SCALAR_CLAIM}(${args})\n)`);
+  scripts['scalar-fallback'] = storePairScript(readingToken(scalarFallback, (answer) => `${answer}->>1`));
+  scripts['no-fallback'] = storePairScript(readingToken(rewrite(claim, FALLBACK, () => 'NULL::json\n)'), (answer) => `${answer}->>1`));
+  return scripts;
 }
 
 /** B6's raw pair, the token made by the server and read into `:tok`. */
@@ -89,26 +131,39 @@ if (typeof pool === 'string') throw new Error(pool);
 const directory = mkdtempSync(join(tmpdir(), 'hookguard-pgbench-'));
 try {
   await postgresPairSides(pool, PostgresStore);
-  const scripts = { store: join(directory, 'store.sql'), raw: join(directory, 'raw.sql') };
-  writeFileSync(scripts.store, storeScript());
-  writeFileSync(scripts.raw, rawScript());
-  const results: Record<keyof typeof scripts, number[]> = { store: [], raw: [] };
-  const sides = Object.keys(scripts) as (keyof typeof scripts)[];
+  if (values['claim-variants']) {
+    await pool.query(`CREATE OR REPLACE FUNCTION ${SCALAR_CLAIM}(p_key text, p_lease_ms float8, p_retention_ms float8, p_fingerprint text, p_mode text, p_wait_ms float8) RETURNS json LANGUAGE sql AS $body$
+  SELECT pg_catalog.json_build_array(out_status, out_token, out_attempt, out_retry_after_ms, out_fingerprint_matches, out_result, out_last_error)
+  FROM ${tableNames(TABLE, undefined).claimFunctionV2}(p_key, p_lease_ms, p_retention_ms, p_fingerprint, p_mode, p_wait_ms)
+$body$`);
+  }
+  const scripts: Record<string, string> = {};
+  for (const [side, script] of Object.entries({ ...storeScripts(), raw: rawScript() })) {
+    scripts[side] = join(directory, `${side}.sql`);
+    writeFileSync(scripts[side], script);
+  }
+  const sides = Object.keys(scripts);
+  const results: Record<string, number[]> = Object.fromEntries(sides.map((side) => [side, []]));
   for (let round = 0; round < Number(values.rounds); round++) {
     for (let offset = 0; offset < sides.length; offset++) {
       const side = sides[(round + offset) % sides.length]!;
       await resetBenchTables(pool);
-      results[side].push(pgbench(scripts[side]));
-      await expectEveryPairCompleted(pool, side === 'store' ? TABLE : RAW_TABLE);
+      results[side]!.push(pgbench(scripts[side]!));
+      await expectEveryPairCompleted(pool, side === 'raw' ? RAW_TABLE : TABLE);
     }
-    console.log(`round ${round + 1}: store ${Math.round(results.store.at(-1)!)}, raw ${Math.round(results.raw.at(-1)!)} pairs/s`);
+    console.log(`round ${round + 1}: ${sides.map((side) => `${side} ${Math.round(results[side]!.at(-1)!)}`).join(', ')} pairs/s`);
   }
-  const ratios = pairedRatios(results.store, results.raw);
-  console.log(
-    `pgbench, ${values.clients} clients, ${values.seconds} s rounds, medians of ${values.rounds}: store ${Math.round(median(results.store))}, raw ${Math.round(median(results.raw))} pairs/s; store ÷ raw ${(median(results.store) / median(results.raw)).toFixed(2)} (rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
-  );
+  console.log(`pgbench, ${values.clients} clients, ${values.seconds} s rounds, medians of ${values.rounds}, pairs/s and ÷ the store's:`);
+  for (const side of sides) {
+    const ratios = pairedRatios(results[side]!, results.store!);
+    const spread = side === 'store' ? '' : ` (rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+    console.log(`  ${side.padEnd(16)} ${String(Math.round(median(results[side]!))).padStart(6)}  ${(median(results[side]!) / median(results.store!)).toFixed(2)}${spread}`);
+  }
+  const ratios = pairedRatios(results.store!, results.raw!);
+  console.log(`store ÷ raw ${(median(results.store!) / median(results.raw!)).toFixed(2)} (rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
 } finally {
   rmSync(directory, { recursive: true, force: true });
+  await pool.query(`DROP FUNCTION IF EXISTS ${SCALAR_CLAIM}`).catch(() => {});
   await dropBenchTables(pool).catch(() => {});
   await pool.end();
 }
