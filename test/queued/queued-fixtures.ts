@@ -36,7 +36,7 @@ export type QueueKind = 'bullmq' | 'pg-boss';
 /** A queued-mode receiver on real Redis or PostgreSQL, served over HTTP on a loopback port. */
 export async function queuedReceiver(kind: QueueKind, options: Partial<ReceiverOptions> = {}, redisPort: number = REDIS.port): Promise<QueuedSetup> {
   const run = randomUUID().slice(0, 8);
-  const backend = kind === 'bullmq' ? redisBackend(run, redisPort) : await postgresBackend(run);
+  const backend = await queuedBackend(kind, run, redisPort);
   const receiver = createReceiver({
     verifier: standardWebhooks({ secret: SECRET }),
     store: backend.store,
@@ -62,14 +62,30 @@ export async function queuedReceiver(kind: QueueKind, options: Partial<ReceiverO
   };
 }
 
-type Backend = { store: DedupStore; queue: WebhookQueue; pool?: pg.Pool; close(): Promise<void> };
+/** What a queued receiver runs on: its store and queue, on the machine's Redis or PostgreSQL. */
+export type QueuedBackend = {
+  store: DedupStore;
+  queue: WebhookQueue;
+  /** Another queue object of the same name on the same server, as a second receiver configured alike makes. */
+  sameQueue(): WebhookQueue;
+  pool?: pg.Pool;
+  /** Removes the run's keys or schemas; the queues are closed before. */
+  close(): Promise<void>;
+};
 
-function redisBackend(run: string, port: number): Backend {
+/** The store and queue of one test run (`run` keeps its keys and schemas apart from other runs'). */
+export async function queuedBackend(kind: QueueKind, run: string, redisPort: number = REDIS.port): Promise<QueuedBackend> {
+  return kind === 'bullmq' ? redisBackend(run, redisPort) : await postgresBackend(run);
+}
+
+function redisBackend(run: string, port: number): QueuedBackend {
   const client = new Redis({ host: REDIS.host, port, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
   client.on('error', () => undefined);
+  const sameQueue = (): WebhookQueue => new BullMQQueue({ connection: client, name: `q-${run}`, lockDurationMs: 15_000, stalledIntervalMs: 5_000 });
   return {
     store: new RedisStore({ client, prefix: `hgq-${run}:` }),
-    queue: new BullMQQueue({ connection: client, name: `q-${run}`, lockDurationMs: 15_000, stalledIntervalMs: 5_000 }),
+    queue: sameQueue(),
+    sameQueue,
     close: async () => {
       try {
         await deleteRedisKeys(client, `hgq-${run}:*`, `bull:q-${run}:*`);
@@ -80,16 +96,17 @@ function redisBackend(run: string, port: number): Backend {
   };
 }
 
-async function postgresBackend(run: string): Promise<Backend> {
+async function postgresBackend(run: string): Promise<QueuedBackend> {
   const pool = new pg.Pool({ ...POSTGRES, max: 20, connectionTimeoutMillis: 5_000 });
   pool.on('error', () => undefined);
   const schema = `hgq_${run}`;
   const store = new PostgresStore({ pool, schema });
   await store.migrate();
-  const queue = new PgBossQueue({ pool, schema: `${schema}_boss`, pollIntervalMs: 100 });
+  const sameQueue = (): WebhookQueue => new PgBossQueue({ pool, schema: `${schema}_boss`, pollIntervalMs: 100 });
   return {
     store,
-    queue,
+    queue: sameQueue(),
+    sameQueue,
     pool,
     close: async () => {
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

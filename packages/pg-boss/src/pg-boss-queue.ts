@@ -23,7 +23,9 @@ export type PgBossQueueOptions = {
   /** Your `pg` Pool. pg-boss runs on it through its `db` adapter; the queue never ends the pool. */
   pool: Pool;
   /**
-   * The pg-boss queue name; every process of one receiver uses the same.
+   * The pg-boss queue name; every process of one receiver uses the same, and each receiver its
+   * own: receivers of several namespaces on one queue refuse each other's jobs
+   * (`ERR_HOOKGUARD_QUEUE_SHARED`), which then wait for a retry.
    * @default 'hookguard'
    */
   name?: string;

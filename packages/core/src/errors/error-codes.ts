@@ -53,6 +53,8 @@ export const ERROR_STATUS = {
   ERR_HOOKGUARD_HANDLER_TIMEOUT: 500,
   /** Queued mode: the queue could not take the event durably; the claim was released. Retry after `Retry-After`. */
   ERR_HOOKGUARD_QUEUE_UNAVAILABLE: 503,
+  /** Queued mode: a worker took a job of a receiver with another namespace (two receivers share one queue); the attempt fails, nothing runs. */
+  ERR_HOOKGUARD_QUEUE_SHARED: 500,
   /** Hono's `webhookMiddleware()`: the route answered with a body still streaming when it returned. */
   ERR_HOOKGUARD_STREAMING_RESPONSE: 500,
   /** Something failed inside hookguard that no request should be able to cause. */

@@ -20,6 +20,8 @@ import { telemetryActive, traced } from '../telemetry/registry.js';
 export function createJobProcessor(pipeline: Pipeline, router: Router): JobProcessor {
   const run = async function processJob(job: QueuedEvent, jobContext: JobContext): Promise<void> {
     const { options } = pipeline;
+    // Before anything else: completed here for want of a handler, another receiver's job would be lost.
+    if (job.namespace !== undefined && job.namespace !== options.namespace) throw refuseForeignJob(pipeline, job);
     const startedAt = options.now();
     const event: WebhookEvent = {
       id: job.id,
@@ -57,6 +59,25 @@ export function createJobProcessor(pipeline: Pipeline, router: Router): JobProce
     throw outcome.error;
   };
   return (job, jobContext) => (telemetryActive() ? traceJob(pipeline, job, jobContext, run) : run(job, jobContext));
+}
+
+/**
+ * A job another receiver enqueued: several receivers (one namespace each) share one queue, each
+ * `new BullMQQueue({ connection })` or `new PgBossQueue(…)` left at the default name. It fails
+ * this attempt without running or completing anything, so the queue retries it and a worker of its
+ * own receiver runs it; if every attempt lands here, it is kept as dead-lettered, for replay. Never
+ * completed: this receiver has no handler for it, and completing would drop the event (a loss).
+ */
+function refuseForeignJob(pipeline: Pipeline, job: QueuedEvent): WebhookError {
+  const { options } = pipeline;
+  const error = new WebhookError(
+    'ERR_HOOKGUARD_QUEUE_SHARED',
+    `A worker of the receiver with namespace '${options.namespace}' took a job of the receiver with namespace '${job.namespace}' from ` +
+      `the ${options.queue?.name ?? ''} queue: the two receivers share one queue. The job goes back for a retry; give each receiver ` +
+      `a queue of its own, e.g. new BullMQQueue({ connection, name: '${job.namespace}' }) or new PgBossQueue({ …, name: '${job.namespace}' }).`,
+  );
+  options.logger.error({ code: error.code, key: job.key, namespace: options.namespace, jobNamespace: job.namespace }, error.message);
+  return error;
 }
 
 async function runHandlers(pipeline: Pipeline, job: QueuedEvent, event: WebhookEvent, routes: readonly Route[], jobContext: JobContext): Promise<HandlersOutcome> {
