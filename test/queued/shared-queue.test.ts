@@ -25,8 +25,9 @@ for (const kind of KINDS) {
           store: backend.store,
           queue: queues[index],
           namespace: `${app}-${run}`,
-          // Enough attempts, soon enough, that no refused job runs out of them before its own worker starts.
-          retry: { attempts: 1_000, minDelayMs: 20, maxDelayMs: 100 },
+          // Enough attempts that no refused job runs out of them before its own worker starts. The
+          // exponential step would reach a minute: a refused job must come back after minDelayMs.
+          retry: { attempts: 1_000, minDelayMs: 20, maxDelayMs: 60_000 },
           logger: { warn: () => undefined, error: (fields) => void refusals.push(fields as (typeof refusals)[number]) },
         });
         receiver.on(`${app}.event`, (event: WebhookEvent) => void ran[app].push(event.id));
@@ -41,10 +42,12 @@ for (const kind of KINDS) {
           const accepted = await mail.receive({ rawBody: Buffer.from(body), headers });
           expect(accepted.body).toBe('{"received":true,"queued":true}');
         }
-        // Only billing's worker runs: every job it takes is mail's.
+        // Only billing's worker runs: every job it takes is mail's, and it refuses each one again and
+        // again, minDelayMs apart. (With the exponential step instead, the jobs refused most often
+        // waited so long that some had still not run 40 s after their own worker started.)
         workers.push(await billing.work({ concurrency: 2 }));
         const refused = (): typeof refusals => refusals.filter((fields) => fields.code === 'ERR_HOOKGUARD_QUEUE_SHARED');
-        await eventually(() => refused().length >= EVENTS, 20_000, () => `${refused().length} refusals; errors logged: ${JSON.stringify(refusals.slice(0, 3))}`);
+        await eventually(() => refused().length >= 10 * EVENTS, 30_000, () => `${refused().length} refusals; errors logged: ${JSON.stringify(refusals.slice(0, 3))}`);
         expect(new Set(refused().map(({ namespace, jobNamespace }) => `${String(namespace)} took ${String(jobNamespace)}`))).toEqual(new Set([`billing-${run} took mail-${run}`]));
         expect(ran).toEqual({ billing: [], mail: [] });
         for (let n = 0; n < EVENTS; n++) {

@@ -88,7 +88,7 @@ type Resolved = Required<Omit<BullMQQueueOptions, 'retention' | 'logger'>> & { c
 // BullMQ's own attempt limit is never reached: the worker decides the last attempt from the
 // retry policy it is given (`work(…, { retry })`), which enqueue does not know.
 const ENGINE_ATTEMPTS = 1_000_000;
-/** The custom backoff type whose delays come from `retryDelayMs` (see bullmq-worker.ts). */
+/** The custom backoff type whose delays come from `retryDelayAfter` (see bullmq-worker.ts). */
 export const BACKOFF_TYPE = 'hookguard';
 
 const STATES: Record<string, JobState> = {

@@ -1,4 +1,4 @@
-import { CLOSING, consoleLogger, describeError, JobLocks, JobRun, lockClock, retryDelayMs, type HeldLock, type JobProcessor, type QueuedEvent, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
+import { CLOSING, consoleLogger, describeError, JobLocks, JobRun, lockClock, retryDelayAfter, type HeldLock, type JobProcessor, type QueuedEvent, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
 import { DelayedError, ErrorCode, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { ResolvedBullMQOptions } from './bullmq-queue.js';
 
@@ -11,8 +11,8 @@ const NOT_HELD = new Set<unknown>([ErrorCode.JobNotExist, ErrorCode.JobLockNotEx
 
 /**
  * Starts a BullMQ Worker that runs `processor` under hookguard's contract: the attempt counts every
- * started run (one lost to a dead worker too), retries wait `retryDelayMs` (BullMQ's custom backoff
- * strategy), the last attempt's failure is unrecoverable (BullMQ keeps the job as failed: the dead
+ * started run (one lost to a dead worker too), retries wait `retryDelayAfter` (BullMQ's custom backoff
+ * strategy; `minDelayMs` for a job refused as another receiver's), the last attempt's failure is unrecoverable (BullMQ keeps the job as failed: the dead
  * letter), and the signal aborts when the lock is lost, when it may have lapsed, or when the close
  * grace ends. A job whose run was aborted by close goes back to the queue at once without counting
  * as a failure.
@@ -77,7 +77,7 @@ export async function startWorker(options: ResolvedBullMQOptions, processor: Job
     skipLockRenewal: true,
     stalledInterval: options.stalledIntervalMs,
     maxStalledCount: options.maxStalledCount,
-    settings: { backoffStrategy: (attemptsMade: number) => retryDelayMs(attemptsMade, retry) },
+    settings: { backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) => retryDelayAfter(error, attemptsMade, retry) },
   });
   // Without a listener BullMQ's 'error' event would throw. What it reports: a run's outcome that
   // could not be recorded (the worker no longer held the job), and connection failures, which

@@ -1,4 +1,4 @@
-import { CLOSING, consoleLogger, describeError, JobLocks, JobRun, lockClock, retryDelayMs, type HeldLock, type JobProcessor, type Logger, type QueuedEvent, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
+import { CLOSING, consoleLogger, describeError, JobLocks, JobRun, lockClock, retryDelayAfter, type HeldLock, type JobProcessor, type Logger, type QueuedEvent, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
 import type PgBoss from 'pg-boss';
 import type { Pool } from 'pg';
 import { errorOutput, fromJobData, wasHandedBack, type JobData, type JobStatements } from './job-statements.js';
@@ -113,7 +113,7 @@ export async function startWorker(scope: WorkerScope, processor: JobProcessor, w
     const message = describe(failure.error);
     if (handingBack && run.closing) return record(job.id, key, token, 'handed back', message);
     if (attempt >= work.retry.attempts) return record(job.id, key, token, 'dead', message);
-    return record(job.id, key, token, 'retry', message, retryDelayMs(attempt, work.retry));
+    return record(job.id, key, token, 'retry', message, retryDelayAfter(failure.error, attempt, work.retry));
   };
 
   let fetchFailedLoggedAt = Number.NEGATIVE_INFINITY;

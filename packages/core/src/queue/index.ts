@@ -1,4 +1,5 @@
 export {
+  retryDelayAfter,
   retryDelayMs,
   type EnqueueOptions,
   type JobContext,

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { retryDelayMs, type RetryPolicy } from './webhook-queue.js';
+import { WebhookError } from '../errors/webhook-error.js';
+import { retryDelayAfter, retryDelayMs, type RetryPolicy } from './webhook-queue.js';
 
 const policy: RetryPolicy = { attempts: 10, minDelayMs: 1_000, maxDelayMs: 3_600_000 };
 
@@ -34,5 +35,22 @@ describe('retryDelayMs', () => {
         },
       ),
     );
+  });
+});
+
+describe('retryDelayAfter', () => {
+  it("waits only minDelayMs for a job refused as another receiver's, however many times it was refused", () => {
+    const refused = new WebhookError('ERR_HOOKGUARD_QUEUE_SHARED', 'a job of another namespace');
+    expect(retryDelayAfter(refused, 1, policy)).toBe(1_000);
+    expect(retryDelayAfter(refused, 20, policy)).toBe(1_000);
+  });
+
+  it('backs off as retryDelayMs does for any other failure', () => {
+    const failures: unknown[] = [new Error('boom'), new WebhookError('ERR_HOOKGUARD_HANDLER_FAILED', 'a handler threw'), 'a string', undefined];
+    for (const failure of failures) {
+      const delay = retryDelayAfter(failure, 12, policy);
+      expect(delay).toBeGreaterThanOrEqual(2_048_000);
+      expect(delay).toBeLessThanOrEqual(3_600_000);
+    }
   });
 });

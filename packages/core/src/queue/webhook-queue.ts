@@ -1,3 +1,4 @@
+import { isWebhookError } from '../errors/webhook-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { DedupStore } from '../store/dedup-store.js';
 
@@ -157,4 +158,19 @@ export function retryDelayMs(retry: number, policy: RetryPolicy, random: () => n
   const step = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** Math.min(exponent, 40));
   const jittered = step + random() * step;
   return Math.round(Math.max(policy.minDelayMs, Math.min(policy.maxDelayMs, jittered)));
+}
+
+/**
+ * The delay before retrying a job whose attempt failed with `error`: {@link retryDelayMs}, except
+ * for a job a worker refused as another receiver's (`ERR_HOOKGUARD_QUEUE_SHARED`: nothing ran),
+ * which waits only `minDelayMs`, so a worker of its own receiver takes it soon instead of after
+ * an exponential step that grows with every refusal.
+ *
+ * @example
+ * ```ts
+ * retryDelayAfter(new Error('boom'), 3, { attempts: 10, minDelayMs: 1_000, maxDelayMs: 3_600_000 }); // 4 000–8 000
+ * ```
+ */
+export function retryDelayAfter(error: unknown, retry: number, policy: RetryPolicy): number {
+  return isWebhookError(error) && error.code === 'ERR_HOOKGUARD_QUEUE_SHARED' ? policy.minDelayMs : retryDelayMs(retry, policy);
 }
