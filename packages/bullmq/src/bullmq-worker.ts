@@ -11,11 +11,11 @@ const NOT_HELD = new Set<unknown>([ErrorCode.JobNotExist, ErrorCode.JobLockNotEx
 
 /**
  * Starts a BullMQ Worker that runs `processor` under hookguard's contract: the attempt counts every
- * started run (one lost to a dead worker too), retries wait `retryDelayAfter` (BullMQ's custom backoff
- * strategy; `minDelayMs` for a job refused as another receiver's), the last attempt's failure is unrecoverable (BullMQ keeps the job as failed: the dead
- * letter), and the signal aborts when the lock is lost, when it may have lapsed, or when the close
- * grace ends. A job whose run was aborted by close goes back to the queue at once without counting
- * as a failure.
+ * started run (one lost to a dead worker too), retries wait `retryDelayAfter` (BullMQ's custom
+ * backoff strategy; `minDelayMs` for a job refused as another receiver's), the last attempt's
+ * failure is unrecoverable (BullMQ keeps the job as failed: the dead letter), and the signal
+ * aborts when the lock is lost, when it may have lapsed, or when the close grace ends. A job whose
+ * run was aborted by close goes back to the queue at once without counting as a failure.
  *
  * The locks are renewed here rather than by BullMQ's own renewal, which neither fails nor reports
  * anything while Redis is unreachable (its renewal command waits in ioredis's offline queue), so a
