@@ -53,10 +53,12 @@ function substitute(text: string, substitutes: readonly string[]): string {
   return text.replace(/\$(\d+)/g, (_, index: string) => substitutes[Number(index) - 1] ?? `$${index}`);
 }
 
+/** The statements the built store prepares for B6's table. */
+const STORE_STATEMENTS = statements(tableNames(TABLE, undefined));
+
 /** The store's claim of a new key, with the parameters pgbench fills in. */
 function storeClaimText(): string {
-  const { plainClaim } = statements(tableNames(TABLE, undefined));
-  return substitute(plainClaim.text, [KEY, String(LEASE_MS), String(RETENTION_MS), FINGERPRINT]);
+  return substitute(STORE_STATEMENTS.plainClaim.text, [KEY, String(LEASE_MS), String(RETENTION_MS), FINGERPRINT]);
 }
 
 /** `claim` (ending in one SELECT of its answer) with the answer's token read into `:tok`: `token` is the SQL of it from `(answer)`. */
@@ -68,7 +70,7 @@ function readingToken(claim: string, token: (answer: string) => string): string 
 
 /** A pair of the store's table: `claim`, then the store's completion with the token it read. */
 function storePairScript(claim: string): string {
-  const { complete } = statements(tableNames(TABLE, undefined));
+  const { complete } = STORE_STATEMENTS;
   return `\\set n random(1, 9000000000000000000)\n${claim}\n${substitute(complete.text, [KEY, ':tok', String(RETENTION_MS), 'NULL'])};\n`;
 }
 
@@ -81,8 +83,21 @@ function rewrite(text: string, search: string | RegExp, replacement: (match: str
 
 /** The scalar SQL function `scalar-fallback` calls: the claim function's answer as one json value. */
 const SCALAR_CLAIM = `${TABLE}_claim_scalar`;
-/** The claim function's answer, as a subquery over it in the store's claim; group 1: its arguments. */
-const FALLBACK = /\(SELECT pg_catalog\.json_build_array\(out_status[^)]*\) FROM "?[a-z_]+_claim_v2"?\((.*)\)\)\n\)/;
+/**
+ * The claim function's answer, as a subquery over it in the store's claim. Groups: 1 the answer's
+ * json, 2 the claim function, 3 its arguments.
+ */
+const FALLBACK = /\(SELECT (pg_catalog\.json_build_array\(out_status[^)]*\)) FROM ("?[a-z_]+_claim_v2"?)\((.*)\)\)\n\)/;
+
+/** Creates {@link SCALAR_CLAIM}: the store's own fallback subquery, as a function called with the same arguments. */
+function scalarClaimFunction(): string {
+  const fallback = FALLBACK.exec(storeClaimText());
+  if (fallback === null) throw new Error('the plain claim no longer holds its fallback subquery; update postgres-server-throughput.ts');
+  const [, answer, claimFunction] = fallback;
+  return `CREATE OR REPLACE FUNCTION ${SCALAR_CLAIM}(p_key text, p_lease_ms float8, p_retention_ms float8, p_fingerprint text, p_mode text, p_wait_ms float8) RETURNS json LANGUAGE sql AS $body$
+  SELECT ${answer} FROM ${claimFunction}(p_key, p_lease_ms, p_retention_ms, p_fingerprint, p_mode, p_wait_ms)
+$body$`;
+}
 const NEW_KEY_ANSWER = "(SELECT pg_catalog.json_build_array('claimed', token, attempt, NULL, NULL, NULL, NULL) FROM inserted)";
 
 /** The store's pair, and with `--claim-variants` its claim rewritten (see the head of this file). */
@@ -90,9 +105,9 @@ function storeScripts(): Record<string, string> {
   const claim = storeClaimText();
   const scripts: Record<string, string> = { store: storePairScript(readingToken(claim, (answer) => `${answer}->>1`)) };
   if (!values['claim-variants']) return scripts;
-  const textAnswer = rewrite(rewrite(claim, NEW_KEY_ANSWER, () => '(SELECT token::text FROM inserted)'), FALLBACK, (fallback) => fallback.replace(') FROM', ')::text FROM'));
+  const textAnswer = rewrite(rewrite(claim, NEW_KEY_ANSWER, () => '(SELECT token::text FROM inserted)'), FALLBACK, (_, answer, claimFunction, args) => `(SELECT ${answer}::text FROM ${claimFunction}(${args}))\n)`);
   scripts['text-answer'] = storePairScript(readingToken(textAnswer, (answer) => answer));
-  const scalarFallback = rewrite(claim, FALLBACK, (_, args) => `${SCALAR_CLAIM}(${args})\n)`);
+  const scalarFallback = rewrite(claim, FALLBACK, (_, _answer, _claimFunction, args) => `${SCALAR_CLAIM}(${args})\n)`);
   scripts['scalar-fallback'] = storePairScript(readingToken(scalarFallback, (answer) => `${answer}->>1`));
   scripts['no-fallback'] = storePairScript(readingToken(rewrite(claim, FALLBACK, () => 'NULL::json\n)'), (answer) => `${answer}->>1`));
   return scripts;
@@ -131,12 +146,7 @@ if (typeof pool === 'string') throw new Error(pool);
 const directory = mkdtempSync(join(tmpdir(), 'hookguard-pgbench-'));
 try {
   await postgresPairSides(pool, PostgresStore);
-  if (values['claim-variants']) {
-    await pool.query(`CREATE OR REPLACE FUNCTION ${SCALAR_CLAIM}(p_key text, p_lease_ms float8, p_retention_ms float8, p_fingerprint text, p_mode text, p_wait_ms float8) RETURNS json LANGUAGE sql AS $body$
-  SELECT pg_catalog.json_build_array(out_status, out_token, out_attempt, out_retry_after_ms, out_fingerprint_matches, out_result, out_last_error)
-  FROM ${tableNames(TABLE, undefined).claimFunctionV2}(p_key, p_lease_ms, p_retention_ms, p_fingerprint, p_mode, p_wait_ms)
-$body$`);
-  }
+  if (values['claim-variants']) await pool.query(scalarClaimFunction());
   const scripts: Record<string, string> = {};
   for (const [side, script] of Object.entries({ ...storeScripts(), raw: rawScript() })) {
     scripts[side] = join(directory, `${side}.sql`);
