@@ -12,12 +12,14 @@
  * passes the claim's token to its completion with `\gset`; the raw claim makes its token with
  * `gen_random_uuid()` here, as the store's does, instead of taking one from the client.
  *
- * `--claim-variants` also runs the store's claim rewritten three ways, each followed by the store's
+ * `--claim-variants` also runs the store's claim rewritten four ways, each followed by the store's
  * completion, to tell what parts of the claim statement cost the server (BENCHMARKS.md, B6):
  * - `text-answer`: a new key answers its token as text, the claim function's answer is the
  *   same json as text (no json built on the common path, none taken apart by pgbench);
  * - `scalar-fallback`: the claim function is reached through a scalar SQL function made for the
  *   run, a function call in the `coalesce` instead of a subquery over a set-returning function;
+ * - `scalar-text`: both: a new key answers its token as text, and the claim function is reached
+ *   through a scalar SQL function answering its json as text (what a schema version 3 would ship);
  * - `no-fallback`: no claim function at all (`NULL`): what the fallback's presence costs a new
  *   key. Not a correct claim: a key with a row would answer nothing.
  */
@@ -81,7 +83,10 @@ function rewrite(text: string, search: string | RegExp, replacement: (match: str
   return rewritten;
 }
 
-/** The scalar SQL function `scalar-fallback` calls: the claim function's answer as one json value. */
+/**
+ * The scalar SQL function `scalar-fallback` calls: the claim function's answer as one json value;
+ * `scalar-text` calls the same with `_text` appended, answering that json as text.
+ */
 const SCALAR_CLAIM = `${TABLE}_claim_scalar`;
 /**
  * The claim function's answer, as a subquery over it in the store's claim. Groups: 1 the answer's
@@ -89,13 +94,16 @@ const SCALAR_CLAIM = `${TABLE}_claim_scalar`;
  */
 const FALLBACK = /\(SELECT (pg_catalog\.json_build_array\(out_status[^)]*\)) FROM ("?[a-z_]+_claim_v2"?)\((.*)\)\)\n\)/;
 
-/** Creates {@link SCALAR_CLAIM}: the store's own fallback subquery, as a function called with the same arguments. */
+/** Creates {@link SCALAR_CLAIM} and its `_text` twin: the store's own fallback subquery, as a function called with the same arguments. */
 function scalarClaimFunction(): string {
   const fallback = FALLBACK.exec(storeClaimText());
   if (fallback === null) throw new Error('the plain claim no longer holds its fallback subquery; update postgres-server-throughput.ts');
   const [, answer, claimFunction] = fallback;
   return `CREATE OR REPLACE FUNCTION ${SCALAR_CLAIM}(p_key text, p_lease_ms float8, p_retention_ms float8, p_fingerprint text, p_mode text, p_wait_ms float8) RETURNS json LANGUAGE sql AS $body$
   SELECT ${answer} FROM ${claimFunction}(p_key, p_lease_ms, p_retention_ms, p_fingerprint, p_mode, p_wait_ms)
+$body$;
+CREATE OR REPLACE FUNCTION ${SCALAR_CLAIM}_text(p_key text, p_lease_ms float8, p_retention_ms float8, p_fingerprint text, p_mode text, p_wait_ms float8) RETURNS text LANGUAGE sql AS $body$
+  SELECT ${answer}::text FROM ${claimFunction}(p_key, p_lease_ms, p_retention_ms, p_fingerprint, p_mode, p_wait_ms)
 $body$`;
 }
 const NEW_KEY_ANSWER = "(SELECT pg_catalog.json_build_array('claimed', token, attempt, NULL, NULL, NULL, NULL) FROM inserted)";
@@ -109,6 +117,8 @@ function storeScripts(): Record<string, string> {
   scripts['text-answer'] = storePairScript(readingToken(textAnswer, (answer) => answer));
   const scalarFallback = rewrite(claim, FALLBACK, (_, _answer, _claimFunction, args) => `${SCALAR_CLAIM}(${args})\n)`);
   scripts['scalar-fallback'] = storePairScript(readingToken(scalarFallback, (answer) => `${answer}->>1`));
+  const scalarText = rewrite(rewrite(claim, NEW_KEY_ANSWER, () => '(SELECT token::text FROM inserted)'), FALLBACK, (_, _answer, _claimFunction, args) => `${SCALAR_CLAIM}_text(${args})\n)`);
+  scripts['scalar-text'] = storePairScript(readingToken(scalarText, (answer) => answer));
   scripts['no-fallback'] = storePairScript(readingToken(rewrite(claim, FALLBACK, () => 'NULL::json\n)'), (answer) => `${answer}->>1`));
   return scripts;
 }
@@ -173,7 +183,7 @@ try {
   console.log(`store ÷ raw ${(median(results.store!) / median(results.raw!)).toFixed(2)} (rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
 } finally {
   rmSync(directory, { recursive: true, force: true });
-  await pool.query(`DROP FUNCTION IF EXISTS ${SCALAR_CLAIM}`).catch(() => {});
+  await pool.query(`DROP FUNCTION IF EXISTS ${SCALAR_CLAIM}; DROP FUNCTION IF EXISTS ${SCALAR_CLAIM}_text`).catch(() => {});
   await dropBenchTables(pool).catch(() => {});
   await pool.end();
 }
