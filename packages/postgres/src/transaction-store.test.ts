@@ -22,6 +22,8 @@ describeWithPostgres('claimInTransaction: the store inside the transaction (scop
     (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${replies} WHERE id = $1`, [id])).rows[0]!.n;
   const record = async (key: string) =>
     (await db.pool.query<{ state: string }>(`SELECT state FROM "${db.schema}".hookguard_events WHERE key = $1`, [key])).rows[0];
+  /** The row of once(store, key)'s record: once() stores `once:<key>`. */
+  const onceRecord = (key: string) => record(`once:${key}`);
   /** once() as ctx.once runs it in a transactional handler: on the transaction's store. */
   const onceIn = <T>(store: DedupStore, key: string, fn: () => Promise<T>) => once(store, key, fn, { logger: silentLogger, waitMs: 0 });
 
@@ -48,7 +50,7 @@ describeWithPostgres('claimInTransaction: the store inside the transaction (scop
       })
       .catch((error: unknown) => error);
     expect((failed as Error).message).toBe('the handler fails after the once work');
-    expect(await record(reply)).toBeUndefined();
+    expect(await onceRecord(reply)).toBeUndefined();
     expect(await replyCount(reply)).toBe(0);
 
     await db.store.claimInTransaction(event, options, async ({ db: client, store, attempt }) => {
@@ -59,7 +61,7 @@ describeWithPostgres('claimInTransaction: the store inside the transaction (scop
     });
     expect(runs).toEqual([1, 2]);
     expect(await replyCount(reply)).toBe(1);
-    expect(await record(reply)).toEqual({ state: 'completed' });
+    expect(await onceRecord(reply)).toEqual({ state: 'completed' });
   });
 
   it('keeps a once record invisible until the transaction commits, then answers completed with its result', async () => {
@@ -74,7 +76,7 @@ describeWithPostgres('claimInTransaction: the store inside the transaction (scop
     });
     await done.opened;
     // Outside the transaction the key is not done yet: a plain claim is told it is being worked on.
-    expect(await db.store.claim(reply, options)).toMatchObject({ status: 'processing' });
+    expect(await db.store.claim(`once:${reply}`, options)).toMatchObject({ status: 'processing' });
     committed.open();
     await transaction;
     expect(await onceIn(db.store, reply, async () => ({ sent: 'message-2' }))).toEqual({ sent: 'message-1' });
@@ -123,7 +125,7 @@ describeWithPostgres('claimInTransaction: the store inside the transaction (scop
     const failure = outcomes.find((outcome) => outcome.status === 'rejected')?.reason as unknown;
     expect(isWebhookError(failure) && failure.code).toBe('ERR_HOOKGUARD_STORE_UNAVAILABLE');
     expect((failure as Error).cause).toMatchObject({ code: '40P01' });
-    expect([(await record(a))?.state, (await record(b))?.state]).toEqual(['completed', 'completed']);
+    expect([(await onceRecord(a))?.state, (await onceRecord(b))?.state]).toEqual(['completed', 'completed']);
   });
 
   it('gives up a once claim held by another transaction after the lock wait, with a store error, and the transaction goes on', async () => {

@@ -71,7 +71,7 @@ describe('once()', () => {
     expect(await once(store, 'step:charge', fn)).toBeUndefined();
     expect(await once(store, 'step:charge', fn)).toBeUndefined();
     expect(fn).toHaveBeenCalledTimes(1);
-    const claim = await store.claim('step:charge', { leaseMs: 1_000, retentionMs: 1_000 });
+    const claim = await store.claim('once:step:charge', { leaseMs: 1_000, retentionMs: 1_000 });
     expect(claim).toEqual({ status: 'completed', fingerprintMatches: undefined });
   });
 
@@ -163,7 +163,7 @@ describe('once()', () => {
     vi.useFakeTimers();
     const store = new MemoryStore({ now: Date.now });
     // A process that claimed the step and died before completing or releasing it.
-    await store.claim('step:provision', { leaseMs: 3_000, retentionMs: 60_000 });
+    await store.claim('once:step:provision', { leaseMs: 3_000, retentionMs: 60_000 });
     const attempts: number[] = [];
     const running = once(store, 'step:provision', ({ attempt }) => {
       attempts.push(attempt);
@@ -295,10 +295,10 @@ function recordingStore(inner = new MemoryStore()): { store: DedupStore; keys: s
 }
 
 describe('once() keys in the store', () => {
-  it('keeps a plain key as it is', async () => {
+  it("keeps a plain key as it is, after 'once:', which no event key or ctx.once key starts with", async () => {
     const { store, keys } = recordingStore();
     await once(store, 'inbox:client_1', () => 'inb_1');
-    expect(keys).toEqual(['inbox:client_1']);
+    expect(keys).toEqual(['once:inbox:client_1']);
   });
 
   it.each([
@@ -312,8 +312,8 @@ describe('once() keys in the store', () => {
     expect(await once(store, first, () => 'first')).toBe('first');
     expect(await once(store, second, () => 'second')).toBe('second');
     expect(await once(store, first, () => 'again')).toBe('first');
-    expect(keys[0]).toMatch(/^sha256:[\w-]{43}$/);
-    expect(keys[1]).toMatch(/^sha256:[\w-]{43}$/);
+    expect(keys[0]).toMatch(/^once:sha256:[\w-]{43}$/);
+    expect(keys[1]).toMatch(/^once:sha256:[\w-]{43}$/);
     expect(keys[0]).not.toBe(keys[1]);
     expect(keys[2]).toBe(keys[0]);
   });

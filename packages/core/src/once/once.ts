@@ -46,6 +46,8 @@ export type OnceWork<T> = (context: OnceContext) => Promise<T> | T;
 
 /** {@link OnceOptions} after validation and defaults. */
 export type ResolvedOnceOptions = {
+  /** How messages name the call: `once('<the caller's key>')`, not the key as stored. */
+  where: string;
   leaseMs: number;
   retentionMs: number;
   waitMs: number;
@@ -72,9 +74,9 @@ const MAX_POLL_MS = 1_000;
  *
  * The result must be JSON data (plain objects, arrays, strings without U+0000 or lone surrogates,
  * finite numbers, booleans, `null`) or `undefined`; anything else rejects with
- * `ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON` and releases the key. A key over 200 characters, or holding
- * control characters or lone surrogates, is stored as `sha256:<digest>` (distinct keys stay
- * distinct in every store). When the store fails, the call rejects with
+ * `ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON` and releases the key. The key is stored as `once:<key>`, apart
+ * from every event key and `ctx.once` key; one over 200 characters, or holding control characters
+ * or lone surrogates, as `once:sha256:<digest>` (distinct keys stay distinct in every store). When the store fails, the call rejects with
  * `ERR_HOOKGUARD_STORE_UNAVAILABLE` (the store's error as `cause`; see `isStoreFailure`). Needs an
  * exact store: a Bloom store rejects with `ERR_HOOKGUARD_UNSUPPORTED`. Inside a webhook handler,
  * use `ctx.once`, which namespaces the key and takes the receiver's settings.
@@ -111,12 +113,12 @@ export async function onceAt<T>(store: DedupStore, key: string, fn: OnceWork<T>,
     try {
       claim = await store.claim(key, claimOptions);
     } catch (error) {
-      throw storeFailure(error, store, `once('${shown(key)}')`);
+      throw storeFailure(error, store, resolved.where);
     }
     if (claim.status === 'completed') return claim.result as T;
     if (claim.status === 'claimed') return run(store, key, claim.token, claim.attempt, claimSentAt, fn, resolved);
     const remaining = resolved.waitMs - waited;
-    if (remaining <= 0) throw stillInProgress(key, resolved.waitMs, claim.retryAfterMs);
+    if (remaining <= 0) throw stillInProgress(resolved.where, resolved.waitMs, claim.retryAfterMs);
     // The holder usually finishes long before its lease lapses, so poll on a backoff, but never
     // sleep past the lapse: from then on the key can be taken over.
     const delay = Math.max(1, Math.min(pollMs, claim.retryAfterMs, remaining));
@@ -147,7 +149,7 @@ async function run<T>(
     if (reason !== undefined) {
       throw new WebhookError(
         'ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON',
-        `once('${shown(key)}'): the result cannot be stored because ${reason}. Return plain JSON data (for a Date, date.toISOString()); ` +
+        `${options.where}: the result cannot be stored because ${reason}. Return plain JSON data (for a Date, date.toISOString()); ` +
           'the key was released, so the next call runs fn again.',
       );
     }
@@ -172,7 +174,7 @@ async function run<T>(
       await releaseQuietly(store, key, token, logger);
       throw new WebhookError(
         'ERR_HOOKGUARD_UNSUPPORTED',
-        `once('${shown(key)}'): the '${store.name}' store cannot keep results (${error.message}). once() is unsupported on it: use the memory, Redis or Postgres store.`,
+        `${options.where}: the '${store.name}' store cannot keep results (${error.message}). once() is unsupported on it: use the memory, Redis or Postgres store.`,
         { cause: error },
       );
     }
@@ -197,10 +199,10 @@ async function releaseQuietly(store: DedupStore, key: string, token: string, log
   }
 }
 
-function stillInProgress(key: string, waitMs: number, retryAfterMs: number): WebhookError {
+function stillInProgress(where: string, waitMs: number, retryAfterMs: number): WebhookError {
   return new WebhookError(
     'ERR_HOOKGUARD_ONCE_IN_PROGRESS',
-    `once('${shown(key)}'): another call has been running fn for this key throughout the ${waitMs} ms wait (its lease lapses in about ${retryAfterMs} ms). ` +
+    `${where}: another call has been running fn for this key throughout the ${waitMs} ms wait (its lease lapses in about ${retryAfterMs} ms). ` +
       'Retry later or raise waitMs; if that call crashed, the key is taken over once its lease lapses.',
   );
 }
@@ -223,6 +225,7 @@ export function resolveOnceOptions(store: DedupStore, key: string, fn: unknown, 
   }
   const where = `once('${shown(key)}')`;
   return {
+    where,
     leaseMs: timerDuration(where, 'leaseMs', options.leaseMs, DEFAULT_LEASE_MS, 10),
     // Not a timer: the store keeps it as the record's lifetime, so retentions beyond 24.8 days stay valid.
     retentionMs: integer(where, 'retentionMs', options.retentionMs, DEFAULT_RETENTION_MS, 1),

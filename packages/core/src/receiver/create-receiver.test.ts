@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { QueueWorkOptions, WebhookQueue } from '../queue/webhook-queue.js';
+import { once } from '../once/once.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { standardWebhooks, unsafeNoVerification } from '../verifiers/index.js';
 import { createReceiver } from './create-receiver.js';
@@ -281,6 +282,20 @@ describe('receive(): dedup keys', () => {
     expect((await a.receiver.receive(signed('evt_1', 'x.y', a.clock.now()))).outcome).toBe('processed');
     expect((await b.receiver.receive(signed('evt_1', 'x.y', b.clock.now()))).outcome).toBe('processed');
     expect((await b.receiver.receive(signed('evt_1', 'x.y', b.clock.now()))).outcome).toBe('duplicate');
+  });
+
+  it("never shares a key with once(): a key spelled '<namespace>:<event id>' neither hides the event nor is skipped by it", async () => {
+    const store = new MemoryStore();
+    const { receiver, clock } = testReceiver({ store, namespace: 'agent' });
+    const ran: string[] = [];
+    receiver.on('*', (event) => void ran.push(event.id));
+    const toolCall = vi.fn(() => 'tool result');
+    expect(await once(store, 'agent:evt_1', toolCall)).toBe('tool result');
+    expect((await receiver.receive(signed('evt_1', 'x.y', clock.now()))).outcome).toBe('processed');
+    expect((await receiver.receive(signed('evt_2', 'x.y', clock.now()))).outcome).toBe('processed');
+    expect(await once(store, 'agent:evt_2', toolCall)).toBe('tool result');
+    expect(ran).toEqual(['evt_1', 'evt_2']);
+    expect(toolCall).toHaveBeenCalledTimes(2);
   });
 
   it('warns when a known id comes back with a different body, and still answers duplicate', async () => {

@@ -75,15 +75,18 @@ export function contextOnceStoreKey(namespace: string, key: string): string | Pr
 }
 
 /**
- * The store key of `once(store, key)`: the key itself, or `sha256:<digest>` by the same rule as
+ * The store key of `once(store, key)`: `once:<key>`, or `once:sha256:<digest>` by the same rule as
  * event ids, so that keys a store could not keep apart (lone surrogates), could not store (NUL on
  * PostgreSQL) or could not index (over about 2.7 KB on PostgreSQL) still work (issue 14, item 1).
+ * The prefix keeps them apart from event keys and `ctx.once` keys, which start with a namespace
+ * (never `once`, see resolve-options.ts): a tool call keyed `'<namespace>:<event id>'` on the
+ * receiver's store would otherwise answer that event as a duplicate, a loss.
  *
  * @example
  * ```ts
- * onceStoreKey('inbox:client_1'); // 'inbox:client_1'
+ * onceStoreKey('inbox:client_1'); // 'once:inbox:client_1'
  * ```
  */
 export function onceStoreKey(key: string): string | Promise<string> {
-  return storeKey('', key, ONCE_RESERVED);
+  return storeKey('once:', key, ONCE_RESERVED);
 }

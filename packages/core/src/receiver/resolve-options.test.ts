@@ -17,6 +17,8 @@ describe('createReceiver() configuration', () => {
     ['a negative body limit', { maxBodyBytes: -1 }, /maxBodyBytes/],
     ['an unknown store policy', { onStoreError: 'ignore' as never }, /onStoreError/],
     ['an empty namespace', { namespace: '' }, /namespace/],
+    ["the namespace 'once', which once() keys start with", { namespace: 'once' }, /namespace 'once' is reserved for once\(\) keys/],
+    ["a namespace starting with 'once:'", { namespace: 'once:billing' }, /namespace 'once:billing' starts with 'once:', which is reserved for once\(\) keys/],
     ['zero attempts', { maxAttempts: 0 }, /maxAttempts/],
     ['an inexact store without consent', { store: new FlakyStore(new MemoryStore(), { exact: false }) }, /acceptFalsePositives/],
     ['a body timeout of 2^31 ms, which a timer turns into 1 ms', { bodyTimeoutMs: 2 ** 31 }, /bodyTimeoutMs must be an integer number of milliseconds from 1 to 2147483647.*received 2147483648/],

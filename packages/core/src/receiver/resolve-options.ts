@@ -85,6 +85,13 @@ export function resolveOptions(options: ReceiverOptions): Omit<ResolvedReceiverO
   if (typeof namespace !== 'string' || namespace.length === 0) {
     throw invalid(`createReceiver(): namespace must be a non-empty string; received ${JSON.stringify(namespace)}.`);
   }
+  // once(store, key) stores `once:<key>`: an event key `once:<id>` could be one of them (dedup-key.ts).
+  if (namespace === 'once' || namespace.startsWith('once:')) {
+    const clash = namespace === 'once' ? "namespace 'once' is" : `namespace '${namespace}' starts with 'once:', which is`;
+    throw invalid(
+      `createReceiver(): the ${clash} reserved for once() keys, which the store keeps as 'once:<key>'. Choose another, e.g. namespace: '${verifier.name}-billing'.`,
+    );
+  }
   const onStoreError = options.onStoreError ?? 'reject';
   if (onStoreError !== 'reject' && onStoreError !== 'process') {
     throw invalid(`createReceiver(): onStoreError must be 'reject' or 'process'; received ${JSON.stringify(onStoreError)}.`);
