@@ -1,4 +1,4 @@
-import { isWebhookError, once, silentLogger, type ClaimOptions, type DedupStore } from '@hookguard/core';
+import { isWebhookError, once, silentLogger, type ClaimOptions, type DedupStore, type JsonOnceWork } from '@hookguard/core';
 import type { PoolClient } from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithPostgres, poolCounts, testPool, testSchema, type TestSchema } from './postgres.fixtures.js';
@@ -25,7 +25,7 @@ describeWithPostgres('claimInTransaction: the store inside the transaction (scop
   /** The row of once(store, key)'s record: once() stores `once:<key>`. */
   const onceRecord = (key: string) => record(`once:${key}`);
   /** once() as ctx.once runs it in a transactional handler: on the transaction's store. */
-  const onceIn = <T>(store: DedupStore, key: string, fn: () => Promise<T>) => once(store, key, fn, { logger: silentLogger, waitMs: 0 });
+  const onceIn = <T>(store: DedupStore, key: string, fn: JsonOnceWork<T>) => once(store, key, fn, { logger: silentLogger, waitMs: 0 });
 
   beforeAll(async () => {
     db = await testSchema('scope', { max: 6 });

@@ -5,7 +5,7 @@ import type { ResolvedReceiverOptions } from '../receiver/types.js';
 import type { DedupStore } from '../store/dedup-store.js';
 import { linkSignals } from './abortable.js';
 import { whyNotJson } from './json-result.js';
-import { onceAt, resolveOnceOptions, type OnceOptions, type OnceWork } from './once.js';
+import { onceAt, resolveOnceOptions, type JsonOnceWork, type OnceOptions, type OnceWork } from './once.js';
 
 /** Options for `ctx.once`; the others come from the receiver. */
 export type ContextOnceOptions = Pick<OnceOptions, 'leaseMs' | 'retentionMs' | 'waitMs' | 'signal'>;
@@ -16,7 +16,7 @@ export type ContextOnceOptions = Pick<OnceOptions, 'leaseMs' | 'retentionMs' | '
  * characters or holding control characters or lone surrogates, as for event ids) and the
  * receiver's `leaseMs` and `retentionMs`.
  */
-export type ContextOnce = <T>(key: string, fn: OnceWork<T>, options?: ContextOnceOptions) => Promise<T>;
+export type ContextOnce = <T>(key: string, fn: JsonOnceWork<T>, options?: ContextOnceOptions) => Promise<T>;
 
 /** The receiver settings `ctx.once` reads. */
 export type ReceiverSettings = Pick<ResolvedReceiverOptions, 'store' | 'namespace' | 'leaseMs' | 'retentionMs' | 'logger'>;
@@ -38,7 +38,7 @@ export function contextOnceKey(namespace: string, key: string): string {
  * the handler's writes (issue 14, item 5).
  */
 export function contextOnce(settings: ReceiverSettings, delivery: { readonly signal: AbortSignal; readonly store?: DedupStore | undefined }): ContextOnce {
-  return async function contextualOnce<T>(key: string, fn: OnceWork<T>, options: ContextOnceOptions = {}): Promise<T> {
+  return async function contextualOnce<T>(key: string, fn: JsonOnceWork<T>, options: ContextOnceOptions = {}): Promise<T> {
     requireKey(key);
     const store = delivery.store ?? settings.store;
     const resolved = resolveOnceOptions(store, key, fn, {
@@ -50,7 +50,7 @@ export function contextOnce(settings: ReceiverSettings, delivery: { readonly sig
     const storeKey = contextOnceStoreKey(settings.namespace, key);
     const linked = linkSignals([delivery.signal, options.signal]);
     try {
-      return await onceAt(store, typeof storeKey === 'string' ? storeKey : await storeKey, fn, { ...resolved, signal: linked.signal });
+      return await onceAt<T>(store, typeof storeKey === 'string' ? storeKey : await storeKey, fn, { ...resolved, signal: linked.signal });
     } finally {
       linked.dispose();
     }
@@ -63,7 +63,7 @@ export function contextOnce(settings: ReceiverSettings, delivery: { readonly sig
  * like the handler around it: a redelivery may run it again (a duplicate, never a loss).
  */
 export function contextOnceWithoutStore(logger: Logger, deliveryKey: string): ContextOnce {
-  return async function onceWithoutDedup<T>(key: string, fn: OnceWork<T>, options: ContextOnceOptions = {}): Promise<T> {
+  return async function onceWithoutDedup<T>(key: string, fn: JsonOnceWork<T>, options: ContextOnceOptions = {}): Promise<T> {
     requireKey(key);
     logger.warn(
       { code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', key: deliveryKey, once: key },

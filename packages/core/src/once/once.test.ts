@@ -4,7 +4,7 @@ import { captureLogs } from '../receiver/receiver.fixtures.js';
 import type { DedupStore } from '../store/dedup-store.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { whyNotJson } from './json-result.js';
-import { once } from './once.js';
+import { once, type OnceWork } from './once.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -220,7 +220,9 @@ describe('once()', () => {
 
   it('rejects a result JSON cannot store with ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON and releases the key', async () => {
     const store = new MemoryStore();
-    const error = await once(store, 'inbox:client_1', () => ({ id: 'inb_1', createdAt: new Date(0) })).catch((caught: unknown) => caught);
+    // TypeScript refuses this result type (JsonData); a JavaScript caller, or a result typed `any`, gets here.
+    const returnsDate = (() => ({ id: 'inb_1', createdAt: new Date(0) })) as OnceWork<unknown>;
+    const error = await once(store, 'inbox:client_1', returnsDate).catch((caught: unknown) => caught);
     expect(isWebhookError(error) && error.code).toBe('ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON');
     expect(String(error)).toMatch(/result\.createdAt is a Date.*toISOString/);
     expect(await once(store, 'inbox:client_1', () => ({ id: 'inb_1', createdAt: new Date(0).toISOString() }))).toEqual({

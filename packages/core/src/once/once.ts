@@ -44,6 +44,43 @@ export type OnceContext = {
 /** The work `once` guards. Its result must be JSON data, or `undefined`. */
 export type OnceWork<T> = (context: OnceContext) => Promise<T> | T;
 
+/** What JSON does not keep as it is, wherever it sits in a result (`whyNotJson` checks the rest at run time). */
+type NotJson =
+  | Date
+  | RegExp
+  | Map<unknown, unknown>
+  | Set<unknown>
+  | WeakMap<object, unknown>
+  | WeakSet<object>
+  | Promise<unknown>
+  | Error
+  | ArrayBuffer
+  | ArrayBufferView
+  | bigint
+  | symbol
+  | ((...args: never[]) => unknown);
+
+/**
+ * `T` with every part JSON would not store as it is (a `Date`, a `Map`, a `bigint`, a function
+ * or method, …) turned into `never`: a result type that is not JSON data is refused at compile
+ * time, before `fn` has acted and its result has nowhere to go. Plain objects, arrays, strings,
+ * numbers, booleans, `null`, `undefined` and `unknown` pass unchanged.
+ */
+export type JsonData<T> = T extends NotJson ? never : T extends object ? { [K in keyof T]: JsonData<T[K]> } : T;
+
+/**
+ * The function `once()` and `ctx.once` take: an {@link OnceWork} whose result type is also
+ * {@link JsonData}. A generic wrapper passes the check on by taking this type itself.
+ *
+ * @example
+ * ```ts
+ * function cached<R>(key: string, fn: JsonOnceWork<R>): Promise<R> {
+ *   return once(store, key, fn);
+ * }
+ * ```
+ */
+export type JsonOnceWork<T> = OnceWork<T> & OnceWork<JsonData<T>>;
+
 /** {@link OnceOptions} after validation and defaults. */
 export type ResolvedOnceOptions = {
   /** How messages name the call: `once('<the caller's key>')`, not the key as stored. */
@@ -92,10 +129,10 @@ const MAX_POLL_MS = 1_000;
  * // a retry with the same clientId gets the same inbox back, and creates nothing
  * ```
  */
-export async function once<T>(store: DedupStore, key: string, fn: OnceWork<T>, options: OnceOptions = {}): Promise<T> {
+export async function once<T>(store: DedupStore, key: string, fn: JsonOnceWork<T>, options: OnceOptions = {}): Promise<T> {
   const resolved = resolveOnceOptions(store, key, fn, options);
   const storeKey = onceStoreKey(key);
-  return onceAt(store, typeof storeKey === 'string' ? storeKey : await storeKey, fn, resolved);
+  return onceAt<T>(store, typeof storeKey === 'string' ? storeKey : await storeKey, fn, resolved);
 }
 
 /**
