@@ -2,6 +2,7 @@
 // a queue of each engine on the machine's Redis or PostgreSQL, and senders that behave like the
 // providers (one that never retries, like GitHub; one with a short deadline, like Slack).
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BullMQQueue } from '@hookguard/bullmq';
@@ -68,27 +69,75 @@ export type QueuedBackend = {
   queue: WebhookQueue;
   /** Another queue object of the same name on the same server, as a second receiver configured alike makes. */
   sameQueue(): WebhookQueue;
+  /**
+   * Takes the next job the way a worker that is then SIGKILLed does: the engine's own fetch (the
+   * job turns active under a lock), then no renewal and no answer, so the run is lost and the job
+   * runs again once the engine notices (BullMQ's stalled-job check, pg-boss's expiry). Resolves the
+   * key of the job taken, or `undefined` when none was ready.
+   */
+  takeAndDie(): Promise<string | undefined>;
   pool?: pg.Pool;
   /** Removes the run's keys or schemas; the queues are closed before. */
   close(): Promise<void>;
 };
 
+/**
+ * Lock timings short enough for a test to lose runs: a lock of `lockSeconds`, checked for stalls
+ * (BullMQ) or expiry (pg-boss) every few hundred milliseconds; `maxStalledCount` for BullMQ.
+ */
+export type QueueTiming = { lockSeconds: number; maxStalledCount?: number };
+
 /** The store and queue of one test run (`run` keeps its keys and schemas apart from other runs'). */
-export async function queuedBackend(kind: QueueKind, run: string, redisPort: number = REDIS.port): Promise<QueuedBackend> {
-  return kind === 'bullmq' ? redisBackend(run, redisPort) : await postgresBackend(run);
+export async function queuedBackend(kind: QueueKind, run: string, redisPort: number = REDIS.port, timing?: QueueTiming): Promise<QueuedBackend> {
+  return kind === 'bullmq' ? redisBackend(run, redisPort, timing) : await postgresBackend(run, timing);
 }
 
-function redisBackend(run: string, port: number): QueuedBackend {
+/**
+ * The engines' own worker-side calls, loaded from the queue packages' dependencies (the tests'
+ * package does not depend on the engines): only what a worker that dies mid-job does.
+ */
+type DyingBullMQWorker = {
+  getNextJob(token: string, options: { block: boolean }): Promise<{ data: unknown } | undefined>;
+  startStalledCheckTimer(): Promise<void>;
+  close(force: boolean): Promise<void>;
+};
+type BullMQEngine = { Worker: new (name: string, processor: null, options: Record<string, unknown>) => DyingBullMQWorker };
+type PgBossEngine = new (options: Record<string, unknown>) => { fetch(name: string): Promise<{ data: { event: string } }[]> };
+const engine = <T>(pkg: string, module: string): T => createRequire(new URL(`../../packages/${pkg}/package.json`, import.meta.url))(module) as T;
+
+function redisBackend(run: string, port: number, timing: QueueTiming | undefined): QueuedBackend {
   const client = new Redis({ host: REDIS.host, port, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
   client.on('error', () => undefined);
-  const sameQueue = (): WebhookQueue => new BullMQQueue({ connection: client, name: `q-${run}`, lockDurationMs: 15_000, stalledIntervalMs: 5_000 });
+  const name = `q-${run}`;
+  const lockDurationMs = timing === undefined ? 15_000 : timing.lockSeconds * 1000;
+  const stalledIntervalMs = timing === undefined ? 5_000 : 300;
+  const maxStalledCount = timing?.maxStalledCount ?? 3;
+  const sameQueue = (): WebhookQueue => new BullMQQueue({ connection: client, name, lockDurationMs, stalledIntervalMs, maxStalledCount });
+  let dying: { worker: DyingBullMQWorker; connection: Redis } | undefined;
   return {
     store: new RedisStore({ client, prefix: `hgq-${run}:` }),
     queue: sameQueue(),
     sameQueue,
+    async takeAndDie() {
+      if (dying === undefined) {
+        const connection = client.duplicate({ maxRetriesPerRequest: null });
+        // No processor: it only takes jobs (BullMQ's own getNextJob) and never renews nor answers.
+        const { Worker } = engine<BullMQEngine>('bullmq', 'bullmq');
+        const worker = new Worker(name, null, { connection, lockDuration: lockDurationMs, skipLockRenewal: true, stalledInterval: stalledIntervalMs, maxStalledCount });
+        dying = { worker, connection };
+        // Some worker must look for stalled jobs while the receiver's own does not run yet.
+        void worker.startStalledCheckTimer();
+      }
+      const job = await dying.worker.getNextJob(randomUUID(), { block: false });
+      return (job?.data as { key?: string } | undefined)?.key;
+    },
     close: async () => {
       try {
-        await deleteRedisKeys(client, `hgq-${run}:*`, `bull:q-${run}:*`);
+        if (dying !== undefined) {
+          await dying.worker.close(true);
+          await dying.connection.quit().catch(() => dying?.connection.disconnect());
+        }
+        await deleteRedisKeys(client, `hgq-${run}:*`, `bull:${name}:*`);
       } finally {
         client.disconnect();
       }
@@ -96,17 +145,25 @@ function redisBackend(run: string, port: number): QueuedBackend {
   };
 }
 
-async function postgresBackend(run: string): Promise<QueuedBackend> {
+async function postgresBackend(run: string, timing: QueueTiming | undefined): Promise<QueuedBackend> {
   const pool = new pg.Pool({ ...POSTGRES, max: 20, connectionTimeoutMillis: 5_000 });
   pool.on('error', () => undefined);
   const schema = `hgq_${run}`;
   const store = new PostgresStore({ pool, schema });
   await store.migrate();
-  const sameQueue = (): WebhookQueue => new PgBossQueue({ pool, schema: `${schema}_boss`, pollIntervalMs: 100 });
+  const lock = timing === undefined ? {} : { expireInSeconds: timing.lockSeconds, maintenanceIntervalSeconds: 1 };
+  const sameQueue = (): WebhookQueue => new PgBossQueue({ pool, schema: `${schema}_boss`, pollIntervalMs: 100, ...lock });
+  // pg-boss's own fetch, on its own instance (never started: no maintenance of its own).
+  const PgBoss = engine<PgBossEngine>('pg-boss', 'pg-boss');
+  const dying = new PgBoss({ db: { executeSql: (text: string, values?: unknown[]) => pool.query(text, values) }, schema: `${schema}_boss` });
   return {
     store,
     queue: sameQueue(),
     sameQueue,
+    async takeAndDie() {
+      const [job] = await dying.fetch('hookguard');
+      return job === undefined ? undefined : (JSON.parse(job.data.event) as { key: string }).key;
+    },
     pool,
     close: async () => {
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

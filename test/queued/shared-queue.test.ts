@@ -4,7 +4,7 @@
 // answered 200 queued to its provider and never run (a loss).
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { createReceiver, standardWebhooks, type Receiver, type WebhookEvent } from '@hookguard/core';
+import { createReceiver, MemoryDeliveryLog, standardWebhooks, type LogFields, type Receiver, type WebhookEvent } from '@hookguard/core';
 import { describeWithPostgres, describeWithRedis } from '../support/services.js';
 import { eventually, queuedBackend, SECRET, signedDelivery, type QueueKind } from './queued-fixtures.js';
 
@@ -65,6 +65,74 @@ for (const kind of KINDS) {
         await eventually(() => ran.mail.length === EVENTS && ran.billing.length === EVENTS, 40_000, () => `mail ${ran.mail.length}, billing ${ran.billing.length}`);
         expect(new Set(ran.mail).size).toBe(EVENTS);
         expect(new Set(ran.billing).size).toBe(EVENTS);
+      } finally {
+        for (const worker of workers) await worker.close();
+        for (const queue of queues) await queue.close?.();
+        await backend.store.close?.();
+        await backend.close();
+      }
+    });
+
+    it("reports the other receiver's job dead-lettered here when all its attempts land here: an error log line that says how to replay it, and a dead_lettered record under the job's namespace", { timeout: 60_000 }, async () => {
+      const run = randomUUID().slice(0, 8);
+      const backend = await queuedBackend(kind, run);
+      const queues = [backend.queue, backend.sameQueue()] as const;
+      // One delivery log for both, as one PostgresDeliveryLog table on their database would be.
+      const deliveryLog = new MemoryDeliveryLog();
+      const errors: { app: string; fields: LogFields; message: string }[] = [];
+      const deadLetters: string[] = [];
+      const ran: string[] = [];
+      const receiverOf = (app: 'billing' | 'mail', index: 0 | 1): Receiver => {
+        const receiver = createReceiver({
+          verifier: standardWebhooks({ secret: SECRET }),
+          store: backend.store,
+          queue: queues[index],
+          namespace: `${app}-${run}`,
+          deliveryLog,
+          retry: { attempts: 3, minDelayMs: 20, maxDelayMs: 50 },
+          onDeadLetter: (event) => void deadLetters.push(`${app} heard of ${event.id}`),
+          logger: { warn: () => undefined, error: (fields, message) => void errors.push({ app, fields, message }) },
+        });
+        receiver.on(`${app}.event`, (event: WebhookEvent) => void ran.push(event.id));
+        return receiver;
+      };
+      const billing = receiverOf('billing', 0);
+      const mail = receiverOf('mail', 1);
+      const key = `mail-${run}:mail_dead`;
+      const workers: { close(): Promise<void> }[] = [];
+      try {
+        const { body, headers } = signedDelivery('mail_dead', 'mail.event', {});
+        expect((await mail.receive({ rawBody: Buffer.from(body), headers })).body).toBe('{"received":true,"queued":true}');
+        // Only billing's worker runs: it refuses the job on each of its 3 attempts, then the queue keeps it dead.
+        workers.push(await billing.work());
+        await eventually(async () => (await queues[1].find(key))?.state === 'dead', 20_000, () => `the job is ${JSON.stringify(errors)}`);
+        await workers.pop()?.close();
+        // Neither receiver's onDeadLetter: billing's is for billing's events, and mail's runs where mail's workers do.
+        expect(deadLetters).toEqual([]);
+        expect(ran).toEqual([]);
+        // Before the fix there was no such line: three refusals, each saying the job goes back for a retry.
+        const dead = errors.filter(({ fields }) => fields.deadLettered === true);
+        expect(dead).toEqual([
+          {
+            app: 'billing',
+            fields: expect.objectContaining({ code: 'ERR_HOOKGUARD_QUEUE_SHARED', key, namespace: `billing-${run}`, jobNamespace: `mail-${run}`, attempts: 3 }),
+            message: expect.stringMatching(new RegExp(`dead-lettered.*replay\\('${key}'\\)`)),
+          },
+        ]);
+        // Recorded as its own receiver's, so mail's inspector shows it dead-lettered, and billing's shows nothing.
+        const outcomes = async (namespace: string): Promise<unknown[]> =>
+          (await deliveryLog.list({ namespace, limit: 10 })).records.filter((record) => record.key === key).map((record) => [record.outcome, record.errorCode]);
+        expect(await outcomes(`mail-${run}`)).toEqual([
+          ['dead_lettered', 'ERR_HOOKGUARD_QUEUE_SHARED'],
+          ['queued', null],
+        ]);
+        expect(await outcomes(`billing-${run}`)).toEqual([]);
+
+        // What the line says to do works: mail's receiver replays it, and its own worker runs it.
+        expect(await mail.replay(key)).toBe(true);
+        workers.push(await mail.work());
+        await eventually(() => ran.length === 1, 10_000, () => `ran ${JSON.stringify(ran)}`);
+        expect(ran).toEqual(['mail_dead']);
       } finally {
         for (const worker of workers) await worker.close();
         for (const queue of queues) await queue.close?.();

@@ -15,7 +15,9 @@ const NOT_HELD = new Set<unknown>([ErrorCode.JobNotExist, ErrorCode.JobLockNotEx
  * backoff strategy; `minDelayMs` for a job refused as another receiver's), the last attempt's
  * failure is unrecoverable (BullMQ keeps the job as failed: the dead letter), and the signal
  * aborts when the lock is lost, when it may have lapsed, or when the close grace ends. A job whose
- * run was aborted by close goes back to the queue at once without counting as a failure.
+ * run was aborted by close goes back to the queue at once without counting as a failure. A job
+ * BullMQ fails without a run (stalled more than `maxStalledCount` times) goes to the processor's
+ * `deadLettered`.
  *
  * The locks are renewed here rather than by BullMQ's own renewal, which neither fails nor reports
  * anything while Redis is unreachable (its renewal command waits in ioredis's offline queue), so a
@@ -103,6 +105,19 @@ export async function startWorker(options: ResolvedBullMQOptions, processor: Job
     unloggedErrors = 0;
     errorLoggedAt = lockClock();
   });
+  // A job that stalled more than maxStalledCount times (its worker died or lost the lock each time)
+  // is failed by BullMQ itself at its next fetch, without calling `run`: its deferred failure.
+  // Reported once BullMQ has recorded it, as a last failure is (onDeadLetter, the logs).
+  const reports = new Set<Promise<void>>();
+  worker.on('failed', (job: Job<QueuedEvent> | undefined) => {
+    const reason = job?.deferredFailure;
+    if (job === undefined || reason === undefined || reason === '' || processor.deadLettered === undefined) return;
+    const report = processor
+      .deadLettered(job.data, { attempt: Math.max(1, job.attemptsStarted ?? job.attemptsMade + 1), reason })
+      .catch((error: unknown) => logger.error({ code: 'ERR_HOOKGUARD_INTERNAL', queue: QUEUE, jobId: job.id, error: describeError(error) }, 'could not report a dead-lettered job'))
+      .finally(() => reports.delete(report));
+    reports.add(report);
+  });
   await worker.waitUntilReady();
 
   return {
@@ -131,6 +146,7 @@ export async function startWorker(options: ResolvedBullMQOptions, processor: Job
       } finally {
         clearTimeout(timer);
         locks.stop();
+        await Promise.all(reports);
         await connection.quit().catch(() => connection.disconnect());
       }
     },

@@ -128,7 +128,7 @@ describe('PgBossQueue', () => {
     expect((await queue.find(event.key))?.state).toBe('completed');
   });
 
-  it('dead-letters without running a job whose runs were all lost to crashed workers', async () => {
+  it('dead-letters without running a job whose runs were all lost to crashed workers, and hands it to the processor\'s deadLettered', async () => {
     const name = `lost_${++sequence}`;
     const queue = open(name);
     const key = `lost:${run}`;
@@ -136,7 +136,11 @@ describe('PgBossQueue', () => {
     // Two runs lost (fetched, then expired by maintenance): the next fetch is attempt 3.
     await pool.query(`UPDATE ${schema}.job SET state = 'retry', started_on = now(), retry_count = 1 WHERE name = $1 AND id = $2`, [name, jobId(name, key)]);
     const runs: number[] = [];
-    const worker = await queue.work(async (_event, context) => void runs.push(context.attempt), {
+    const reported: { key: string; attempt: number; reason: string }[] = [];
+    const processor = Object.assign(async (_event: QueuedEvent, context: { attempt: number }) => void runs.push(context.attempt), {
+      deadLettered: async (event: QueuedEvent, lost: { attempt: number; reason: string }) => void reported.push({ key: event.key, ...lost }),
+    });
+    const worker = await queue.work(processor, {
       concurrency: 1,
       retry: { attempts: 2, minDelayMs: 50, maxDelayMs: 400 },
     });
@@ -144,6 +148,8 @@ describe('PgBossQueue', () => {
     while ((await queue.find(key))?.state !== 'dead' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     await worker.close();
     expect(runs).toEqual([]);
+    // Before, nothing heard of it: the receiver's onDeadLetter, logs and delivery log hang on this call.
+    expect(reported).toEqual([{ key, attempt: 3, reason: expect.stringContaining('ran out of attempts (2)') }]);
     expect(await queue.find(key)).toMatchObject({ state: 'dead', attempts: 3, lastError: expect.stringContaining('ran out of attempts') });
     await queue.close();
   });

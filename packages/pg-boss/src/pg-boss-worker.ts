@@ -69,10 +69,10 @@ export async function startWorker(scope: WorkerScope, processor: JobProcessor, w
     const { rowCount } = await pool.query(statements.fail, [name, id, token, outcome === 'dead', delayMs, errorOutput(message, outcome === 'handed back')]);
     return (rowCount ?? 0) > 0;
   };
-  /** Records a run's outcome, and says what it means when that fails: the job runs again. */
-  const record = async (id: string, key: string | undefined, token: Date, outcome: Outcome, message = '', delayMs = 0): Promise<void> => {
+  /** Records a run's outcome, and says what it means when that fails: the job runs again. `true` once recorded. */
+  const record = async (id: string, key: string | undefined, token: Date, outcome: Outcome, message = '', delayMs = 0): Promise<boolean> => {
     try {
-      if (await settle(id, token, outcome, message, delayMs)) return;
+      if (await settle(id, token, outcome, message, delayMs)) return true;
       logger.warn(
         { code: 'ERR_HOOKGUARD_LEASE_LOST', queue: QUEUE, jobId: id, key, outcome },
         `did not record a run's outcome (${outcome}): the job's lock had passed to another run (it expired meanwhile), whose outcome counts`,
@@ -83,6 +83,7 @@ export async function startWorker(scope: WorkerScope, processor: JobProcessor, w
         `could not record a run's outcome (${outcome}): the job stays active until its lock expires (expireInSeconds), then runs again`,
       );
     }
+    return false;
   };
 
   const runJob = async (job: PgBoss.JobWithMetadata<JobData>, takenAt: number): Promise<void> => {
@@ -91,8 +92,10 @@ export async function startWorker(scope: WorkerScope, processor: JobProcessor, w
     const key = event instanceof Error ? undefined : event.key;
     if (attempt > work.retry.attempts && !wasHandedBack(job.output)) {
       // Its runs were lost, not failed (workers died or lost the lock), until no attempt was left:
-      // a job that kills its worker every time must not kill every worker in turn.
-      await record(job.id, key, job.startedOn, 'dead', `ran out of attempts (${work.retry.attempts}): its last runs were lost to a worker that died or lost the lock`);
+      // a job that kills its worker every time must not kill every worker in turn. Reported once it is
+      // dead (onDeadLetter, the logs), as a last failure is; a job another run holds by now is not.
+      const reason = `ran out of attempts (${work.retry.attempts}): its last runs were lost to a worker that died or lost the lock`;
+      if ((await record(job.id, key, job.startedOn, 'dead', reason)) && !(event instanceof Error)) await processor.deadLettered?.(event, { attempt, reason });
       return;
     }
     // The run's signal is made only when the handler reads it (JobRun).
@@ -109,11 +112,14 @@ export async function startWorker(scope: WorkerScope, processor: JobProcessor, w
       runs.delete(run);
     }
     const token = await locks.release(held);
-    if (failure === undefined) return record(job.id, key, token, 'completed');
+    if (failure === undefined) {
+      await record(job.id, key, token, 'completed');
+      return;
+    }
     const message = describe(failure.error);
-    if (handingBack && run.closing) return record(job.id, key, token, 'handed back', message);
-    if (attempt >= work.retry.attempts) return record(job.id, key, token, 'dead', message);
-    return record(job.id, key, token, 'retry', message, retryDelayAfter(failure.error, attempt, work.retry));
+    if (handingBack && run.closing) await record(job.id, key, token, 'handed back', message);
+    else if (attempt >= work.retry.attempts) await record(job.id, key, token, 'dead', message);
+    else await record(job.id, key, token, 'retry', message, retryDelayAfter(failure.error, attempt, work.retry));
   };
 
   let fetchFailedLoggedAt = Number.NEGATIVE_INFINITY;

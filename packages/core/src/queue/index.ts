@@ -5,6 +5,7 @@ export {
   type JobContext,
   type JobProcessor,
   type JobState,
+  type LostRuns,
   type QueuedEvent,
   type QueueWorker,
   type QueueWorkOptions,

@@ -57,11 +57,28 @@ export type JobContext = {
   signal: AbortSignal;
 };
 
+/** What a queue says of a job it dead-lettered without running it ({@link JobProcessor.deadLettered}). */
+export type LostRuns = {
+  /** The attempt at which the job was found to have none left, counted as {@link JobContext.attempt}. */
+  attempt: number;
+  /** The engine's account, kept as the job's last error (BullMQ: `job stalled more than allowable limit`). */
+  reason: string;
+};
+
 /**
  * Runs one job. Resolving completes it; rejecting fails this attempt, so the queue retries it after
  * the policy's delay or, after the last attempt, keeps it as dead-lettered with the error.
  */
-export type JobProcessor = (event: QueuedEvent, context: JobContext) => Promise<void>;
+export type JobProcessor = {
+  (event: QueuedEvent, context: JobContext): Promise<void>;
+  /**
+   * Reports a job the queue dead-lettered without a run of the processor failing: its runs were
+   * all lost (each time the worker died or lost the job's lock) until no attempt was left. A queue
+   * calls it, when the processor has it, once the job is recorded as dead, so that it is reported
+   * as a last failure is (`onDeadLetter`, the logs, the delivery log). Never rejects.
+   */
+  deadLettered?: (event: QueuedEvent, lost: LostRuns) => Promise<void>;
+};
 
 /** Options for {@link WebhookQueue.work}. */
 export type QueueWorkOptions = {
