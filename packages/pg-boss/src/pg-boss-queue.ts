@@ -13,7 +13,7 @@ import {
   type WebhookQueue,
 } from '@hookguard/core';
 import PgBoss from 'pg-boss';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
 import { jobId } from './job-id.js';
 import { jobStatements, storedJob, toJobData, type JobRow, type JobStatements } from './job-statements.js';
 import { startWorker } from './pg-boss-worker.js';
@@ -55,10 +55,11 @@ export type PgBossQueueOptions = {
    */
   pollIntervalMs?: number;
   /**
-   * The longest an `enqueue` outside a transaction may take (first use included, when pg-boss
-   * migrates its schema). Past it, it rejects with `ERR_HOOKGUARD_QUEUE_UNAVAILABLE`, so acceptance
-   * answers 503 within the provider's deadline even when PostgreSQL hangs. Inside the store's
-   * transaction the store's own statement timeout governs.
+   * The longest an `enqueue` outside the store's transaction may take (the wait for a pool client
+   * and first use included, when pg-boss migrates its schema). Past it, it rejects with
+   * `ERR_HOOKGUARD_QUEUE_UNAVAILABLE`, so acceptance answers 503 within the provider's deadline even
+   * when PostgreSQL hangs. Inside the transaction of the `PostgresStore` the queue joins, the
+   * store's `statementTimeoutMs` bounds the insert instead, as it bounds the store's own statements.
    * @default 5_000
    */
   enqueueTimeoutMs?: number;
@@ -102,6 +103,7 @@ type Resolved = {
 // retries at once (delay 0) under pg-boss's rule, counting the attempt.
 const ENGINE_RETRY_LIMIT = 1_000_000;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const TIMED_OUT = Symbol('timed out');
 
 /**
  * The queue of queued mode on PostgreSQL, on pg-boss, over your `pg` Pool. Acceptance enqueues in
@@ -133,6 +135,8 @@ export class PgBossQueue implements WebhookQueue {
   /** The queue's own logger, else the receiver's once `work()` was given it. */
   #logger: Logger;
   #maintenanceLoggedAt = Number.NEGATIVE_INFINITY;
+  /** The `statementTimeoutMs` of the store whose transactions the queue joins ({@link joinsTransactionsOf}). */
+  #transactionTimeoutMs: number | undefined;
 
   constructor(options: PgBossQueueOptions) {
     this.#options = resolve(options);
@@ -162,50 +166,69 @@ export class PgBossQueue implements WebhookQueue {
     this.#statements = jobStatements(schema);
   }
 
-  /** `true` for the PostgreSQL dedup store (`@hookguard/postgres`) on this queue's pool. */
+  /**
+   * `true` for the PostgreSQL dedup store (`@hookguard/postgres`) on this queue's pool. Its
+   * `statementTimeoutMs` then bounds the job insert in its transactions, as it bounds its own statements.
+   */
   joinsTransactionsOf(store: DedupStore): boolean {
     if (store.name !== 'postgres') return false;
+    const { pool, statementTimeoutMs } = store as { pool?: unknown; statementTimeoutMs?: unknown };
     // Only a store on this very pool: a store on another database cannot hold this queue's job.
-    return (store as { pool?: unknown }).pool === this.#options.pool;
+    if (pool !== this.#options.pool) return false;
+    if (typeof statementTimeoutMs === 'number') this.#transactionTimeoutMs = statementTimeoutMs;
+    return true;
   }
 
+  /**
+   * Inserts the job, on `options.transaction` when given. On its own, `enqueueTimeoutMs` bounds it
+   * all, the wait for a pool client and first use included. In the transaction of the store it
+   * joined, that store's `statementTimeoutMs` bounds first use and the insert (in another
+   * transaction, `enqueueTimeoutMs`); an insert cut off by it is still running on the transaction's
+   * client, so its owner must destroy the client (the store does, and the server rolls back).
+   */
   async enqueue(event: QueuedEvent, options: EnqueueOptions = {}): Promise<void> {
-    if (options.transaction !== undefined) return this.#send(event, options.transaction as PoolClient);
-    const sending = this.#send(event, undefined);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const { enqueueTimeoutMs } = this.#options;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new WebhookError(
-              'ERR_HOOKGUARD_QUEUE_UNAVAILABLE',
-              `PgBossQueue could not insert the job within enqueueTimeoutMs (${enqueueTimeoutMs} ms): PostgreSQL is unreachable or overloaded. Check the database; raise enqueueTimeoutMs if it is merely slow.`,
-            ),
-          ),
-        enqueueTimeoutMs,
-      );
-    });
+    const client = options.transaction as PoolClient | undefined;
+    const storeTimeoutMs = client === undefined ? undefined : this.#transactionTimeoutMs;
+    const timeoutMs = storeTimeoutMs ?? this.#options.enqueueTimeoutMs;
+    const deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY;
     try {
-      await Promise.race([sending, timeout]);
-    } finally {
-      clearTimeout(timer);
-      sending.catch(() => undefined);
+      // First use (pg-boss's migration, the queue's row) runs on the pool, never on the transaction.
+      await beforeDeadline(this.#start(), deadline);
+      const sending = this.#send(event, client ?? this.#options.pool, deadline);
+      // On a transaction's client the insert's own timeout is the bound: giving up on it sooner
+      // would hand the client back to the store while the insert still runs on it.
+      await (client === undefined ? beforeDeadline(sending, deadline) : sending);
+    } catch (error) {
+      if (error !== TIMED_OUT && !isReadTimeout(error)) throw error;
+      const option = storeTimeoutMs === undefined ? 'enqueueTimeoutMs' : "the store's statementTimeoutMs";
+      throw new WebhookError(
+        'ERR_HOOKGUARD_QUEUE_UNAVAILABLE',
+        `PgBossQueue could not insert the job within ${option} (${timeoutMs} ms): PostgreSQL is unreachable or overloaded, or a lock is held on pg-boss's job table ("${this.#options.schema}".job). Check the database and its locks; raise ${option} if it is merely slow.`,
+        error === TIMED_OUT ? {} : { cause: error },
+      );
     }
   }
 
-  async #send(event: QueuedEvent, client: PoolClient | undefined): Promise<void> {
-    await this.#start();
-    const sendOptions: PgBoss.SendOptions = {
+  async #send(event: QueuedEvent, db: Pool | PoolClient, deadline: number): Promise<void> {
+    // pg's own statement timeout, as the store's statements have: it also catches a connection that
+    // dropped silently, and pool.query destroys a client whose statement it gave up on.
+    const executeSql = (text: string, values: unknown[] = []): Promise<QueryResult> => {
+      const query: QueryConfig & { query_timeout: number | undefined } = {
+        text,
+        values,
+        query_timeout: Number.isFinite(deadline) ? Math.max(1, Math.floor(deadline - performance.now())) : undefined,
+      };
+      return db.query(query);
+    };
+    // null when the id is taken: the job is kept in some state, and a second copy adds nothing.
+    await this.#boss.send(this.#options.name, toJobData(event), {
       id: jobId(this.#options.name, event.key),
       retryLimit: ENGINE_RETRY_LIMIT,
       retryDelay: 0,
       retryBackoff: false,
       expireInSeconds: this.#options.expireInSeconds,
-    };
-    if (client !== undefined) sendOptions.db = { executeSql: (text: string, values?: unknown[]) => client.query(text, values) };
-    // null when the id is taken: the job is kept in some state, and a second copy adds nothing.
-    await this.#boss.send(this.#options.name, toJobData(event), sendOptions);
+      db: { executeSql },
+    });
   }
 
   async work(processor: JobProcessor, options: QueueWorkOptions): Promise<QueueWorker> {
@@ -284,4 +307,20 @@ function resolve(options: PgBossQueueOptions): Resolved {
     deadSeconds: whole('retention.deadSeconds', options.retention?.deadSeconds, 2_592_000, 1),
     logger: options.logger,
   };
+}
+
+/** `work`, or a rejection with {@link TIMED_OUT} at `deadline` (a `performance.now()` time) if it is later. */
+function beforeDeadline(work: Promise<void>, deadline: number): Promise<void> {
+  if (!Number.isFinite(deadline)) return work;
+  work.catch(() => undefined);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(TIMED_OUT), Math.max(0, deadline - performance.now()));
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** pg's `query_timeout` ran out: the statement went unanswered. */
+function isReadTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Query read timeout';
 }

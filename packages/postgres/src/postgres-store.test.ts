@@ -170,6 +170,8 @@ describeWithPostgres('PostgresStore', () => {
     expect(isWebhookError(error) && error.code).toBe('ERR_HOOKGUARD_STORE_UNAVAILABLE');
     expect(isWebhookError(error) && error.status).toBe(503);
     expect((error as Error).message).toMatch(/store\.migrate\(\)/);
+    // Both migrations: the claim function the store calls (version 2) is made by the second.
+    expect((error as Error).message).toMatch(/sql\/001_hookguard_events\.sql and then sql\/002_hookguard_events_v2\.sql/);
     expect((error as Error).cause).toMatchObject({ code: '42P01' });
   });
 

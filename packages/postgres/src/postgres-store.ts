@@ -107,6 +107,14 @@ export class PostgresStore implements TransactionalDedupStore {
     return this.#options.pool;
   }
 
+  /**
+   * The resolved `statementTimeoutMs` (`0`: none). A queue that writes its job in the store's
+   * transaction (`PgBossQueue`) bounds its statements there by it, as the store bounds its own.
+   */
+  get statementTimeoutMs(): number {
+    return this.#options.statementTimeoutMs;
+  }
+
   readonly #options: ResolvedOptions;
   readonly #names: TableNames;
   readonly #statements: Statements;

@@ -37,6 +37,24 @@ export function isConnectionError(error: unknown): boolean {
   );
 }
 
+/**
+ * True when `error`, or an error it was caused by (a queue wraps the failure of its insert), is a
+ * statement pg stopped waiting for (`query_timeout`): the server may still be running it, so the
+ * client cannot take another statement until it ends.
+ */
+export function isUnansweredStatement(error: unknown): boolean {
+  let current = error;
+  try {
+    for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+      if (fields(current).message === 'Query read timeout') return true;
+      current = (current as { cause?: unknown }).cause;
+    }
+  } catch {
+    // A hostile thrown value (a throwing getter, a revoked proxy) is the handler's own failure.
+  }
+  return false;
+}
+
 function diagnose(error: unknown, statementTimeoutMs: number): Diagnosis {
   const { code, message } = fields(error);
   if (message === 'Query read timeout') {
@@ -60,7 +78,7 @@ function diagnose(error: unknown, statementTimeoutMs: number): Diagnosis {
   if (code === '42P01' || code === '42883' || code === '3F000') {
     return {
       reason: `the table or its claim function does not exist (${code})`,
-      fix: "Run `await store.migrate()` once, or apply the package's sql/001_hookguard_events.sql, with the same table and schema options.",
+      fix: "Run `await store.migrate()` once, or apply the package's sql/001_hookguard_events.sql and then sql/002_hookguard_events_v2.sql, with the same table and schema options.",
     };
   }
   if (code === '53300' || code === '53400') {

@@ -14,7 +14,7 @@ import { sqlState } from './dedup-operations.js';
 import { checkout } from './pool-checkout.js';
 import { withInlineValues } from './sql/inline-values.js';
 import { statementRun, textRun, type Statement, type Statements } from './sql/statements.js';
-import { isConnectionError, storeError } from './store-error.js';
+import { isConnectionError, isUnansweredStatement, storeError } from './store-error.js';
 import { TransactionStore } from './transaction-store.js';
 
 /** What a transactional handler runs with. */
@@ -143,7 +143,11 @@ class Transaction {
         ...(claim.lastError === undefined ? {} : { lastError: claim.lastError }),
       });
     } catch (error) {
-      await this.#recordFailedAttempt(claim.token, error);
+      // A statement that `work` ran on this client and gave up on (pg's query_timeout: the queue's
+      // job insert, bounded by statementTimeoutMs) still runs on the server, and anything sent now
+      // would wait behind it: the client is destroyed instead, which rolls everything back.
+      if (isUnansweredStatement(error)) this.#broken ??= error as Error;
+      else await this.#recordFailedAttempt(claim.token, error);
       throw error;
     }
     if (this.#db.getTransactionStatus() === 'I') {
