@@ -3,8 +3,10 @@
 // the dead letter are measured.
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { randomUUID } from 'node:crypto';
+import { createReceiver, standardWebhooks, type WebhookEvent } from '@hookguard/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, queuedReceiver, sendOnce, type QueuedSetup } from '../../../test/queued/queued-fixtures.js';
+import { SECRET, eventually, queuedBackend, queuedReceiver, sendOnce, signedDelivery, type QueuedSetup } from '../../../test/queued/queued-fixtures.js';
 import { setUpOtel, total, type OtelSetup } from './otel.fixtures.js';
 
 let otel: OtelSetup;
@@ -126,5 +128,52 @@ describe('queued mode telemetry of failures (BullMQ)', () => {
     const added = await otel.since(before);
     expect(total(added, 'hookguard.dead_letters', { 'messaging.destination.name': namespace, 'hookguard.mode': 'queued' })).toBe(1);
     expect(total(added, 'messaging.process.duration', { 'messaging.destination.name': namespace, 'messaging.operation.name': 'process', 'error.type': 'RangeError' })).toBe(2);
+  });
+});
+
+describe('queued mode telemetry of a job whose runs were all lost (BullMQ)', () => {
+  it('counts the dead letter BullMQ made of a job that stalled too often, with a span that ends dead-lettered', { timeout: 60_000 }, async () => {
+    const run = randomUUID().slice(0, 8);
+    // A job stalled more than maxStalledCount (1) times is failed by BullMQ at its next fetch,
+    // without a run: before the span, nothing of it reached the dead-letter counter.
+    const backend = await queuedBackend('bullmq', run, undefined, { lockSeconds: 1, maxStalledCount: 1 });
+    const namespace = `lost-${run}`;
+    const ran: number[] = [];
+    const receiver = createReceiver({
+      verifier: standardWebhooks({ secret: SECRET }),
+      store: backend.store,
+      queue: backend.queue,
+      namespace,
+      retry: { attempts: 5, minDelayMs: 20, maxDelayMs: 50 },
+      logger: { warn: () => undefined, error: () => undefined },
+    });
+    receiver.on('order.created', (_event: WebhookEvent, ctx) => void ran.push(ctx.attempt));
+    const key = `${namespace}:evt_lost`;
+    const before = await otel.points();
+    let worker: { close(): Promise<void> } | undefined;
+    try {
+      const { body, headers } = signedDelivery('evt_lost', 'order.created', {});
+      expect((await receiver.receive({ rawBody: Buffer.from(body), headers })).body).toBe('{"received":true,"queued":true}');
+      for (let lost = 0; lost < 2; lost++) {
+        await eventually(async () => (await backend.takeAndDie()) === key, 20_000, () => `run ${lost + 1} was never taken`);
+      }
+      await eventually(async () => (await backend.queue.find(key))?.state === 'waiting', 20_000, () => 'the last lost run was never taken back');
+      worker = await receiver.work();
+      const lostSpans = (): ReadableSpan[] => spansNamed(`process ${namespace}`).filter((span) => span.attributes['hookguard.outcome'] === 'dead_lettered');
+      await eventually(() => lostSpans().length === 1, 20_000, () => `${lostSpans().length} dead-lettered spans`);
+      expect(ran).toEqual([]);
+      const [span] = lostSpans();
+      expect(span!.kind).toBe(SpanKind.CONSUMER);
+      expect(span!.status.code).toBe(SpanStatusCode.ERROR);
+      expect(span!.attributes).toMatchObject({ 'messaging.operation.name': 'process', 'error.type': 'ERR_HOOKGUARD_LEASE_LOST' });
+      expect(span!.attributes['hookguard.attempt']).toBeGreaterThanOrEqual(2);
+      const added = await otel.since(before);
+      expect(total(added, 'hookguard.dead_letters', { 'messaging.destination.name': namespace, 'hookguard.mode': 'queued' })).toBe(1);
+    } finally {
+      await worker?.close();
+      await backend.queue.close?.();
+      await backend.store.close?.();
+      await backend.close();
+    }
   });
 });

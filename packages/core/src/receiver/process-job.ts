@@ -10,7 +10,7 @@ import type { HandlersOutcome } from './handler-runner.js';
 import type { Pipeline } from './pipeline.js';
 import { hasTransactionalRoute, type Route, type Router } from './router.js';
 import type { TransactionalDedupStore, WebhookEvent } from './types.js';
-import { storeRecord, traceJob } from '../telemetry/build-records.js';
+import { storeRecord, traceJob, traceLostJob } from '../telemetry/build-records.js';
 import { telemetryActive, traced } from '../telemetry/registry.js';
 
 /**
@@ -55,8 +55,9 @@ export function createJobProcessor(pipeline: Pipeline, router: Router): JobProce
       `The queue dead-lettered '${job.key}' without a run failing: each of its runs was lost (its worker died, or lost the job's lock) until no attempt ` +
         `was left (${lost.reason}), so no run of it finished. A handler that crashes its process, or outlives the lock, does this.`,
     );
+    const report = (): Promise<void> => reportDeadLetter(pipeline, job, { attempt: lost.attempt, error, startedAt: pipeline.options.now() }, LOST_RUNS);
     try {
-      await reportDeadLetter(pipeline, job, { attempt: lost.attempt, error, startedAt: pipeline.options.now() }, LOST_RUNS);
+      await (telemetryActive() ? traceLostJob(pipeline, job, lost.attempt, error, report) : report());
     } catch (reportError) {
       pipeline.options.logger.error({ code: 'ERR_HOOKGUARD_INTERNAL', key: job.key, error: describeError(reportError) }, 'could not report a dead-lettered job');
     }

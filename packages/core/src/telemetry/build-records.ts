@@ -21,10 +21,9 @@ export function handlerRecord(route: Route, attempt: number): HandlerRecord {
   return { kind: 'handler', pattern: route.pattern, name: route.handler.name, attempt };
 }
 
-/** Runs one queued job through the subscribers, recording how it ended. */
-export function traceJob(pipeline: Pipeline, job: QueuedEvent, context: JobContext, run: (job: QueuedEvent, context: JobContext) => Promise<void>): Promise<void> {
-  const { options } = pipeline;
-  const record: JobRecord = {
+/** A record for one run of a queued job, its outcome still open. */
+function jobRecord(options: Settings, job: QueuedEvent, attempt: number, lastAttempt: boolean): JobRecord {
+  return {
     kind: 'job',
     namespace: options.namespace,
     system: options.verifier.name,
@@ -32,12 +31,18 @@ export function traceJob(pipeline: Pipeline, job: QueuedEvent, context: JobConte
     queue: options.queue?.name ?? '',
     id: job.id,
     type: job.type,
-    attempt: context.attempt,
-    lastAttempt: context.attempt >= options.retry.attempts,
+    attempt,
+    lastAttempt,
     trace: job.trace,
     outcome: undefined,
     error: undefined,
   };
+}
+
+/** Runs one queued job through the subscribers, recording how it ended. */
+export function traceJob(pipeline: Pipeline, job: QueuedEvent, context: JobContext, run: (job: QueuedEvent, context: JobContext) => Promise<void>): Promise<void> {
+  const { options } = pipeline;
+  const record = jobRecord(options, job, context.attempt, context.attempt >= options.retry.attempts);
   return traced(record, () =>
     run(job, context).then(
       () => {
@@ -50,4 +55,23 @@ export function traceJob(pipeline: Pipeline, job: QueuedEvent, context: JobConte
       },
     ),
   );
+}
+
+/**
+ * Runs the report of a job the queue dead-lettered without a run of it failing (its runs all lost)
+ * through the subscribers, as the worker's handling of that job: it ends as a last failed run does,
+ * dead-lettered with `error`, so it is marked an error and counted as any dead letter is.
+ */
+export function traceLostJob(pipeline: Pipeline, job: QueuedEvent, attempt: number, error: unknown, report: () => Promise<void>): Promise<void> {
+  const record = jobRecord(pipeline.options, job, attempt, true);
+  record.outcome = 'dead_lettered';
+  record.error = error;
+  // Subscribers see a failure only as a rejection: the report rejects with the job's error, caught here.
+  const failed = (): Promise<void> =>
+    report().then(() => {
+      throw error;
+    });
+  return traced(record, failed).catch((caught: unknown) => {
+    if (caught !== error) throw caught;
+  });
 }
