@@ -135,6 +135,8 @@ export class PgBossQueue implements WebhookQueue {
   /** The queue's own logger, else the receiver's once `work()` was given it. */
   #logger: Logger;
   #maintenanceLoggedAt = Number.NEGATIVE_INFINITY;
+  /** Once first use is done: an enqueue then arms no timer for it. */
+  #started = false;
   /** The `statementTimeoutMs` of the store whose transactions the queue joins ({@link joinsTransactionsOf}). */
   #transactionTimeoutMs: number | undefined;
 
@@ -193,7 +195,7 @@ export class PgBossQueue implements WebhookQueue {
     const deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY;
     try {
       // First use (pg-boss's migration, the queue's row) runs on the pool, never on the transaction.
-      await beforeDeadline(this.#start(), deadline);
+      if (!this.#started) await beforeDeadline(this.#start(), deadline);
       const sending = this.#send(event, client ?? this.#options.pool, deadline);
       // On a transaction's client the insert's own timeout is the bound: giving up on it sooner
       // would hand the client back to the store while the insert still runs on it.
@@ -268,6 +270,7 @@ export class PgBossQueue implements WebhookQueue {
     this.#starting ??= (async () => {
       await this.#boss.start();
       await this.#boss.createQueue(this.#options.name);
+      this.#started = true;
     })();
     // A failed start (database down) is tried again by the next call.
     this.#starting.catch(() => (this.#starting = undefined));
