@@ -60,3 +60,27 @@ function unstorableText(text: string, path: string): string | undefined {
   const what = unit === 0 ? 'U+0000 (NUL)' : `a lone surrogate (\\u${unit.toString(16)})`;
   return `${path} holds ${what} at index ${found.index}, which PostgreSQL's jsonb cannot store (refused in every store so that all behave alike)`;
 }
+
+/** What JSON does not keep as it is, wherever it sits in a result (`whyNotJson` checks the rest at run time). */
+type NotJson =
+  | Date
+  | RegExp
+  | Map<unknown, unknown>
+  | Set<unknown>
+  | WeakMap<object, unknown>
+  | WeakSet<object>
+  | Promise<unknown>
+  | Error
+  | ArrayBuffer
+  | ArrayBufferView
+  | bigint
+  | symbol
+  | ((...args: never[]) => unknown);
+
+/**
+ * `T` with every part JSON would not store as it is (a `Date`, a `Map`, a `bigint`, a function
+ * or method, …) turned into `never`: a result type that is not JSON data is refused at compile
+ * time, before `fn` has acted and its result has nowhere to go. Plain objects, arrays, strings,
+ * numbers, booleans, `null`, `undefined` and `unknown` pass unchanged.
+ */
+export type JsonData<T> = T extends NotJson ? never : T extends object ? { [K in keyof T]: JsonData<T[K]> } : T;

@@ -6,7 +6,7 @@ import { LeaseHeartbeat, leaseClock } from '../receiver/lease-heartbeat.js';
 import { timerDuration } from '../receiver/resolve-options.js';
 import type { ClaimResult, DedupStore } from '../store/dedup-store.js';
 import { linkSignals, sleep } from './abortable.js';
-import { whyNotJson } from './json-result.js';
+import { whyNotJson, type JsonData } from './json-result.js';
 import { storeFailure } from './store-failure.js';
 
 /** Options for {@link once}. */
@@ -43,30 +43,6 @@ export type OnceContext = {
 
 /** The work `once` guards. Its result must be JSON data, or `undefined`. */
 export type OnceWork<T> = (context: OnceContext) => Promise<T> | T;
-
-/** What JSON does not keep as it is, wherever it sits in a result (`whyNotJson` checks the rest at run time). */
-type NotJson =
-  | Date
-  | RegExp
-  | Map<unknown, unknown>
-  | Set<unknown>
-  | WeakMap<object, unknown>
-  | WeakSet<object>
-  | Promise<unknown>
-  | Error
-  | ArrayBuffer
-  | ArrayBufferView
-  | bigint
-  | symbol
-  | ((...args: never[]) => unknown);
-
-/**
- * `T` with every part JSON would not store as it is (a `Date`, a `Map`, a `bigint`, a function
- * or method, …) turned into `never`: a result type that is not JSON data is refused at compile
- * time, before `fn` has acted and its result has nowhere to go. Plain objects, arrays, strings,
- * numbers, booleans, `null`, `undefined` and `unknown` pass unchanged.
- */
-export type JsonData<T> = T extends NotJson ? never : T extends object ? { [K in keyof T]: JsonData<T[K]> } : T;
 
 /**
  * The function `once()` and `ctx.once` take: an {@link OnceWork} whose result type is also
@@ -111,10 +87,11 @@ const MAX_POLL_MS = 1_000;
  *
  * The result must be JSON data (plain objects, arrays, strings without U+0000 or lone surrogates,
  * finite numbers, booleans, `null`) or `undefined`; anything else rejects with
- * `ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON` and releases the key. The key is stored as `once:<key>`, apart
- * from every event key and `ctx.once` key; one over 200 characters, or holding control characters
- * or lone surrogates, as `once:sha256:<digest>` (distinct keys stay distinct in every store). When the store fails, the call rejects with
- * `ERR_HOOKGUARD_STORE_UNAVAILABLE` (the store's error as `cause`; see `isStoreFailure`). Needs an
+ * `ERR_HOOKGUARD_ONCE_RESULT_NOT_JSON` and releases the key ({@link JsonData} refuses such result
+ * types at compile time). The key is stored as `once:<key>`, apart from every event key and
+ * `ctx.once` key; one over 200 characters, or holding control characters or lone surrogates, as
+ * `once:sha256:<digest>` (distinct keys stay distinct in every store). When the store fails, the
+ * call rejects with `ERR_HOOKGUARD_STORE_UNAVAILABLE` (the store's error as `cause`; see `isStoreFailure`). Needs an
  * exact store: a Bloom store rejects with `ERR_HOOKGUARD_UNSUPPORTED`. Inside a webhook handler,
  * use `ctx.once`, which namespaces the key and takes the receiver's settings.
  *
