@@ -214,7 +214,8 @@ export type ReceiverOptions = {
    * Prefix of every dedup key, so two providers or endpoints never collide: give each endpoint
    * its own (`'stripe-billing'`, `'stripe-analytics'`). Required with a shared store (Redis,
    * PostgreSQL), where another endpoint receiving the same event ids (Stripe and Svix send one
-   * event to every subscribed endpoint) would otherwise answer them as duplicates.
+   * event to every subscribed endpoint) would otherwise answer them as duplicates. Not `once`, nor
+   * starting with `once:`: `once()` keeps its keys as `once:<key>`.
    * @default verifier.name (only with a store that is not shared)
    */
   namespace?: string;
