@@ -30,5 +30,9 @@ describe('asWebhookHeaders', () => {
 
   it('refuses an object whose get() is neither a Web Headers nor a WebhookHeaders', () => {
     expect(() => asWebhookHeaders({ get: () => null })).toThrow(expect.objectContaining({ code: 'ERR_HOOKGUARD_INVALID_INPUT' }));
+    // A Map has get() and forEach() too, but matches names by case: it would read as missing headers (400).
+    expect(() => asWebhookHeaders(new Map([['Webhook-Id', 'msg_1']]))).toThrow(
+      expect.objectContaining({ code: 'ERR_HOOKGUARD_INVALID_INPUT', message: expect.stringMatching(/a Map.*new Headers\(map\)/) }),
+    );
   });
 });

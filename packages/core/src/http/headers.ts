@@ -62,6 +62,12 @@ export function asWebhookHeaders(input: unknown): WebhookHeaders {
         `(such as Node's req.headers); received ${input === null ? 'null' : typeof input}.`,
     );
   }
+  if (input instanceof Map) {
+    throw new WebhookError(
+      'ERR_HOOKGUARD_INVALID_INPUT',
+      'verify() got `headers` as a Map, whose names match by case: pass new Headers(map) or Object.fromEntries(map).',
+    );
+  }
   const { get, forEach, toJSON } = input as { get?: unknown; forEach?: unknown; toJSON?: unknown };
   // Web Headers answers a missing header with null; a WebhookHeaders with undefined.
   if (typeof get === 'function' && typeof forEach === 'function') return new WebHeadersView(input as WebHeaders);

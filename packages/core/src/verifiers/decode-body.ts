@@ -71,6 +71,20 @@ export function decodeFormBody(rawBody: Uint8Array): DecodedBody {
   return { payload: Object.fromEntries(new URLSearchParams(text)) };
 }
 
+/** The first byte of a JSON object body. A form body never starts with it (a `{` in a form is written `%7B`). */
+export const OPEN_BRACE = 0x7b;
+
+/** The first byte of `bytes` that is not ASCII whitespace or part of a UTF-8 byte order mark. */
+export function firstNonSpace(bytes: Uint8Array): number | undefined {
+  for (let index = 0; index < bytes.length; index++) {
+    const byte = bytes[index]!;
+    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d && byte !== 0xef && byte !== 0xbb && byte !== 0xbf) {
+      return byte;
+    }
+  }
+  return undefined;
+}
+
 /** `value[key]` when `value` is an object owning `key` as a non-empty string or a finite number. */
 export function readString(value: unknown, key: string): string | undefined {
   if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return undefined;

@@ -30,6 +30,24 @@ describe('github()', () => {
     expect(delivery.bodyError?.code).toBe('ERR_HOOKGUARD_INVALID_BODY');
   });
 
+  it('reads a delivery GitHub sends form-encoded (content type application/x-www-form-urlencoded): its JSON in the payload field', async () => {
+    const json = JSON.stringify({ action: 'opened', issue: { title: 'Ünïcode & more = 100%+' } });
+    const delivery = await deliver(verifier, `payload=${encodeURIComponent(json)}`, { 'X-GitHub-Event': 'issues' });
+    expect(delivery).toMatchObject({ type: 'issues.opened', alias: 'issues', payload: JSON.parse(json) });
+    expect(delivery.bodyError).toBeUndefined();
+    // `+` for a space, as HTML forms write it.
+    const spaced = await deliver(verifier, 'payload=%7B%22zen%22%3A%22Keep+it+simple%22%7D', { 'X-GitHub-Event': 'ping' });
+    expect(spaced).toMatchObject({ type: 'ping', payload: { zen: 'Keep it simple' } });
+  });
+
+  it('refuses a form body without a payload field, or whose payload is not JSON, as an invalid body naming the content types', async () => {
+    for (const body of ['zen=hello', 'payload=not%20json']) {
+      const delivery = await deliver(verifier, body, { 'X-GitHub-Event': 'ping' });
+      expect(delivery.bodyError?.code).toBe('ERR_HOOKGUARD_INVALID_BODY');
+    }
+    expect((await deliver(verifier, 'zen=hello', { 'X-GitHub-Event': 'ping' })).bodyError?.message).toMatch(/application\/json.*payload.*x-www-form-urlencoded/);
+  });
+
   it('types an event with an action as `event.action`, and one without as just the event', async () => {
     await expect(deliver(verifier, '{"action":"opened"}', { 'X-GitHub-Event': 'issues' })).resolves.toMatchObject({ type: 'issues.opened' });
     await expect(deliver(verifier, '{"zen":"Keep it logically awesome.","hook_id":1}', { 'X-GitHub-Event': 'ping' })).resolves.toMatchObject({

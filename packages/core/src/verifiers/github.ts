@@ -1,6 +1,7 @@
 import { cryptoBackend, type CryptoBackend } from '../crypto/index.js';
+import { WebhookError } from '../errors/webhook-error.js';
 import type { WebhookHeaders } from '../http/headers.js';
-import { decodeJsonBody, readString } from './decode-body.js';
+import { OPEN_BRACE, decodeFormBody, decodeJsonBody, firstNonSpace, parseJson, readString, type DecodedBody } from './decode-body.js';
 import { buildHmacVerifier } from './hmac-verifier.js';
 import type { SecretInput } from './secrets.js';
 import type { VerifiedDelivery, Verifier } from './verifier.js';
@@ -80,7 +81,7 @@ function interpretGitHub(rawBody: Uint8Array, headers: WebhookHeaders): Verified
   // Every GitHub delivery names its event: without it the request is malformed (400), not an
   // event nobody handles (200 ignored, which GitHub never resends).
   if (event === undefined) throw missingHeader('GitHub', 'X-GitHub-Event');
-  const { payload, bodyError } = decodeJsonBody(rawBody);
+  const { payload, bodyError } = decodeGitHubBody(rawBody);
   const delivery: VerifiedDelivery = { id: nonEmpty(headers.get('x-github-delivery')), type: event, timestamp: undefined, payload };
   const action = readString(payload, 'action');
   if (action !== undefined) {
@@ -89,6 +90,32 @@ function interpretGitHub(rawBody: Uint8Array, headers: WebhookHeaders): Verified
   }
   if (bodyError !== undefined) delivery.bodyError = bodyError;
   return delivery;
+}
+
+/**
+ * A webhook's content type is GitHub's setting: `application/json` posts the JSON as the body,
+ * `application/x-www-form-urlencoded` posts it in the form field `payload`; both are signed as
+ * sent. The shape is read from the signed bytes (a JSON body starts with `{`, a form body never
+ * does), not from the unsigned `Content-Type`. Refusing form bodies would lose every event of such
+ * a webhook: GitHub never retries.
+ */
+function decodeGitHubBody(rawBody: Uint8Array): DecodedBody {
+  if (firstNonSpace(rawBody) === OPEN_BRACE) return decodeJsonBody(rawBody);
+  const form = decodeFormBody(rawBody);
+  if (form.bodyError !== undefined) return form;
+  const field = readString(form.payload, 'payload');
+  if (field !== undefined) {
+    const parsed = parseJson(field);
+    if (parsed.bodyError === undefined) return parsed;
+  }
+  return {
+    payload: undefined,
+    bodyError: new WebhookError(
+      'ERR_HOOKGUARD_INVALID_BODY',
+      `The body is authentic but neither JSON (content type application/json) nor a form whose payload field holds JSON ` +
+        `(application/x-www-form-urlencoded) (${rawBody.length} bytes). Check the webhook's content type in GitHub's settings.`,
+    ),
+  };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

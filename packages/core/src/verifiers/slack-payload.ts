@@ -1,9 +1,7 @@
 import type { WebhookHeaders } from '../http/headers.js';
-import { decodeFormBody, decodeJsonBody, parseJson, readObject, readString } from './decode-body.js';
+import { OPEN_BRACE, decodeFormBody, decodeJsonBody, firstNonSpace, parseJson, readObject, readString } from './decode-body.js';
 import { dateFromUnixSeconds } from './timestamp.js';
 import type { VerifiedDelivery } from './verifier.js';
-
-const OPEN_BRACE = 0x7b;
 
 /**
  * Reads an authentic Slack request. Slack posts three shapes to a Request URL:
@@ -114,15 +112,4 @@ function interactionId(interaction: unknown): string | undefined {
   const viewId = readString(readObject(interaction, 'view'), 'id');
   const type = readString(interaction, 'type');
   return viewId === undefined || type === undefined ? undefined : `${type}:${viewId}`;
-}
-
-function firstNonSpace(bytes: Uint8Array): number | undefined {
-  for (let index = 0; index < bytes.length; index++) {
-    const byte = bytes[index]!;
-    // Skip ASCII whitespace and a UTF-8 byte order mark.
-    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d && byte !== 0xef && byte !== 0xbb && byte !== 0xbf) {
-      return byte;
-    }
-  }
-  return undefined;
 }

@@ -32,9 +32,11 @@ export type VerifiedDelivery = {
    * Set when the event id is not covered by the signature (GitHub, Shopify, an `hmacVerifier`
    * whose id comes from a header): what the dedup key is made from instead of `id`, so that a
    * replayed body never runs again under a fresh id and a forged id never marks another
-   * delivery as seen. It is `body:<sha256 of the raw body, base64url>`, followed by `:<type>`
-   * when there is a type (two topics may carry byte-identical bodies). Deliveries with the same
-   * body and type share it whatever their ids; `id` stays the provider's id, for handlers.
+   * delivery as seen. It is `hmac:<hex of the matched HMAC>` (a keyed digest of exactly the body),
+   * or `body:<sha256 of the raw body, base64url>` for a scheme that also signs a timestamp (a retry
+   * re-signed later keeps its key), followed by `:<type>` when there is a type (two topics may
+   * carry byte-identical bodies). Deliveries with the same body and type share it whatever their
+   * ids; `id` stays the provider's id, for handlers.
    */
   dedupId?: string;
   /** When the provider says the event happened or was signed. */
