@@ -1,4 +1,4 @@
-import { WebhookError, describeError, redactSecrets, type DeliveryLogOutcome, type DeliveryLogQuery, type Logger, type Redactor, type ResolvedReceiverOptions, DELIVERY_LOG_OUTCOMES } from '@hookguard/core';
+import { WebhookError, describeError, redactMessage, redactSecrets, type DeliveryLogOutcome, type DeliveryLogQuery, type Logger, type Redactor, type ResolvedReceiverOptions, DELIVERY_LOG_OUTCOMES } from '@hookguard/core';
 import { CsrfTokens, readCookie } from './csrf.js';
 import { deadLettersMain } from './pages/dead-letters-page.js';
 import { deliveriesLive, deliveriesMain } from './pages/deliveries-page.js';
@@ -150,7 +150,7 @@ export function createInspector(options: InspectorOptions): Inspector {
       base,
       record,
       payload,
-      job: stored === undefined ? undefined : { state: stored.state, attempts: stored.attempts, lastError: stored.lastError },
+      job: stored === undefined ? undefined : { state: stored.state, attempts: stored.attempts, lastError: maskedError(stored.lastError) },
       readOnly: settings.readOnly,
       csrf: token,
     });
@@ -159,7 +159,7 @@ export function createInspector(options: InspectorOptions): Inspector {
 
   async function deadLetters(request: Request, url: URL, base: string): Promise<Response> {
     const { queue } = receiver.options;
-    const jobs = queue === undefined ? undefined : await queue.deadLetters({ limit: 500 });
+    const jobs = (queue === undefined ? undefined : await queue.deadLetters({ limit: 500 }))?.map((job) => ({ ...job, lastError: maskedError(job.lastError) }));
     const token = settings.readOnly ? undefined : await csrf.issue();
     const count = url.searchParams.get('replayed');
     const replayed = count === null ? undefined : { count: Number(count) || 0, missed: Number(url.searchParams.get('missed')) || 0 };
@@ -289,4 +289,12 @@ function resolveInspectorOptions(options: InspectorOptions): ResolvedInspectorOp
     refreshMs,
     onUnauthorized: options.onUnauthorized ?? (() => text(401, 'Unauthorized.', { 'www-authenticate': 'Bearer realm="hookguard inspector"' })),
   };
+}
+
+/**
+ * A queue's last error as pages show it: masked as the delivery log masks messages. The engine
+ * keeps it as the handler threw it, and a handler's error often quotes the payload.
+ */
+function maskedError(lastError: string | undefined): string | undefined {
+  return lastError === undefined ? undefined : redactMessage(lastError);
 }

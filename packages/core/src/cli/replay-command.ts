@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { redactMessage } from '../delivery-log/redact.js';
 import type { Receiver } from '../receiver/types.js';
 
 /** Where the command writes. */
@@ -56,7 +57,8 @@ export async function runCommand(argv: readonly string[], output: CommandOutput)
   }
   if (command === 'dead-letters') {
     const dead = await queue.deadLetters({ limit: 10_000 });
-    for (const job of dead) output.log(`${job.event.id}\t${job.event.type}\t${job.attempts} attempts\t${job.lastError ?? ''}`);
+    // Masked as the delivery log masks messages: the engine keeps the error as the handler threw it.
+    for (const job of dead) output.log(`${job.event.id}\t${job.event.type}\t${job.attempts} attempts\t${redactMessage(job.lastError ?? '')}`);
     output.log(`${dead.length} dead-lettered event(s)`);
     return 0;
   }
