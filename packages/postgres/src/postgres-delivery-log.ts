@@ -11,6 +11,7 @@ import {
   type DeliveryLogPage,
   type DeliveryLogQuery,
   type DeliveryLogRecord,
+  type FlushOptions,
   type StoredDeliveryLogOptions,
   type Logger,
   type OutcomeCounts,
@@ -192,8 +193,8 @@ export class PostgresDeliveryLog implements DeliveryLog {
     this.#buffer.push(entry);
   }
 
-  flush(): Promise<void> {
-    return this.#buffer.flush();
+  flush(options?: FlushOptions): Promise<void> {
+    return this.#buffer.flush(options);
   }
 
   async #write(batch: DeliveryLogEntry[]): Promise<void> {

@@ -1,6 +1,7 @@
 import { describeDeliveryLogContract } from '@hookguard/core/testing/contracts';
 import type { DeliveryLogEntry, Logger } from '@hookguard/core';
 import { Redis } from 'ioredis';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisDeliveryLog } from './redis-delivery-log.js';
 
@@ -60,5 +61,31 @@ describe('RedisDeliveryLog', () => {
     }
     expect(errors).toEqual(['RedisDeliveryLog: writing the delivery log failed; deliveries go on, their records are dropped until it works again']);
     down.disconnect();
+  });
+
+  it('gives up flush() after its timeoutMs while Redis accepts the connection but never answers (frozen), saying how many records were left', async () => {
+    // A server that takes the connection and never answers, as a Redis stopped with SIGSTOP does.
+    const sockets = new Set<Socket>();
+    const frozen = createServer((socket) => {
+      sockets.add(socket.on('error', () => undefined));
+    });
+    await new Promise<void>((resolve) => frozen.listen(0, '127.0.0.1', resolve));
+    const warnings: { fields: Record<string, unknown>; message: string }[] = [];
+    const logger: Logger = { warn: (fields, message) => void warnings.push({ fields, message }), error: () => undefined };
+    const stuck = new Redis({ host: '127.0.0.1', port: (frozen.address() as AddressInfo).port });
+    stuck.on('error', () => undefined);
+    try {
+      const log = new RedisDeliveryLog({ client: stuck, prefix: `hg-test-log-${run}-frozen:`, logger });
+      for (let index = 0; index < 3; index++) log.record(entry);
+      // Before, this never settled: a shutdown that flushes hung until Redis came back.
+      await log.flush({ timeoutMs: 300 });
+      expect(warnings).toEqual([
+        { fields: expect.objectContaining({ code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', unwritten: 3 }), message: expect.stringMatching(/RedisDeliveryLog: flush\(\) gave up after 300 ms/) },
+      ]);
+    } finally {
+      stuck.disconnect();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => frozen.close(() => resolve()));
+    }
   });
 });

@@ -1,4 +1,5 @@
 import type { ReceiveOutcome } from '../receiver/types.js';
+import type { FlushOptions } from './write-buffer.js';
 
 /**
  * How a logged delivery or job run ended: a receive outcome (`processed`, `duplicate`, `failed`, …)
@@ -115,8 +116,12 @@ export interface DeliveryLog {
   get(seq: string): Promise<DeliveryLogRecord | undefined>;
   /** Records per outcome whose `at` is at or after `since` (epoch milliseconds). */
   counts(since: number, options?: { namespace?: string }): Promise<OutcomeCounts>;
-  /** Resolves once every entry recorded so far was written (or its write failed and was logged). */
-  flush(): Promise<void>;
+  /**
+   * Resolves once every entry recorded so far was written (or its write failed and was logged),
+   * or, for a log kept outside the process, after `timeoutMs` (default 5 000) with a warning of
+   * how many records were left unwritten.
+   */
+  flush(options?: FlushOptions): Promise<void>;
 }
 
 /** Whether a record passes a query's filters (not its cursor or limit). */

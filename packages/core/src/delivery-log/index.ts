@@ -11,6 +11,6 @@ export {
   type OutcomeCounts,
 } from './delivery-log.js';
 export { MemoryDeliveryLog, type MemoryDeliveryLogOptions } from './memory-delivery-log.js';
-export { WriteBuffer, type WriteBufferOptions } from './write-buffer.js';
+export { WriteBuffer, type FlushOptions, type WriteBufferOptions } from './write-buffer.js';
 export { REDACTED, redactMessage, redactSecrets, type Redactor } from './redact.js';
 export { storedPayload, type StoredDeliveryLogOptions } from './stored-payload.js';

@@ -12,6 +12,20 @@ describe('WriteBuffer', () => {
     expect(batches).toEqual([[1, 2, 3, 4, 5]]);
   });
 
+  it('gives up flush() after timeoutMs when a write never settles, logging how many entries were left', async () => {
+    const { logger, lines } = captureLogs();
+    const buffer = new WriteBuffer<number>({ name: 'Test', maxPending: 100, logger, write: () => new Promise<void>(() => undefined) });
+    for (let index = 1; index <= 4; index++) buffer.push(index);
+    await buffer.flush({ timeoutMs: 50 });
+    expect(lines).toEqual([
+      {
+        level: 'warn',
+        fields: expect.objectContaining({ code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', unwritten: 4 }),
+        message: 'Test: flush() gave up after 50 ms with 4 record(s) unwritten; the backend is not answering',
+      },
+    ]);
+  });
+
   it('holds at most maxPending while a write is slow, dropping the oldest', async () => {
     const batches: number[][] = [];
     let release: () => void = () => undefined;

@@ -21,6 +21,18 @@ export type WriteBufferOptions<Entry> = {
   maxBatch?: number;
 };
 
+/** Options for a delivery log's `flush()`. */
+export type FlushOptions = {
+  /**
+   * The longest `flush()` waits for the backend, in milliseconds; past it, it resolves and logs
+   * how many records are still unwritten.
+   * @default 5_000
+   */
+  timeoutMs?: number;
+};
+
+const DEFAULT_FLUSH_TIMEOUT_MS = 5_000;
+
 /**
  * The background writer of delivery logs kept outside the process: `push` returns at once, entries
  * are sent in batches, one write at a time, at most `maxPending` wait (the oldest go first when the
@@ -42,6 +54,8 @@ export class WriteBuffer<Entry> {
   #failing = false;
   /** Entries dropped since the last log line about it. */
   #dropped = 0;
+  /** Entries of the write under way. */
+  #inWrite = 0;
 
   constructor(options: WriteBufferOptions<Entry>) {
     this.#options = options;
@@ -72,8 +86,30 @@ export class WriteBuffer<Entry> {
     this.#drain();
   }
 
-  /** Resolves once every entry pushed so far was written or failed. */
-  async flush(): Promise<void> {
+  /**
+   * Resolves once every entry pushed so far was written or failed, or after `timeoutMs` (default
+   * 5 000) with a warning saying how many were left: a backend that takes the connection and never
+   * answers (a frozen server) would otherwise hold a shutdown that flushes forever.
+   */
+  async flush(options: FlushOptions = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = new Promise<true>((resolve) => {
+      timer = setTimeout(() => resolve(true), timeoutMs);
+    });
+    try {
+      if ((await Promise.race([this.#flushAll(), gaveUp])) !== true) return;
+    } finally {
+      clearTimeout(timer);
+    }
+    const unwritten = this.#pending.length + this.#inWrite;
+    this.#options.logger.warn(
+      { code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', unwritten },
+      `${this.#options.name}: flush() gave up after ${timeoutMs} ms with ${unwritten} record(s) unwritten; the backend is not answering`,
+    );
+  }
+
+  async #flushAll(): Promise<void> {
     while (this.#writing !== undefined || this.#pending.length > 0) {
       if (this.#writing === undefined) this.#drain();
       await this.#writing;
@@ -83,8 +119,10 @@ export class WriteBuffer<Entry> {
   #drain(): void {
     if (this.#writing !== undefined || this.#pending.length === 0) return;
     const batch = this.#pending.splice(0, this.#options.maxBatch ?? 500);
+    this.#inWrite = batch.length;
     this.#writing = this.#write(batch).finally(() => {
       this.#writing = undefined;
+      this.#inWrite = 0;
       if (this.#pending.length > 0) this.#drain();
     });
   }
