@@ -49,6 +49,13 @@ export type InspectorOptions = {
    */
   refreshMs?: number;
   /**
+   * The longest a page waits for the delivery log and the queue, in milliseconds; past it the page
+   * answers 503, so an unreachable or frozen Redis or PostgreSQL never holds the inspector (and the
+   * requests it serves) open. Replays are not bounded by it.
+   * @default 10000
+   */
+  readTimeoutMs?: number;
+  /**
    * Key of the CSRF tokens' HMAC. Set the same one in every process behind a load balancer; by
    * default each inspector draws its own, so a page served by one process cannot replay through another.
    * @default 32 random bytes
@@ -99,11 +106,26 @@ export function createInspector(options: InspectorOptions): Inspector {
       logger.warn({ error: describeError(error) }, 'the inspector authorize() threw; answering 401');
     }
     if (!allowed) return settings.onUnauthorized(request);
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      return await route(request);
+      const answering = route(request);
+      if (request.method === 'POST') return await answering;
+      answering.catch(() => undefined);
+      const late = new Promise<Response>((resolve) => {
+        timer = setTimeout(() => {
+          logger.warn(
+            { code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', path: new URL(request.url).pathname },
+            `the inspector's page waited ${settings.readTimeoutMs} ms for the delivery log or the queue; answering 503`,
+          );
+          resolve(text(503, `The delivery log or the queue did not answer within ${settings.readTimeoutMs} ms. Check Redis or PostgreSQL, then reload.`, { 'retry-after': '5' }));
+        }, settings.readTimeoutMs);
+      });
+      return await Promise.race([answering, late]);
     } catch (error) {
       logger.error({ code: 'ERR_HOOKGUARD_INTERNAL', error: describeError(error) }, 'the inspector failed to answer');
       return text(500, 'The inspector failed; see the logs.');
+    } finally {
+      clearTimeout(timer);
     }
   };
 
@@ -257,6 +279,7 @@ type ResolvedInspectorOptions = {
   basePath: string | undefined;
   pageSize: number;
   refreshMs: number;
+  readTimeoutMs: number;
   onUnauthorized: (request: Request) => Response | Promise<Response>;
 };
 
@@ -277,6 +300,10 @@ function resolveInspectorOptions(options: InspectorOptions): ResolvedInspectorOp
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1_000) throw invalid(`pageSize must be an integer from 1 to 1000; received ${String(pageSize)}.`);
   const refreshMs = options.refreshMs ?? 2_000;
   if (!Number.isInteger(refreshMs) || refreshMs < 0) throw invalid(`refreshMs must be a non-negative integer; received ${String(refreshMs)}.`);
+  const readTimeoutMs = options.readTimeoutMs ?? 10_000;
+  if (!Number.isInteger(readTimeoutMs) || readTimeoutMs < 1 || readTimeoutMs > 2_147_483_647) {
+    throw invalid(`readTimeoutMs must be an integer number of milliseconds from 1 to 2147483647; received ${String(readTimeoutMs)}.`);
+  }
   const basePath = options.basePath?.replace(/\/+$/, '');
   if (basePath !== undefined && basePath !== '' && !basePath.startsWith('/')) throw invalid(`basePath must start with '/'; received ${JSON.stringify(options.basePath)}.`);
   return {
@@ -287,6 +314,7 @@ function resolveInspectorOptions(options: InspectorOptions): ResolvedInspectorOp
     basePath,
     pageSize,
     refreshMs,
+    readTimeoutMs,
     onUnauthorized: options.onUnauthorized ?? (() => text(401, 'Unauthorized.', { 'www-authenticate': 'Bearer realm="hookguard inspector"' })),
   };
 }
