@@ -6,7 +6,9 @@ import { RedisStore } from '@hookguard/redis';
 import { Redis } from 'ioredis';
 
 const run = process.env['HOOKGUARD_TEST_RUN'] ?? 'unset';
-const client = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1 });
+// Another port for the test of a Redis that never answers.
+const client = new Redis({ host: '127.0.0.1', port: Number(process.env['HOOKGUARD_TEST_REDIS_PORT'] ?? 6379), maxRetriesPerRequest: 1 });
+client.on('error', () => undefined);
 
 export const receiver = createReceiver({
   verifier: standardWebhooks({ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }),

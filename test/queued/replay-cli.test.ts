@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { BullMQQueue } from '@hookguard/bullmq';
 import { createReceiver, standardWebhooks, type WebhookEvent } from '@hookguard/core';
 import { RedisStore } from '@hookguard/redis';
 import { Redis } from 'ioredis';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../cross-process/app-process.js';
 import { deleteRedisKeys } from '../support/redis-keys.js';
 import { REDIS, describeWithRedis } from '../support/services.js';
@@ -16,11 +17,11 @@ const MODULE = fileURLToPath(new URL('./cli-receiver.ts', import.meta.url));
 const client = new Redis({ ...REDIS, maxRetriesPerRequest: 1 });
 afterAll(() => client.disconnect());
 
-function hookguard(args: string[], run: string): Promise<{ code: number | null; out: string }> {
+function hookguard(args: string[], run: string, env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@hookguard/source', CLI, ...args], {
       cwd: ROOT,
-      env: { ...process.env, HOOKGUARD_TEST_RUN: run },
+      env: { ...process.env, HOOKGUARD_TEST_RUN: run, ...env },
     });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -77,6 +78,30 @@ describeWithRedis('the hookguard command', () => {
       await worker.close();
       await queue.close();
       await deleteRedisKeys(client, `${run}:*`, `bull:${run}-q:*`);
+    }
+  });
+});
+
+describe('the hookguard command against a Redis that never answers', () => {
+  it('fails after --timeout-ms with a message saying what to check, instead of waiting forever', { timeout: 30_000 }, async () => {
+    // Takes connections and never answers, as a Redis stopped with SIGSTOP does.
+    const sockets = new Set<Socket>();
+    const frozen = createServer((socket) => {
+      sockets.add(socket.on('error', () => undefined));
+    });
+    await new Promise<void>((resolve) => frozen.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = String((frozen.address() as AddressInfo).port);
+      const listed = await hookguard(['dead-letters', '--receiver', MODULE, '--timeout-ms', '500'], 'frozen', { HOOKGUARD_TEST_REDIS_PORT: port });
+      expect(listed.code).toBe(1);
+      expect(listed.out).toMatch(/The bullmq queue did not answer within 500 ms: check that its Redis or PostgreSQL is reachable/);
+      const replayed = await hookguard(['replay', '--receiver', MODULE, '--timeout-ms', '500', 'evt_1'], 'frozen', { HOOKGUARD_TEST_REDIS_PORT: port });
+      expect(replayed.code).toBe(1);
+      expect(replayed.out).toMatch(/did not answer within 500 ms/);
+      expect((await hookguard(['dead-letters', '--receiver', MODULE, '--timeout-ms', 'soon'], 'frozen')).code).toBe(2);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => frozen.close(() => resolve()));
     }
   });
 });

@@ -12,6 +12,9 @@ const USAGE = `Usage:
   hookguard replay --receiver <module> --all-dead             run every dead-lettered event again
   hookguard dead-letters --receiver <module>                  list dead-lettered events
 
+--timeout-ms <ms> (default 10000): the longest each call to the queue may take; past it the
+command fails (exit 1) instead of waiting for an unreachable Redis or PostgreSQL.
+
 <module> exports the receiver your app builds (named export 'receiver', or the default export),
 in queued mode. Run TypeScript modules through tsx: npx tsx node_modules/.bin/hookguard …`;
 
@@ -30,7 +33,7 @@ export async function runCommand(argv: readonly string[], output: CommandOutput)
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { receiver: { type: 'string' }, 'all-dead': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { receiver: { type: 'string' }, 'all-dead': { type: 'boolean' }, 'timeout-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (error) {
     output.error(`${(error as Error).message}\n\n${USAGE}`);
@@ -49,27 +52,69 @@ export async function runCommand(argv: readonly string[], output: CommandOutput)
     output.error(`--receiver <module> is required: the module that exports your receiver.\n\n${USAGE}`);
     return 2;
   }
+  const timeoutMs = Number(parsed.values['timeout-ms'] ?? DEFAULT_TIMEOUT_MS);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 2_147_483_647) {
+    output.error(`--timeout-ms must be an integer number of milliseconds from 1 to 2147483647; received ${parsed.values['timeout-ms'] ?? ''}.\n\n${USAGE}`);
+    return 2;
+  }
   const receiver = await loadReceiver(parsed.values.receiver);
   const queue = receiver.options.queue;
   if (queue === undefined) {
     output.error('The receiver is in inline mode (no queue): it keeps no events to replay. Pass a queue to createReceiver.');
     return 1;
   }
+  try {
+    return await run(command, targets, parsed.values['all-dead'] === true, receiver, (work) => within(work, timeoutMs), output);
+  } catch (error) {
+    if (error !== TIMED_OUT) throw error;
+    output.error(
+      `The ${queue.name} queue did not answer within ${timeoutMs} ms: check that its Redis or PostgreSQL is reachable from here (the receiver module's connection settings), or raise --timeout-ms.`,
+    );
+    return 1;
+  }
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const TIMED_OUT = Symbol('timed out');
+
+/** `work`, or a rejection with {@link TIMED_OUT} after `timeoutMs`. */
+async function within<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(TIMED_OUT), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The command proper, each call to the queue bounded by `bounded`. */
+async function run(
+  command: 'replay' | 'dead-letters',
+  targets: readonly string[],
+  allDead: boolean,
+  receiver: Receiver,
+  bounded: <T>(work: Promise<T>) => Promise<T>,
+  output: CommandOutput,
+): Promise<number> {
+  const queue = receiver.options.queue!;
   if (command === 'dead-letters') {
-    const dead = await queue.deadLetters({ limit: 10_000 });
+    const dead = await bounded(queue.deadLetters({ limit: 10_000 }));
     // Masked as the delivery log masks messages: the engine keeps the error as the handler threw it.
     for (const job of dead) output.log(`${job.event.id}\t${job.event.type}\t${job.attempts} attempts\t${redactMessage(job.lastError ?? '')}`);
     output.log(`${dead.length} dead-lettered event(s)`);
     return 0;
   }
-  const ids = parsed.values['all-dead'] === true ? (await queue.deadLetters({ limit: 10_000 })).map((job) => job.event.key) : targets;
+  const ids = allDead ? (await bounded(queue.deadLetters({ limit: 10_000 }))).map((job) => job.event.key) : targets;
   if (ids.length === 0) {
-    output.error(parsed.values['all-dead'] === true ? 'No dead-lettered events.' : `Name at least one event id or key, or pass --all-dead.\n\n${USAGE}`);
-    return parsed.values['all-dead'] === true ? 0 : 2;
+    output.error(allDead ? 'No dead-lettered events.' : `Name at least one event id or key, or pass --all-dead.\n\n${USAGE}`);
+    return allDead ? 0 : 2;
   }
   let missing = 0;
   for (const id of ids) {
-    if (await receiver.replay(id)) output.log(`replayed ${id}`);
+    if (await bounded(receiver.replay(id))) output.log(`replayed ${id}`);
     else {
       missing++;
       output.error(`no stored event for ${id}`);
