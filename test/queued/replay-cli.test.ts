@@ -58,7 +58,7 @@ describeWithRedis('the hookguard command', () => {
       await eventually(async () => (await queue.deadLetters()).length === 2, 20_000, () => 'not dead-lettered');
       const listed = await hookguard(['dead-letters', '--receiver', MODULE], run);
       expect(listed.code).toBe(0);
-      expect(listed.out).toContain('evt_a\torder.created\t2 attempts');
+      expect(listed.out).toContain(`evt_a\torder.created\t2 attempts\t${run}:evt_a\t`);
       // The engine keeps the error as thrown; the listing masks it, as the delivery log does.
       expect(listed.out).toContain('not yet for [redacted] password=[redacted]');
       expect(listed.out).not.toMatch(/ada@example\.com|hunter2/);
@@ -71,6 +71,11 @@ describeWithRedis('the hookguard command', () => {
       const unknown = await hookguard(['replay', '--receiver', MODULE, 'evt_unknown'], run);
       expect(unknown.code).toBe(1);
       expect(unknown.out).toContain('no stored event for evt_unknown');
+      expect(unknown.out).not.toContain('namespace');
+      // A key of another receiver (two receivers sharing one queue list each other's dead letters).
+      const foreign = await hookguard(['replay', '--receiver', MODULE, 'billing:evt_a'], run);
+      expect(foreign.code).toBe(1);
+      expect(foreign.out).toContain(`no stored event for billing:evt_a (a key of the namespace 'billing'? This receiver's namespace is '${run}'`);
       const usage = await hookguard(['replay'], run);
       expect(usage.code).toBe(2);
       expect(usage.out).toContain('--receiver <module> is required');
@@ -80,6 +85,21 @@ describeWithRedis('the hookguard command', () => {
       await deleteRedisKeys(client, `${run}:*`, `bull:${run}-q:*`);
     }
   });
+});
+
+// Node from 23 on may strip the types itself (process.features.typescript), and load the module.
+const nodeLoadsTypeScript = Boolean((process.features as { typescript?: unknown }).typescript);
+it.skipIf(nodeLoadsTypeScript)('says to run a TypeScript receiver module through tsx when node cannot load it', async () => {
+  const compiled = fileURLToPath(new URL('../../packages/core/dist/cli/main.js', import.meta.url));
+  const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn(process.execPath, [compiled, 'dead-letters', '--receiver', MODULE], { cwd: ROOT });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+  expect(result.code).toBe(1);
+  expect(result.out).toContain('is TypeScript, which node does not load by itself: run the command through tsx');
 });
 
 describe('the hookguard command against a Redis that never answers', () => {

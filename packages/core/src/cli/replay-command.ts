@@ -103,7 +103,7 @@ async function run(
   if (command === 'dead-letters') {
     const dead = await bounded(queue.deadLetters({ limit: 10_000 }));
     // Masked as the delivery log masks messages: the engine keeps the error as the handler threw it.
-    for (const job of dead) output.log(`${job.event.id}\t${job.event.type}\t${job.attempts} attempts\t${redactMessage(job.lastError ?? '')}`);
+    for (const job of dead) output.log(`${job.event.id}\t${job.event.type}\t${job.attempts} attempts\t${job.event.key}\t${redactMessage(job.lastError ?? '')}`);
     output.log(`${dead.length} dead-lettered event(s)`);
     return 0;
   }
@@ -117,15 +117,31 @@ async function run(
     if (await bounded(receiver.replay(id))) output.log(`replayed ${id}`);
     else {
       missing++;
-      output.error(`no stored event for ${id}`);
+      output.error(`no stored event for ${id}${foreignKeyHint(id, receiver.options.namespace)}`);
     }
   }
   return missing === 0 ? 0 : 1;
 }
 
+/**
+ * Why a key the listing showed may not replay: it is another receiver's (two receivers sharing one
+ * queue list each other's dead letters), which only that receiver can replay.
+ */
+function foreignKeyHint(id: string, namespace: string): string {
+  const separator = id.indexOf(':');
+  if (separator <= 0 || id.startsWith(`${namespace}:`)) return '';
+  return ` (a key of the namespace '${id.slice(0, separator)}'? This receiver's namespace is '${namespace}': replay it with the module of the receiver it belongs to)`;
+}
+
 async function loadReceiver(path: string): Promise<Receiver> {
   const url = pathToFileURL(isAbsolute(path) ? path : resolve(process.cwd(), path)).href;
-  const module = (await import(url)) as { receiver?: unknown; default?: unknown };
+  let module: { receiver?: unknown; default?: unknown };
+  try {
+    module = (await import(url)) as typeof module;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
+    throw new Error(`${path} is TypeScript, which node does not load by itself: run the command through tsx (npx tsx node_modules/.bin/hookguard …), or point --receiver at the compiled module.`);
+  }
   const candidate = module.receiver ?? module.default;
   if (!isReceiver(candidate)) {
     throw new Error(`${path} exports no receiver: export the value createReceiver() returns as 'receiver' or as the default export.`);
