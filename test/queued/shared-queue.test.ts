@@ -4,37 +4,59 @@
 // answered 200 queued to its provider and never run (a loss).
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { createReceiver, MemoryDeliveryLog, standardWebhooks, type LogFields, type Receiver, type WebhookEvent } from '@hookguard/core';
+import { createReceiver, MemoryDeliveryLog, standardWebhooks, type LogFields, type Receiver, type ReceiverOptions, type WebhookEvent, type WebhookQueue } from '@hookguard/core';
 import { describeWithPostgres, describeWithRedis } from '../support/services.js';
-import { eventually, queuedBackend, SECRET, signedDelivery, type QueueKind } from './queued-fixtures.js';
+import { eventually, queuedBackend, SECRET, signedDelivery, type QueueKind, type QueuedBackend } from './queued-fixtures.js';
 
 const KINDS: QueueKind[] = ['bullmq', 'pg-boss'];
 const EVENTS = 12;
+
+type App = 'billing' | 'mail';
+
+/**
+ * Billing's and mail's receivers, each with its own namespace and its own queue object of one shared
+ * queue name (`queues[0]` billing's, `queues[1]` mail's); `options(app)` adds each test's own, and
+ * `ran` hears of every event a handler ran.
+ */
+function sharingReceivers(
+  backend: QueuedBackend,
+  run: string,
+  options: (app: App) => Partial<ReceiverOptions>,
+  ran: (app: App, id: string) => void,
+): { billing: Receiver; mail: Receiver; queues: readonly [WebhookQueue, WebhookQueue] } {
+  const queues = [backend.queue, backend.sameQueue()] as const;
+  const receiverOf = (app: App, index: 0 | 1): Receiver => {
+    const receiver = createReceiver({
+      verifier: standardWebhooks({ secret: SECRET }),
+      store: backend.store,
+      queue: queues[index],
+      namespace: `${app}-${run}`,
+      ...options(app),
+    });
+    receiver.on(`${app}.event`, (event: WebhookEvent) => ran(app, event.id));
+    return receiver;
+  };
+  return { billing: receiverOf('billing', 0), mail: receiverOf('mail', 1), queues };
+}
 
 for (const kind of KINDS) {
   (kind === 'bullmq' ? describeWithRedis : describeWithPostgres)(`two receivers on one ${kind} queue`, () => {
     it("never completes the other receiver's jobs: they are refused, then run by their own receiver's worker", { timeout: 60_000 }, async () => {
       const run = randomUUID().slice(0, 8);
       const backend = await queuedBackend(kind, run);
-      const queues = [backend.queue, backend.sameQueue()] as const;
       const refusals: { code?: unknown; namespace?: unknown; jobNamespace?: unknown }[] = [];
       const ran = { billing: [] as string[], mail: [] as string[] };
-      const receiverOf = (app: 'billing' | 'mail', index: 0 | 1): Receiver => {
-        const receiver = createReceiver({
-          verifier: standardWebhooks({ secret: SECRET }),
-          store: backend.store,
-          queue: queues[index],
-          namespace: `${app}-${run}`,
+      const { billing, mail, queues } = sharingReceivers(
+        backend,
+        run,
+        () => ({
           // Enough attempts that no refused job runs out of them before its own worker starts. The
           // exponential step would reach a minute: a refused job must come back after minDelayMs.
           retry: { attempts: 1_000, minDelayMs: 20, maxDelayMs: 60_000 },
           logger: { warn: () => undefined, error: (fields) => void refusals.push(fields as (typeof refusals)[number]) },
-        });
-        receiver.on(`${app}.event`, (event: WebhookEvent) => void ran[app].push(event.id));
-        return receiver;
-      };
-      const billing = receiverOf('billing', 0);
-      const mail = receiverOf('mail', 1);
+        }),
+        (app, id) => void ran[app].push(id),
+      );
       const workers: { close(): Promise<void> }[] = [];
       try {
         for (let n = 0; n < EVENTS; n++) {
@@ -76,28 +98,22 @@ for (const kind of KINDS) {
     it("reports the other receiver's job dead-lettered here when all its attempts land here: an error log line that says how to replay it, and a dead_lettered record under the job's namespace", { timeout: 60_000 }, async () => {
       const run = randomUUID().slice(0, 8);
       const backend = await queuedBackend(kind, run);
-      const queues = [backend.queue, backend.sameQueue()] as const;
       // One delivery log for both, as one PostgresDeliveryLog table on their database would be.
       const deliveryLog = new MemoryDeliveryLog();
       const errors: { app: string; fields: LogFields; message: string }[] = [];
       const deadLetters: string[] = [];
       const ran: string[] = [];
-      const receiverOf = (app: 'billing' | 'mail', index: 0 | 1): Receiver => {
-        const receiver = createReceiver({
-          verifier: standardWebhooks({ secret: SECRET }),
-          store: backend.store,
-          queue: queues[index],
-          namespace: `${app}-${run}`,
+      const { billing, mail, queues } = sharingReceivers(
+        backend,
+        run,
+        (app) => ({
           deliveryLog,
           retry: { attempts: 3, minDelayMs: 20, maxDelayMs: 50 },
           onDeadLetter: (event) => void deadLetters.push(`${app} heard of ${event.id}`),
           logger: { warn: () => undefined, error: (fields, message) => void errors.push({ app, fields, message }) },
-        });
-        receiver.on(`${app}.event`, (event: WebhookEvent) => void ran.push(event.id));
-        return receiver;
-      };
-      const billing = receiverOf('billing', 0);
-      const mail = receiverOf('mail', 1);
+        }),
+        (_app, id) => void ran.push(id),
+      );
       const key = `mail-${run}:mail_dead`;
       const workers: { close(): Promise<void> }[] = [];
       try {
