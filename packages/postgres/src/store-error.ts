@@ -3,6 +3,8 @@ import { WebhookError, isWebhookError } from '@hookguard/core';
 /** Why a store operation failed, and what to do about it. */
 type Diagnosis = { reason: string; fix: string };
 
+// What pg rejects a statement with when its query_timeout passes unanswered.
+const READ_TIMEOUT = 'Query read timeout';
 const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
 
 /**
@@ -31,7 +33,7 @@ export function storeError(operation: string, error: unknown, statementTimeoutMs
 export function isConnectionError(error: unknown): boolean {
   const { code, message } = fields(error);
   return (
-    message === 'Query read timeout' ||
+    message === READ_TIMEOUT ||
     /^Connection terminated|not queryable/.test(message) ||
     (code !== undefined && (code.startsWith('08') || code.startsWith('57P') || CONNECTION_ERRNOS.has(code)))
   );
@@ -46,7 +48,7 @@ export function isUnansweredStatement(error: unknown): boolean {
   let current = error;
   try {
     for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
-      if (fields(current).message === 'Query read timeout') return true;
+      if (fields(current).message === READ_TIMEOUT) return true;
       current = (current as { cause?: unknown }).cause;
     }
   } catch {
@@ -57,7 +59,7 @@ export function isUnansweredStatement(error: unknown): boolean {
 
 function diagnose(error: unknown, statementTimeoutMs: number): Diagnosis {
   const { code, message } = fields(error);
-  if (message === 'Query read timeout') {
+  if (message === READ_TIMEOUT) {
     return {
       reason: `no answer within statementTimeoutMs (${statementTimeoutMs} ms)`,
       fix: 'Check the database load and the network, or raise statementTimeoutMs.',
