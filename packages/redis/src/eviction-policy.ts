@@ -4,9 +4,12 @@ import type { RedisClient } from './script-runner.js';
 
 type ConfigClient = { config(subcommand: 'GET', parameter: string): Promise<unknown> };
 
+// A `[name, value]` array, or an object (`{ 'maxmemory-policy': value }`) from an ioredis 6 client
+// made with `replyMapping: 'resp3'`.
 async function policyOf(node: ConfigClient): Promise<string | undefined> {
   const reply = await node.config('GET', 'maxmemory-policy');
-  return Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : undefined;
+  const policy: unknown = Array.isArray(reply) ? reply[1] : typeof reply === 'object' && reply !== null ? (reply as Record<string, unknown>)['maxmemory-policy'] : undefined;
+  return typeof policy === 'string' ? policy : undefined;
 }
 
 /**

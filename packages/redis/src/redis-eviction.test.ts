@@ -34,8 +34,8 @@ let evicting: RedisServer | undefined;
 let noConfig: RedisServer | undefined;
 const clients: Redis[] = [];
 
-function connect(port: number): Redis {
-  const client = new Redis({ host: '127.0.0.1', port });
+function connect(port: number, replyMapping: 'legacy' | 'resp3' = 'legacy'): Redis {
+  const client = new Redis({ host: '127.0.0.1', port, replyMapping });
   client.on('error', () => {});
   clients.push(client);
   return client;
@@ -52,11 +52,12 @@ describe.skipIf(!enabled)('RedisStore and Redis eviction', () => {
     await noConfig?.stop();
   });
 
-  it('warns once with WARN_HOOKGUARD_REDIS_EVICTION, saying how to fix it, when maxmemory-policy may evict a live claim', async () => {
+  it.each(['legacy', 'resp3'] as const)('warns once with WARN_HOOKGUARD_REDIS_EVICTION, saying how to fix it, when maxmemory-policy may evict a live claim (ioredis replyMapping %s)', async (replyMapping) => {
     const logs = captureLogs();
-    const client = connect(EVICTING_PORT);
+    // 'resp3' answers CONFIG GET with an object instead of a [name, value] array.
+    const client = connect(EVICTING_PORT, replyMapping);
     const store = new RedisStore({ client, logger: logs.logger });
-    for (const key of ['a', 'b', 'c']) expect((await store.claim(key, options)).status).toBe('claimed');
+    for (const key of ['a', 'b', 'c']) expect((await store.claim(`${replyMapping}:${key}`, options)).status).toBe('claimed');
     await client.ping();
     const warnings = logs.lines.filter((line) => line.level === 'warn');
     expect(warnings).toHaveLength(1);

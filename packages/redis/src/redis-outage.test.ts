@@ -29,7 +29,8 @@ async function startServer(extra: { unixSocket?: string; args?: string[]; port?:
   return server;
 }
 
-function connect(redisOptions: RedisOptions = {}): { client: Redis; store: RedisStore } {
+// ioredis 6 types the constructor's replyMapping without `| undefined`, which RedisOptions has.
+function connect(redisOptions: Omit<RedisOptions, 'replyMapping'> = {}): { client: Redis; store: RedisStore } {
   const client = new Redis({ host: '127.0.0.1', port: PORT, ...redisOptions });
   // The client is the application's; its connection errors are expected here.
   client.on('error', () => {});
