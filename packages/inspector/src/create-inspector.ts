@@ -51,7 +51,8 @@ export type InspectorOptions = {
   /**
    * The longest a page waits for the delivery log and the queue, in milliseconds; past it the page
    * answers 503, so an unreachable or frozen Redis or PostgreSQL never holds the inspector (and the
-   * requests it serves) open. Replays are not bounded by it.
+   * requests it serves) open. A replay waits at most this long for each event it replays (and for
+   * the list of dead letters); past it, it answers 503 saying how many were replayed.
    * @default 10000
    */
   readTimeoutMs?: number;
@@ -106,28 +107,41 @@ export function createInspector(options: InspectorOptions): Inspector {
       logger.warn({ error: describeError(error) }, 'the inspector authorize() threw; answering 401');
     }
     if (!allowed) return settings.onUnauthorized(request);
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const answering = route(request);
-      if (request.method === 'POST') return await answering;
-      answering.catch(() => undefined);
-      const late = new Promise<Response>((resolve) => {
-        timer = setTimeout(() => {
-          logger.warn(
-            { code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', path: new URL(request.url).pathname },
-            `the inspector's page waited ${settings.readTimeoutMs} ms for the delivery log or the queue; answering 503`,
-          );
-          resolve(text(503, `The delivery log or the queue did not answer within ${settings.readTimeoutMs} ms. Check Redis or PostgreSQL, then reload.`, { 'retry-after': '5' }));
-        }, settings.readTimeoutMs);
-      });
-      return await Promise.race([answering, late]);
+      if (request.method === 'POST') return await route(request);
+      const answered = await withinReadTimeout(route(request), request);
+      return (
+        answered?.value ??
+        text(503, `The delivery log or the queue did not answer within ${settings.readTimeoutMs} ms. Check Redis or PostgreSQL, then reload.`, { 'retry-after': '5' })
+      );
     } catch (error) {
       logger.error({ code: 'ERR_HOOKGUARD_INTERNAL', error: describeError(error) }, 'the inspector failed to answer');
       return text(500, 'The inspector failed; see the logs.');
+    }
+  };
+
+  /**
+   * `work`'s answer, or `undefined` (and a warning) once `readTimeoutMs` passed without one: a
+   * frozen Redis or PostgreSQL leaves the delivery log's or the queue's calls waiting indefinitely.
+   */
+  async function withinReadTimeout<T>(work: Promise<T>, request: Request): Promise<{ value: T } | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, settings.readTimeoutMs, undefined);
+    });
+    try {
+      const answered = await Promise.race([work.then((value) => ({ value })), late]);
+      if (answered === undefined) {
+        logger.warn(
+          { code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', path: new URL(request.url).pathname },
+          `the inspector waited ${settings.readTimeoutMs} ms for the delivery log or the queue; answering 503`,
+        );
+      }
+      return answered;
     } finally {
       clearTimeout(timer);
     }
-  };
+  }
 
   async function route(request: Request): Promise<Response> {
     const url = new URL(request.url);
@@ -206,13 +220,26 @@ export function createInspector(options: InspectorOptions): Inspector {
     }
     const { queue } = receiver.options;
     if (queue === undefined) return text(409, 'Replay needs queued mode: inline mode keeps no events.');
+    const unanswered = (count: number): Response =>
+      text(
+        503,
+        `The queue did not answer within ${settings.readTimeoutMs} ms: ${count} of the events were replayed, the rest were not (or are still being). Check Redis or PostgreSQL, then replay what the dead letters still list.`,
+        { 'retry-after': '5' },
+      );
     let keys: string[];
     const one = form.get('one');
     if (typeof one === 'string' && one !== '') keys = [one];
-    else if (form.get('all') === '1') keys = (await queue.deadLetters({ limit: 10_000 })).map((job) => job.event.key);
-    else keys = form.getAll('key').filter((key): key is string => typeof key === 'string' && key !== '');
+    else if (form.get('all') === '1') {
+      const dead = await withinReadTimeout(queue.deadLetters({ limit: 10_000 }), request);
+      if (dead === undefined) return unanswered(0);
+      keys = dead.value.map((job) => job.event.key);
+    } else keys = form.getAll('key').filter((key): key is string => typeof key === 'string' && key !== '');
     let count = 0;
-    for (const key of keys.slice(0, 10_000)) if (await receiver.replay(key)) count++;
+    for (const key of keys.slice(0, 10_000)) {
+      const replayed = await withinReadTimeout(receiver.replay(key), request);
+      if (replayed === undefined) return unanswered(count);
+      if (replayed.value) count++;
+    }
     logger.info?.({ replayed: count, asked: keys.length }, 'inspector replay');
     return new Response(null, { status: 303, headers: { location: `${base}/dead-letters?replayed=${count}&missed=${keys.length - count}`, 'cache-control': 'no-store' } });
   }
