@@ -223,7 +223,16 @@ export class JobLocks<Token> {
     const { queue, logger, remedy } = this.#options;
     const silentMs = Math.round(now - run.confirmedSentAt);
     logger.warn(
-      { code: 'ERR_HOOKGUARD_LEASE_LOST', queue, jobId: run.jobId, key: run.key, lockMs: run.lockMs, silentMs, error: run.renewalError === undefined ? undefined : describeError(run.renewalError) },
+      {
+        code: 'ERR_HOOKGUARD_LEASE_LOST',
+        queue,
+        jobId: run.jobId,
+        key: run.key,
+        lockMs: run.lockMs,
+        silentMs,
+        // No renewal failed when Redis or PostgreSQL simply stopped answering: then no error field.
+        ...(run.renewalError === undefined ? {} : { error: describeError(run.renewalError) }),
+      },
       `no renewal of a job's lock was confirmed for ${silentMs} ms (the lock lasts ${run.lockMs} ms): aborting the run's signal, since another worker may run the job`,
     );
     const failed = run.renewalError;
