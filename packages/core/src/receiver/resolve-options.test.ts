@@ -30,6 +30,10 @@ describe('createReceiver() configuration', () => {
     ['a handler deadline of 2^31 ms', { handlerTimeoutMs: 2 ** 31 }, /handlerTimeoutMs.*from 1 to 2147483647/],
     ['a handler deadline that is not a number', { handlerTimeoutMs: '30s' as never }, /handlerTimeoutMs.*received string/],
     ['a NaN handler deadline', { handlerTimeoutMs: Number.NaN }, /handlerTimeoutMs/],
+    // Before, untyped callers' misspelt options were ignored: the lease stayed at 60 s.
+    ['a misspelt option (leaseMS)', { leaseMS: 300_000 } as never, /unknown option 'leaseMS'\. Did you mean 'leaseMs'\? The options are verifier, queue, /],
+    ['a shortened option (retention)', { retention: 86_400_000 } as never, /unknown option 'retention'\. Did you mean 'retentionMs'\?/],
+    ['an option of another library', { bodyLimit: 1024 } as never, /unknown option 'bodyLimit'\. The options are .*maxBodyBytes/],
   ])('throws ERR_HOOKGUARD_INVALID_OPTIONS at construction for %s', (_name, options, message) => {
     let thrown: unknown;
     try {

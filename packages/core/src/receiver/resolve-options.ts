@@ -41,6 +41,50 @@ export function timerDuration(where: string, name: string, value: unknown, fallb
   return value;
 }
 
+/** Every option `createReceiver` takes: the compiler keeps this list and {@link ReceiverOptions} in step. */
+const RECEIVER_OPTIONS: Record<keyof ReceiverOptions, true> = {
+  verifier: true,
+  queue: true,
+  retry: true,
+  store: true,
+  namespace: true,
+  leaseMs: true,
+  handlerTimeoutMs: true,
+  retentionMs: true,
+  maxBodyBytes: true,
+  bodyTimeoutMs: true,
+  onStoreError: true,
+  acceptFalsePositives: true,
+  maxAttempts: true,
+  onDeadLetter: true,
+  onDelivery: true,
+  deliveryLog: true,
+  storeRetryAfterSeconds: true,
+  logger: true,
+  now: true,
+  warnings: true,
+};
+
+/**
+ * An option name TypeScript would have refused (untyped JavaScript, options read from a file) is
+ * a mistake that would otherwise go unnoticed: `leaseMS: 300_000` left the lease at its default
+ * 60 s, and handlers running longer lost it to redeliveries.
+ */
+function refuseUnknownOptions(options: object): void {
+  for (const name of Object.keys(options)) {
+    if (Object.hasOwn(RECEIVER_OPTIONS, name)) continue;
+    const lower = name.toLowerCase();
+    const near = Object.keys(RECEIVER_OPTIONS).find((known) => {
+      const candidate = known.toLowerCase();
+      return candidate === lower || candidate.startsWith(lower) || lower.startsWith(candidate);
+    });
+    throw invalid(
+      `createReceiver(): unknown option '${name}'.${near === undefined ? '' : ` Did you mean '${near}'?`} ` +
+        `The options are ${Object.keys(RECEIVER_OPTIONS).join(', ')}.`,
+    );
+  }
+}
+
 /**
  * Validates `createReceiver` options and applies defaults into a new object. Every configuration
  * mistake throws here, at construction, never at request time.
@@ -49,6 +93,7 @@ export function resolveOptions(options: ReceiverOptions): Omit<ResolvedReceiverO
   if (typeof options !== 'object' || options === null) {
     throw invalid('createReceiver() needs an options object with at least a verifier, e.g. { verifier: standardWebhooks({ secret }) }.');
   }
+  refuseUnknownOptions(options);
   const { verifier } = options;
   if (typeof verifier !== 'object' || verifier === null || typeof verifier.verify !== 'function') {
     throw invalid(
