@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +47,7 @@ async function appOn(port: number, framework: Framework, options: { onStoreError
   const observed = observedReceiver({ store, leaseMs: LEASE_MS, ...receiverOptions }, () => (handlerMs === undefined ? undefined : pause(handlerMs)));
   const app = await serveExample(framework, observed.receiver);
   cleanups.push(() => app.close());
-  return { ...observed, store, url: app.url };
+  return { ...observed, client, store, url: app.url };
 }
 
 function answer(attempt: Attempt): { status: number; retryAfter: string | undefined; body: string } {
@@ -143,7 +144,7 @@ describe.skipIf(!installed && !required)('Redis outages, through HTTP', () => {
 
   it("runs handlers without dedup while Redis is down under onStoreError: 'process', says so in the logs and reports, and deduplicates again once it is back", async () => {
     const port = 7123;
-    const { url, runs, logs, reports } = await appOn(port, 'fastify', { onStoreError: 'process' });
+    const { url, runs, logs, reports, client } = await appOn(port, 'fastify', { onStoreError: 'process' });
     const id = `evt_${tag()}_fail_open`;
     for (let copy = 0; copy < 2; copy++) {
       const attempt = await deliver(url, id, eventBody(id), { timeoutMs: 10_000 });
@@ -161,6 +162,9 @@ describe.skipIf(!installed && !required)('Redis outages, through HTTP', () => {
     expect(logs.filter((log) => log.level === 'error').every((log) => log.fields['code'] === 'ERR_HOOKGUARD_STORE_UNAVAILABLE')).toBe(true);
 
     await redisServer(port);
+    // Every copy is answered 200 under 'process', so only the client's reconnection says the store
+    // is back (ioredis 6 backs off exponentially, with jitter, between attempts: seconds, not 50 ms).
+    if (client.status !== 'ready') await once(client, 'ready');
     const sender = new Redeliverer({ timeoutMs: 10_000, deadline: performance.now() + 20_000 });
     reports.length = 0;
     // Back: the next copy is processed with dedup (the store never heard of the event), the one after is a duplicate.
