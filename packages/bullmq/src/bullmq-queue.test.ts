@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BullMQQueue } from './bullmq-queue.js';
 import { expectAbortedBeforeHandover, heldUntilAborted, startCuttableProxy } from '../../../test/support/cuttable-proxy.js';
+import { deleteRedisKeys } from '../../../test/support/redis-keys.js';
 import { until } from '../../../test/support/until.js';
 import { jobId } from './job-id.js';
 
@@ -14,22 +15,13 @@ let sequence = 0;
 
 afterAll(async () => {
   // Anything a closing worker wrote after its test dropped its prefix.
-  await dropKeys(`hg-test-${run}-*`);
+  await deleteRedisKeys(client, `hg-test-${run}-*`);
   await client.quit();
 });
 
 /** Deletes every key under a test's own prefix (never the whole database: Redis is shared). */
 async function dropPrefix(prefix: string): Promise<void> {
-  await dropKeys(`${prefix}:*`);
-}
-
-async function dropKeys(pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await client.del(...keys);
-  } while (cursor !== '0');
+  await deleteRedisKeys(client, `${prefix}:*`);
 }
 
 describeQueueContract('BullMQQueue', {

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { describeQueueContract } from '@hookguard/core/testing/contracts';
 import type { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
+import { deleteRedisKeys } from '../../../test/support/redis-keys.js';
 import { BullMQQueue } from './bullmq-queue.js';
 
 // The other tests run on ioredis 6 (the dev dependency); the peer range also admits 5.9.2, so the
@@ -17,19 +18,9 @@ const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)
 let sequence = 0;
 
 afterAll(async () => {
-  await dropKeys(`hg-test-v5-${run}-*`);
+  await deleteRedisKeys(client, `hg-test-v5-${run}-*`);
   await client.quit();
 });
-
-/** Deletes every key under a test's own prefix (never the whole database: Redis is shared). */
-async function dropKeys(pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await client.del(...keys);
-  } while (cursor !== '0');
-}
 
 it('runs on a 5.x release of ioredis, unlike the other tests', () => {
   const { version } = createRequire(import.meta.url)('ioredis-5/package.json') as { version: string };
@@ -42,7 +33,7 @@ describeQueueContract('BullMQQueue on ioredis 5', {
     const prefix = `hg-test-v5-${run}-${++sequence}`;
     return {
       open: () => new BullMQQueue({ connection: client, prefix, name: 'contract', lockDurationMs: 5_000, stalledIntervalMs: 1_000 }),
-      teardown: () => dropKeys(`${prefix}:*`),
+      teardown: () => deleteRedisKeys(client, `${prefix}:*`),
     };
   },
 });

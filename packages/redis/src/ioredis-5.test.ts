@@ -3,6 +3,7 @@ import { silentLogger } from '@hookguard/core';
 import { describeDeliveryLogContract, describeStoreContract } from '@hookguard/core/testing/contracts';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteRedisKeys } from '../../../test/support/redis-keys.js';
 import { RedisDeliveryLog } from './redis-delivery-log.js';
 import { RedisStore } from './redis-store.js';
 import { redisAnswers } from './testing/redis-server.js';
@@ -33,10 +34,7 @@ beforeAll(() => {
   client.on('error', () => {});
 });
 afterAll(async () => {
-  if (enabled) {
-    const keys = await client.keys(`${prefix}*`);
-    if (keys.length > 0) await client.del(...keys);
-  }
+  if (enabled) await deleteRedisKeys(client, `${prefix}*`);
   client.disconnect();
 });
 
@@ -50,10 +48,7 @@ if (enabled) {
       const logPrefix = `${prefix}log-${++sequence}:`;
       return {
         open: ({ capacity }) => new RedisDeliveryLog({ client, prefix: logPrefix, maxLength: capacity }),
-        teardown: async () => {
-          const keys = await client.keys(`${logPrefix}*`);
-          if (keys.length > 0) await client.del(...keys);
-        },
+        teardown: () => deleteRedisKeys(client, `${logPrefix}*`),
       };
     },
     capacitySlack: 200,
