@@ -1,4 +1,14 @@
-import { WebhookError, capLastError, type ClaimOptions, type ClaimResult, type CompleteOptions, type DedupStore, type ReleaseOptions } from '@hookguard/core';
+import {
+  WebhookError,
+  capLastError,
+  type ClaimOptions,
+  type ClaimResult,
+  type CompleteOptions,
+  type DedupStore,
+  type ReleaseOptions,
+  refuseUnknownOptions,
+  type OptionNames,
+} from '@hookguard/core';
 import { BloomFilter } from './bloom-filter.js';
 import { ClaimTable } from './claim-table.js';
 import { GenerationRing, type Generation, type GenerationFilter } from './generation-ring.js';
@@ -113,6 +123,14 @@ function defaultFilter(parameters: BloomParameters): GenerationFilter {
   return new BloomFilter({ bits: parameters.bits, hashCount: parameters.hashCount });
 }
 
+const BLOOM_STORE_OPTIONS: OptionNames<BloomStoreOptions> = {
+  expectedItems: true,
+  falsePositiveRate: true,
+  retentionMs: true,
+  generations: true,
+  now: true,
+};
+
 /**
  * A dedup store that remembers completed ids in Bloom filters. Memory is fixed at construction,
  * whatever the traffic and however long the process runs: a little over
@@ -155,6 +173,7 @@ export class BloomStore implements DedupStore {
   #closed = false;
 
   constructor(options: BloomStoreOptions) {
+    refuseUnknownOptions('new BloomStore()', options, BLOOM_STORE_OPTIONS);
     const resolved = resolveOptions(options);
     this.expectedItems = resolved.expectedItems;
     this.falsePositiveRate = resolved.falsePositiveRate;

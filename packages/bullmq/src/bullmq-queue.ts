@@ -8,6 +8,8 @@ import {
   type QueueWorkOptions,
   type StoredJob,
   type WebhookQueue,
+  refuseUnknownOptions,
+  type OptionNames,
 } from '@hookguard/core';
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -75,9 +77,10 @@ export type BullMQQueueOptions = {
    */
   maxStalledCount?: number;
   /**
-   * Where workers report what they cannot do silently: lock renewals that fail (at most once per
-   * `lockDurationMs`), a run aborted because its lock lapsed, an outcome that could not be recorded
-   * (the job then runs again), the worker's connection errors (at most once per `lockDurationMs`).
+   * Where workers report what they cannot do silently: a start still waiting for Redis (every
+   * `lockDurationMs`), lock renewals that fail (at most once per `lockDurationMs`), a run aborted
+   * because its lock lapsed, an outcome that could not be recorded (the job then runs again), the
+   * worker's connection errors (at most once per `lockDurationMs`).
    * @default the receiver's logger (`receiver.work()` passes it), else consoleLogger
    */
   logger?: Logger;
@@ -101,6 +104,19 @@ const STATES: Record<string, JobState> = {
   completed: 'completed',
   failed: 'dead',
 };
+
+const BULLMQ_QUEUE_OPTIONS: OptionNames<BullMQQueueOptions> = {
+  connection: true,
+  name: true,
+  prefix: true,
+  retention: true,
+  enqueueTimeoutMs: true,
+  lockDurationMs: true,
+  stalledIntervalMs: true,
+  maxStalledCount: true,
+  logger: true,
+};
+const RETENTION_OPTIONS: OptionNames<NonNullable<BullMQQueueOptions['retention']>> = { completedMs: true, deadMs: true };
 
 /**
  * The queue of queued mode on BullMQ (Redis). The job id is the dedup key (encoded, see `jobId`),
@@ -128,6 +144,8 @@ export class BullMQQueue implements WebhookQueue {
   readonly #queue: Queue<QueuedEvent>;
 
   constructor(options: BullMQQueueOptions) {
+    refuseUnknownOptions('new BullMQQueue()', options, BULLMQ_QUEUE_OPTIONS);
+    refuseUnknownOptions('new BullMQQueue(): retention', options?.retention, RETENTION_OPTIONS);
     this.#options = resolve(options);
     this.#queue = new Queue<QueuedEvent>(this.#options.name, { connection: options.connection, prefix: this.#options.prefix });
     // A failing command rejects its own call; without a listener BullMQ's 'error' event would throw.

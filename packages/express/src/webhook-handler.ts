@@ -1,4 +1,4 @@
-import { WebhookError, type ReceiveResult, type Receiver } from '@hookguard/core';
+import { WebhookError, refuseUnknownOptions, type OptionNames, type ReceiveResult, type Receiver } from '@hookguard/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 /** Options for {@link webhookHandler}. */
@@ -63,7 +63,10 @@ function write(res: Response, result: ReceiveResult): void {
  * app.use(express.json());
  * ```
  */
+const HANDLER_OPTIONS: OptionNames<WebhookHandlerOptions> = { onResult: true };
+
 export function webhookHandler(receiver: ReceiverLike, options: WebhookHandlerOptions = {}): RequestHandler {
+  refuseUnknownOptions('webhookHandler()', options, HANDLER_OPTIONS);
   return async function hookguardWebhookHandler(req: Request, res: Response, next: NextFunction): Promise<void> {
     try {
       const rawBody = rawBodyOf(req as RawCapable);

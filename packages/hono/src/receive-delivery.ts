@@ -1,4 +1,4 @@
-import { WebhookError, type ReceiveOptions, type ReceiveResult, type Receiver } from '@hookguard/core';
+import { WebhookError, refuseUnknownOptions, type ReceiveOptions, type ReceiveResult, type Receiver } from '@hookguard/core';
 import type { Context } from 'hono';
 import type { StatusCode } from 'hono/utils/http-status';
 import { BODY_ALREADY_PARSED, cacheBody, rawBodyOf, unreadNodeIncoming, type RawBodySource } from './raw-body.js';
@@ -6,14 +6,18 @@ import { BODY_ALREADY_PARSED, cacheBody, rawBodyOf, unreadNodeIncoming, type Raw
 /** The parts of a receiver the adapter uses; any `Receiver<Events>` fits. */
 export type ReceiverLike = Pick<Receiver, 'receive' | 'reject'>;
 
-/** Throws at setup, not at the first request, when `receiver` is not one. */
-export function assertReceiver(receiver: ReceiverLike, caller: string): void {
+/**
+ * Throws at setup, not at the first request, when `receiver` is not one, or `options` has an
+ * option the adapter does not take (both factories take `onResult` alone).
+ */
+export function assertArguments(receiver: ReceiverLike, options: { onResult?: unknown }, caller: string): void {
   if (typeof receiver?.receive !== 'function' || typeof receiver.reject !== 'function') {
     throw new WebhookError(
       'ERR_HOOKGUARD_INVALID_OPTIONS',
       `${caller}(receiver) needs the receiver from createReceiver(); received ${receiver === null ? 'null' : typeof receiver}.`,
     );
   }
+  refuseUnknownOptions(`${caller}()`, options, { onResult: true });
 }
 
 /**

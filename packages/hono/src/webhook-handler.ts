@@ -1,6 +1,6 @@
 import type { ReceiveResult } from '@hookguard/core';
 import type { Context } from 'hono';
-import { assertReceiver, receiveDelivery, toResponse, type ReceiverLike } from './receive-delivery.js';
+import { assertArguments, receiveDelivery, toResponse, type ReceiverLike } from './receive-delivery.js';
 
 /** Options for {@link webhookHandler}. */
 export type WebhookHandlerOptions = {
@@ -32,7 +32,7 @@ export type WebhookHandlerOptions = {
  * ```
  */
 export function webhookHandler(receiver: ReceiverLike, options: WebhookHandlerOptions = {}): (c: Context) => Promise<Response> {
-  assertReceiver(receiver, 'webhookHandler');
+  assertArguments(receiver, options, 'webhookHandler');
   return async function hookguardWebhookHandler(c: Context): Promise<Response> {
     const result = await receiveDelivery(c, receiver);
     options.onResult?.(result, c);

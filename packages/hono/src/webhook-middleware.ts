@@ -1,6 +1,6 @@
 import type { HandlerContext, ReceiveResult, WebhookEvent } from '@hookguard/core';
 import type { Context, MiddlewareHandler, Next } from 'hono';
-import { assertReceiver, receiveDelivery, toResponse, type ReceiverLike } from './receive-delivery.js';
+import { assertArguments, receiveDelivery, toResponse, type ReceiverLike } from './receive-delivery.js';
 import { completeRouteBody } from './route-body.js';
 
 declare module 'hono' {
@@ -55,7 +55,7 @@ export type WebhookMiddlewareOptions = {
  * ```
  */
 export function webhookMiddleware(receiver: ReceiverLike, options: WebhookMiddlewareOptions = {}): MiddlewareHandler {
-  assertReceiver(receiver, 'webhookMiddleware');
+  assertArguments(receiver, options, 'webhookMiddleware');
   return async function hookguardWebhookMiddleware(c: Context, next: Next): Promise<Response> {
     let routeResponse: Response | undefined;
     const result = await receiveDelivery(c, receiver, {

@@ -1,4 +1,17 @@
-import { WebhookError, describeError, redactMessage, redactSecrets, type DeliveryLogOutcome, type DeliveryLogQuery, type Logger, type Redactor, type ResolvedReceiverOptions, DELIVERY_LOG_OUTCOMES } from '@hookguard/core';
+import {
+  WebhookError,
+  describeError,
+  redactMessage,
+  refuseUnknownOptions,
+  type OptionNames,
+  redactSecrets,
+  type DeliveryLogOutcome,
+  type DeliveryLogQuery,
+  type Logger,
+  type Redactor,
+  type ResolvedReceiverOptions,
+  DELIVERY_LOG_OUTCOMES,
+} from '@hookguard/core';
 import { CsrfTokens, readCookie } from './csrf.js';
 import { deadLettersMain } from './pages/dead-letters-page.js';
 import { deliveriesLive, deliveriesMain } from './pages/deliveries-page.js';
@@ -310,9 +323,24 @@ type ResolvedInspectorOptions = {
   onUnauthorized: (request: Request) => Response | Promise<Response>;
 };
 
+const INSPECTOR_OPTIONS: OptionNames<InspectorOptions> = {
+  receiver: true,
+  authorize: true,
+  readOnly: true,
+  redact: true,
+  basePath: true,
+  pageSize: true,
+  refreshMs: true,
+  readTimeoutMs: true,
+  csrfSecret: true,
+  onUnauthorized: true,
+};
+
 function resolveInspectorOptions(options: InspectorOptions): ResolvedInspectorOptions {
   const invalid = (message: string): WebhookError => new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', `createInspector(): ${message}`);
   if (typeof options !== 'object' || options === null) throw invalid(`needs an options object with receiver and authorize; received ${String(options)}.`);
+  // A misspelt readOnly (`readonly: true`) would otherwise leave replay on.
+  refuseUnknownOptions('createInspector()', options, INSPECTOR_OPTIONS);
   if (typeof options.authorize !== 'function') {
     throw invalid(
       `authorize must be a function (request) => boolean; received ${typeof options.authorize}. The inspector has no unauthenticated mode: check a session, a bearer token or your framework's auth in authorize.`,

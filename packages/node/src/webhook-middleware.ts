@@ -1,4 +1,4 @@
-import { WebhookError, type ReceiveResult, type Receiver } from '@hookguard/core';
+import { WebhookError, refuseUnknownOptions, type OptionNames, type ReceiveResult, type Receiver } from '@hookguard/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BODY_ALREADY_PARSED, requestBody } from './request-body.js';
 
@@ -77,6 +77,8 @@ function write(req: IncomingMessage, res: ServerResponse, result: ReceiveResult)
  * createServer(webhookMiddleware(receiver, { path: '/webhooks' })).listen(3000);
  * ```
  */
+const MIDDLEWARE_OPTIONS: OptionNames<WebhookMiddlewareOptions> = { path: true, onResult: true };
+
 export function webhookMiddleware(receiver: ReceiverLike, options: WebhookMiddlewareOptions = {}): WebhookMiddleware {
   if (typeof receiver?.receive !== 'function' || typeof receiver.reject !== 'function') {
     throw new WebhookError(
@@ -84,6 +86,8 @@ export function webhookMiddleware(receiver: ReceiverLike, options: WebhookMiddle
       `webhookMiddleware(receiver) needs the receiver from createReceiver(); received ${receiver === null ? 'null' : typeof receiver}.`,
     );
   }
+  // A misspelt path would otherwise leave the middleware answering every request of the app.
+  refuseUnknownOptions('webhookMiddleware()', options, MIDDLEWARE_OPTIONS);
   if (options.path !== undefined && (typeof options.path !== 'string' || !options.path.startsWith('/'))) {
     throw new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', `webhookMiddleware({ path }) needs a pathname starting with '/'; received ${JSON.stringify(options.path)}.`);
   }

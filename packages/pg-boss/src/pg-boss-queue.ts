@@ -11,6 +11,8 @@ import {
   type QueueWorkOptions,
   type StoredJob,
   type WebhookQueue,
+  refuseUnknownOptions,
+  type OptionNames,
 } from '@hookguard/core';
 import PgBoss from 'pg-boss';
 import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
@@ -105,6 +107,19 @@ const ENGINE_RETRY_LIMIT = 1_000_000;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const TIMED_OUT = Symbol('timed out');
 
+const PG_BOSS_QUEUE_OPTIONS: OptionNames<PgBossQueueOptions> = {
+  pool: true,
+  name: true,
+  schema: true,
+  expireInSeconds: true,
+  maintenanceIntervalSeconds: true,
+  pollIntervalMs: true,
+  enqueueTimeoutMs: true,
+  logger: true,
+  retention: true,
+};
+const RETENTION_OPTIONS: OptionNames<NonNullable<PgBossQueueOptions['retention']>> = { completedSeconds: true, deadSeconds: true };
+
 /**
  * The queue of queued mode on PostgreSQL, on pg-boss, over your `pg` Pool. Acceptance enqueues in
  * the dedup store's transaction (`joinsTransactionsOf` a `PostgresStore`), so the dedup record and
@@ -141,6 +156,8 @@ export class PgBossQueue implements WebhookQueue {
   #transactionTimeoutMs: number | undefined;
 
   constructor(options: PgBossQueueOptions) {
+    refuseUnknownOptions('new PgBossQueue()', options, PG_BOSS_QUEUE_OPTIONS);
+    refuseUnknownOptions('new PgBossQueue(): retention', options?.retention, RETENTION_OPTIONS);
     this.#options = resolve(options);
     this.#logger = this.#options.logger ?? consoleLogger;
     const { pool, schema, maintenanceIntervalSeconds, completedSeconds, deadSeconds } = this.#options;

@@ -16,6 +16,9 @@ import {
   type Logger,
   type OutcomeCounts,
   type Redactor,
+  refuseUnknownOptions,
+  type OptionNames,
+  STORED_DELIVERY_LOG_OPTIONS,
 } from '@hookguard/core';
 import type { Pool } from 'pg';
 import { MIGRATION_LOCK } from './sql/migration-sql.js';
@@ -105,6 +108,16 @@ CREATE INDEX IF NOT EXISTS "${bare}_event_idx" ON ${names.table} (event_id);
 `;
 }
 
+const POSTGRES_DELIVERY_LOG_OPTIONS: OptionNames<PostgresDeliveryLogOptions> = {
+  ...STORED_DELIVERY_LOG_OPTIONS,
+  pool: true,
+  table: true,
+  schema: true,
+  retentionMs: true,
+  maxRows: true,
+  pruneIntervalMs: true,
+};
+
 /**
  * A delivery log in a PostgreSQL table: written in the background, one multi-row `INSERT` per
  * batch, kept to `maxRows` and to `retentionMs` (`prune()`). Shared by every process on the database.
@@ -136,6 +149,7 @@ export class PostgresDeliveryLog implements DeliveryLog {
   #trimmedAt = 0;
 
   constructor(options: PostgresDeliveryLogOptions) {
+    refuseUnknownOptions('new PostgresDeliveryLog()', options, POSTGRES_DELIVERY_LOG_OPTIONS);
     if (typeof options?.pool?.query !== 'function') {
       throw new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', 'PostgresDeliveryLog needs `pool`, a pg Pool: new PostgresDeliveryLog({ pool }).');
     }

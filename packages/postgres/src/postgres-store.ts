@@ -7,6 +7,8 @@ import {
   type Logger,
   type ReleaseOptions,
   type TransactionalDedupStore,
+  refuseUnknownOptions,
+  type OptionNames,
 } from '@hookguard/core';
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
 import { DedupOperations } from './dedup-operations.js';
@@ -78,6 +80,15 @@ type ResolvedOptions = {
 // handler ended the store's transaction; the peer range starts at the version the tests run on.
 const NEEDED_PG = '8.23.1';
 
+const POSTGRES_STORE_OPTIONS: OptionNames<PostgresStoreOptions> = {
+  pool: true,
+  table: true,
+  schema: true,
+  pruneIntervalMs: true,
+  statementTimeoutMs: true,
+  logger: true,
+};
+
 /**
  * The PostgreSQL dedup store: exact and shared by every process using the database. Each
  * operation is one owner-checked statement timed by the server's clock; `claimInTransaction`
@@ -123,6 +134,7 @@ export class PostgresStore implements TransactionalDedupStore {
   #pruning: Promise<unknown> | undefined;
 
   constructor(options: PostgresStoreOptions) {
+    refuseUnknownOptions('new PostgresStore()', options, POSTGRES_STORE_OPTIONS);
     this.#options = resolveOptions(options);
     this.#names = tableNames(this.#options.table, this.#options.schema);
     this.#statements = statements(this.#names);

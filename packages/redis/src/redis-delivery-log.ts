@@ -16,6 +16,9 @@ import {
   type Logger,
   type OutcomeCounts,
   type Redactor,
+  refuseUnknownOptions,
+  type OptionNames,
+  STORED_DELIVERY_LOG_OPTIONS,
 } from '@hookguard/core';
 import type { RedisClient } from './script-runner.js';
 
@@ -41,6 +44,8 @@ export type RedisDeliveryLogOptions = StoredDeliveryLogOptions & {
 const MINUTE = 60_000;
 /** How long minute counts are kept: the inspector asks for the last hour. */
 const COUNT_HORIZON_MINUTES = 180;
+
+const REDIS_DELIVERY_LOG_OPTIONS: OptionNames<RedisDeliveryLogOptions> = { ...STORED_DELIVERY_LOG_OPTIONS, client: true, prefix: true, maxLength: true };
 
 /**
  * A delivery log in Redis: a stream capped with `XADD MAXLEN ~`, written in the background in
@@ -75,6 +80,7 @@ export class RedisDeliveryLog implements DeliveryLog {
   #prunedMinute = 0;
 
   constructor(options: RedisDeliveryLogOptions) {
+    refuseUnknownOptions('new RedisDeliveryLog()', options, REDIS_DELIVERY_LOG_OPTIONS);
     if (typeof options?.client?.xadd !== 'function') {
       throw new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', 'RedisDeliveryLog needs an ioredis client: new RedisDeliveryLog({ client: new Redis(url) }).');
     }

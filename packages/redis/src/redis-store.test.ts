@@ -60,7 +60,7 @@ describeWithRedis('RedisStore', () => {
   it('times leases by the Redis clock, so a skewed client clock changes nothing', async () => {
     const store = new RedisStore({ client, prefix });
     // @ts-expect-error the store takes no clock: every deadline is computed by Redis TIME
-    void new RedisStore({ client, prefix, now: () => 0 });
+    expect(() => new RedisStore({ client, prefix, now: () => 0 })).toThrow(/unknown option 'now'/);
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
       for (const skewMs of [6 * 3_600_000, -6 * 3_600_000]) {

@@ -9,6 +9,8 @@ import {
   type DedupStore,
   type Logger,
   type ReleaseOptions,
+  refuseUnknownOptions,
+  type OptionNames,
 } from '@hookguard/core';
 import { checkEvictionPolicy } from './eviction-policy.js';
 import { fingerprintDigest } from './fingerprint-digest.js';
@@ -105,6 +107,14 @@ function decodeClaim(reply: unknown, args: readonly ScriptArgument[]): ClaimResu
   return { status: 'completed', fingerprintMatches, result: JSON.parse(reply.slice(1)) as unknown };
 }
 
+const REDIS_STORE_OPTIONS: OptionNames<RedisStoreOptions> = {
+  client: true,
+  prefix: true,
+  commandTimeoutMs: true,
+  logger: true,
+  warnings: true,
+};
+
 /**
  * A dedup store in Redis or Redis Cluster, shared by every process that uses the same Redis.
  * Each operation is one Lua script on one key, timed by the Redis server's clock, so it is atomic,
@@ -140,6 +150,7 @@ export class RedisStore implements DedupStore {
   #evictionChecked: boolean;
 
   constructor(options: RedisStoreOptions) {
+    refuseUnknownOptions('new RedisStore()', options, REDIS_STORE_OPTIONS);
     const resolved = resolveOptions(options);
     this.#prefix = resolved.prefix;
     this.#client = resolved.client;

@@ -1,4 +1,4 @@
-import { WebhookError, type ReceiveResult, type Receiver } from '@hookguard/core';
+import { WebhookError, refuseUnknownOptions, type OptionNames, type ReceiveResult, type Receiver } from '@hookguard/core';
 import { BODY_ALREADY_READ, requestBody } from './request-body.js';
 
 /** The parts of a receiver the handler uses; any `Receiver<Events>` fits. */
@@ -39,6 +39,8 @@ export type WebhookHandlerOptions = {
  * export const POST = webhookHandler(receiver);
  * ```
  */
+const HANDLER_OPTIONS: OptionNames<WebhookHandlerOptions> = { onResult: true };
+
 export function webhookHandler(receiver: ReceiverLike, options: WebhookHandlerOptions = {}): (request: Request) => Promise<Response> {
   if (typeof receiver?.receive !== 'function' || typeof receiver.reject !== 'function') {
     throw new WebhookError(
@@ -46,6 +48,7 @@ export function webhookHandler(receiver: ReceiverLike, options: WebhookHandlerOp
       `webhookHandler(receiver) needs the receiver from createReceiver(); received ${receiver === null ? 'null' : typeof receiver}.`,
     );
   }
+  refuseUnknownOptions('webhookHandler()', options, HANDLER_OPTIONS);
   const { onResult } = options;
   return async function hookguardWebhookHandler(request: Request): Promise<Response> {
     // RFC 9110 §15.5.6: a 405 lists the methods the resource supports.

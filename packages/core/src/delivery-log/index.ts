@@ -13,4 +13,4 @@ export {
 export { MemoryDeliveryLog, type MemoryDeliveryLogOptions } from './memory-delivery-log.js';
 export { WriteBuffer, type FlushOptions, type WriteBufferOptions } from './write-buffer.js';
 export { REDACTED, redactMessage, redactSecrets, type Redactor } from './redact.js';
-export { storedPayload, type StoredDeliveryLogOptions } from './stored-payload.js';
+export { STORED_DELIVERY_LOG_OPTIONS, storedPayload, type StoredDeliveryLogOptions } from './stored-payload.js';

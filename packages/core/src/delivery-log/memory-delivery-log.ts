@@ -1,3 +1,4 @@
+import { refuseUnknownOptions, type OptionNames } from '../errors/unknown-options.js';
 import { WebhookError } from '../errors/webhook-error.js';
 import {
   matchesQuery,
@@ -25,6 +26,8 @@ export type MemoryDeliveryLogOptions = {
   payloads?: boolean;
 };
 
+const MEMORY_DELIVERY_LOG_OPTIONS: OptionNames<MemoryDeliveryLogOptions> = { capacity: true, payloads: true };
+
 /**
  * A delivery log in this process's memory: a ring of the last `capacity` deliveries. Recording
  * is one array write. Not shared between processes: each process sees its own deliveries.
@@ -48,6 +51,7 @@ export class MemoryDeliveryLog implements DeliveryLog {
   #next = 1;
 
   constructor(options: MemoryDeliveryLogOptions = {}) {
+    refuseUnknownOptions('new MemoryDeliveryLog()', options, MEMORY_DELIVERY_LOG_OPTIONS);
     const capacity = options.capacity ?? 10_000;
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 10_000_000) {
       throw new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', `MemoryDeliveryLog: capacity must be an integer from 1 to 10000000; received ${String(capacity)}.`);

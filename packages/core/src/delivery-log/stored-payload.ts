@@ -1,3 +1,4 @@
+import type { OptionNames } from '../errors/unknown-options.js';
 import type { Logger } from '../logging/logger.js';
 import type { Redactor } from './redact.js';
 
@@ -27,6 +28,16 @@ export type StoredDeliveryLogOptions = {
   batchDelayMs?: number;
   /** Where a failing database is logged (once until it works again). @default consoleLogger */
   logger?: Logger;
+};
+
+/** The names of {@link StoredDeliveryLogOptions}, for a log's own list of the options it takes. */
+export const STORED_DELIVERY_LOG_OPTIONS: OptionNames<StoredDeliveryLogOptions> = {
+  payloads: true,
+  redact: true,
+  maxPayloadBytes: true,
+  maxPending: true,
+  batchDelayMs: true,
+  logger: true,
 };
 
 /**

@@ -1,5 +1,6 @@
 import { cryptoBackend } from '../crypto/index.js';
 import { describeError } from '../errors/describe-error.js';
+import { refuseUnknownOptions, type OptionNames } from '../errors/unknown-options.js';
 import { WebhookError, isWebhookError } from '../errors/webhook-error.js';
 import { toWebhookHeaders, type WebhookHeaders } from '../http/headers.js';
 import { isByteStream, readBody } from '../http/read-body.js';
@@ -67,6 +68,8 @@ import type {
 export function createReceiver<Events extends EventMap = EventMap>(options: ReceiverOptions): Receiver<Events> {
   return new WebhookReceiver<Events>(options);
 }
+
+const WORK_OPTIONS: OptionNames<WorkOptions> = { concurrency: true };
 
 class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipeline {
   readonly options: Readonly<ResolvedReceiverOptions>;
@@ -270,6 +273,7 @@ class WebhookReceiver<Events extends EventMap> implements Receiver<Events>, Pipe
 
   async work(workOptions: WorkOptions = {}): Promise<QueueWorker> {
     const queue = this.#requireQueue('work');
+    refuseUnknownOptions('receiver.work()', workOptions, WORK_OPTIONS);
     const concurrency = workOptions.concurrency ?? 1;
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
       throw new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', `receiver.work(): concurrency must be an integer from 1 to 10000; received ${String(concurrency)}.`);

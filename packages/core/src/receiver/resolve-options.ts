@@ -1,3 +1,4 @@
+import { refuseUnknownOptions, type OptionNames } from '../errors/unknown-options.js';
 import { WebhookError } from '../errors/webhook-error.js';
 import { consoleLogger } from '../logging/logger.js';
 import { MemoryStore } from '../store/memory-store.js';
@@ -42,7 +43,7 @@ export function timerDuration(where: string, name: string, value: unknown, fallb
 }
 
 /** Every option `createReceiver` takes: the compiler keeps this list and {@link ReceiverOptions} in step. */
-const RECEIVER_OPTIONS: Record<keyof ReceiverOptions, true> = {
+const RECEIVER_OPTIONS: OptionNames<ReceiverOptions> = {
   verifier: true,
   queue: true,
   retry: true,
@@ -66,26 +67,6 @@ const RECEIVER_OPTIONS: Record<keyof ReceiverOptions, true> = {
 };
 
 /**
- * An option name TypeScript would have refused (untyped JavaScript, options read from a file) is
- * a mistake that would otherwise go unnoticed: `leaseMS: 300_000` left the lease at its default
- * 60 s, and handlers running longer lost it to redeliveries.
- */
-function refuseUnknownOptions(options: object): void {
-  for (const name of Object.keys(options)) {
-    if (Object.hasOwn(RECEIVER_OPTIONS, name)) continue;
-    const lower = name.toLowerCase();
-    const near = Object.keys(RECEIVER_OPTIONS).find((known) => {
-      const candidate = known.toLowerCase();
-      return candidate === lower || candidate.startsWith(lower) || lower.startsWith(candidate);
-    });
-    throw invalid(
-      `createReceiver(): unknown option '${name}'.${near === undefined ? '' : ` Did you mean '${near}'?`} ` +
-        `The options are ${Object.keys(RECEIVER_OPTIONS).join(', ')}.`,
-    );
-  }
-}
-
-/**
  * Validates `createReceiver` options and applies defaults into a new object. Every configuration
  * mistake throws here, at construction, never at request time.
  */
@@ -93,7 +74,7 @@ export function resolveOptions(options: ReceiverOptions): Omit<ResolvedReceiverO
   if (typeof options !== 'object' || options === null) {
     throw invalid('createReceiver() needs an options object with at least a verifier, e.g. { verifier: standardWebhooks({ secret }) }.');
   }
-  refuseUnknownOptions(options);
+  refuseUnknownOptions('createReceiver()', options, RECEIVER_OPTIONS);
   const { verifier } = options;
   if (typeof verifier !== 'object' || verifier === null || typeof verifier.verify !== 'function') {
     throw invalid(

@@ -1,3 +1,4 @@
+import { refuseUnknownOptions, type OptionNames } from '../errors/unknown-options.js';
 import { WebhookError } from '../errors/webhook-error.js';
 import type { RetryPolicy, WebhookQueue } from '../queue/webhook-queue.js';
 import type { ReceiverOptions } from './types.js';
@@ -6,6 +7,7 @@ import type { ReceiverOptions } from './types.js';
 export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({ attempts: 25, minDelayMs: 1_000, maxDelayMs: 7_200_000 });
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const RETRY_OPTIONS: OptionNames<RetryPolicy> = { attempts: true, minDelayMs: true, maxDelayMs: true };
 
 function invalid(message: string): WebhookError {
   return new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', message);
@@ -31,6 +33,7 @@ export function resolveQueueOptions(options: ReceiverOptions): { queue: WebhookQ
   }
   const given = options.retry ?? {};
   if (typeof given !== 'object' || given === null) throw invalid(`createReceiver(): retry must be an object such as { attempts: 10 }; received ${String(given)}.`);
+  refuseUnknownOptions('createReceiver(): retry', given, RETRY_OPTIONS);
   const minDelayMs = integerWithin('retry.minDelayMs', given.minDelayMs, DEFAULT_RETRY.minDelayMs, 1, MAX_TIMER_MS);
   const maxDelayMs = integerWithin('retry.maxDelayMs', given.maxDelayMs, Math.max(minDelayMs, DEFAULT_RETRY.maxDelayMs), 1, MAX_TIMER_MS);
   if (maxDelayMs < minDelayMs) {

@@ -1,3 +1,4 @@
+import { refuseUnknownOptions, type OptionNames } from '../errors/unknown-options.js';
 import { capLastError, type ClaimOptions, type ClaimResult, type CompleteOptions, type DedupStore, type ReleaseOptions } from './dedup-store.js';
 import { cryptoBackend } from '../crypto/index.js';
 import { WebhookError } from '../errors/webhook-error.js';
@@ -116,6 +117,8 @@ export type ImmediateAnswers = {
  */
 export let immediateAnswers: (store: DedupStore) => ImmediateAnswers | undefined;
 
+const MEMORY_STORE_OPTIONS: OptionNames<MemoryStoreOptions> = { now: true, sweepIntervalMs: true };
+
 /**
  * The embedded default store: exact, in this process only. Completed ids live in insertion-ordered
  * maps, one per retention, so expiry sweeps only what has expired and never scans live keys.
@@ -182,6 +185,7 @@ export class MemoryStore implements DedupStore {
   }
 
   constructor(options: MemoryStoreOptions = {}) {
+    refuseUnknownOptions('new MemoryStore()', options, MEMORY_STORE_OPTIONS);
     const { now = Date.now, sweepIntervalMs = 60_000 } = options;
     if (typeof now !== 'function') {
       throw new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', `MemoryStore \`now\` must be a function returning epoch milliseconds; received ${typeof now}.`);

@@ -1,3 +1,4 @@
+import type { OptionNames } from '../errors/unknown-options.js';
 import { cryptoBackend, type CryptoBackend } from '../crypto/index.js';
 import { WebhookError } from '../errors/webhook-error.js';
 import type { WebhookHeaders } from '../http/headers.js';
@@ -19,6 +20,8 @@ export type GitHubOptions = CommonVerifierOptions & {
    */
   retentionMs?: number;
 };
+
+const GITHUB_OPTIONS: OptionNames<GitHubOptions> = { now: true, logger: true, secret: true, retentionMs: true };
 
 const GITHUB_RETENTION_MS = 3 * 24 * 60 * 60 * 1000;
 
@@ -48,7 +51,7 @@ export function github(options: GitHubOptions): Verifier {
  * @internal
  */
 export function buildGitHub(options: GitHubOptions, backend: CryptoBackend): Verifier {
-  const given = requireOptions('github', options);
+  const given = requireOptions('github', options, GITHUB_OPTIONS);
   return buildHmacVerifier(
     {
       name: 'github',

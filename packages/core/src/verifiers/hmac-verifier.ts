@@ -1,3 +1,4 @@
+import type { OptionNames } from '../errors/unknown-options.js';
 import { cryptoBackend, type CryptoBackend, type HmacAlgorithm } from '../crypto/index.js';
 import { WebhookError, isWebhookError } from '../errors/webhook-error.js';
 import type { WebhookHeaders } from '../http/headers.js';
@@ -100,6 +101,25 @@ export type HmacVerifierOptions = CommonVerifierOptions & {
   retentionMs?: number;
 };
 
+const HMAC_VERIFIER_OPTIONS: OptionNames<HmacVerifierOptions> = {
+  now: true,
+  logger: true,
+  name: true,
+  secret: true,
+  secretEncoding: true,
+  header: true,
+  algorithm: true,
+  encoding: true,
+  prefix: true,
+  signedContent: true,
+  timestampHeader: true,
+  toleranceSeconds: true,
+  id: true,
+  idSigned: true,
+  type: true,
+  retentionMs: true,
+};
+
 /** Scheme-specific behaviour the named verifiers add to {@link buildHmacVerifier}. */
 export type HmacSchemeHooks = {
   /** The scheme's name in messages. @default options.name */
@@ -152,7 +172,7 @@ export function buildHmacVerifier(
   backend: CryptoBackend,
   hooks: HmacSchemeHooks = {},
 ): Verifier {
-  const given = requireOptions('hmacVerifier', options);
+  const given = requireOptions('hmacVerifier', options, HMAC_VERIFIER_OPTIONS);
   const name = given.name;
   if (typeof name !== 'string' || name.trim().length === 0) {
     throw invalidOptions('hmacVerifier(): `name` must be a non-empty string (it is the default dedup namespace).');

@@ -1,3 +1,4 @@
+import type { OptionNames } from '../errors/unknown-options.js';
 import { cryptoBackend, type CryptoBackend } from '../crypto/index.js';
 import type { WebhookHeaders } from '../http/headers.js';
 import { decodeJsonBody } from './decode-body.js';
@@ -20,6 +21,8 @@ export type ShopifyOptions = CommonVerifierOptions & {
    */
   idHeader?: 'x-shopify-webhook-id' | 'x-shopify-event-id';
 };
+
+const SHOPIFY_OPTIONS: OptionNames<ShopifyOptions> = { now: true, logger: true, secret: true, idHeader: true };
 
 /**
  * Shopify retries 8 times over 4 hours (since September 2024; 19 times over 48 hours before).
@@ -50,7 +53,7 @@ export function shopify(options: ShopifyOptions): Verifier {
  * @internal
  */
 export function buildShopify(options: ShopifyOptions, backend: CryptoBackend): Verifier {
-  const given = requireOptions('shopify', options);
+  const given = requireOptions('shopify', options, SHOPIFY_OPTIONS);
   const idHeader = given.idHeader ?? 'x-shopify-webhook-id';
   if (idHeader !== 'x-shopify-webhook-id' && idHeader !== 'x-shopify-event-id') {
     throw invalidOptions("shopify(): `idHeader` must be 'x-shopify-webhook-id' or 'x-shopify-event-id'.");

@@ -1,3 +1,4 @@
+import type { OptionNames } from '../errors/unknown-options.js';
 import { cryptoBackend, type CryptoBackend } from '../crypto/index.js';
 import { buildHmacVerifier } from './hmac-verifier.js';
 import type { SecretInput } from './secrets.js';
@@ -15,6 +16,8 @@ export type SlackOptions = CommonVerifierOptions & {
    */
   toleranceSeconds?: number;
 };
+
+const SLACK_OPTIONS: OptionNames<SlackOptions> = { now: true, logger: true, signingSecret: true, toleranceSeconds: true };
 
 /** The Events API retries 3 times: at once, after 1 minute, after 5 minutes. 1 hour covers it. */
 const SLACK_RETENTION_MS = 60 * 60 * 1000;
@@ -41,7 +44,7 @@ export function slack(options: SlackOptions): Verifier {
  * @internal
  */
 export function buildSlack(options: SlackOptions, backend: CryptoBackend): Verifier {
-  const given = requireOptions('slack', options);
+  const given = requireOptions('slack', options, SLACK_OPTIONS);
   return buildHmacVerifier(
     {
       name: 'slack',

@@ -1,3 +1,4 @@
+import type { OptionNames } from '../errors/unknown-options.js';
 import { cryptoBackend, type CryptoBackend } from '../crypto/index.js';
 import type { WebhookHeaders } from '../http/headers.js';
 import { decodeJsonBody, readString } from './decode-body.js';
@@ -34,6 +35,14 @@ export type StandardWebhooksOptions = CommonVerifierOptions & {
    * @default 300
    */
   toleranceSeconds?: number;
+};
+
+const STANDARD_WEBHOOKS_OPTIONS: OptionNames<StandardWebhooksOptions> = {
+  now: true,
+  logger: true,
+  secret: true,
+  secretFormat: true,
+  toleranceSeconds: true,
 };
 
 /** Options for {@link svix}: the same as Standard Webhooks. */
@@ -93,12 +102,14 @@ export function buildStandardWebhooks(
   flavour: 'standard-webhooks' | 'svix',
 ): Verifier {
   const name = flavour;
-  const given = requireOptions(name, options);
-  const { now, logger } = resolveCommonOptions(name, given);
-  const toleranceSeconds = resolveTolerance(name, given.toleranceSeconds);
+  // Option errors name the function the user called.
+  const caller = flavour === 'svix' ? 'svix' : 'standardWebhooks';
+  const given = requireOptions(caller, options, STANDARD_WEBHOOKS_OPTIONS);
+  const { now, logger } = resolveCommonOptions(caller, given);
+  const toleranceSeconds = resolveTolerance(caller, given.toleranceSeconds);
   const format = given.secretFormat ?? 'base64';
   if (format !== 'base64' && format !== 'raw') {
-    throw invalidOptions(`${name}(): \`secretFormat\` must be 'base64' or 'raw'.`);
+    throw invalidOptions(`${caller}(): \`secretFormat\` must be 'base64' or 'raw'.`);
   }
   const secrets = resolveSecrets(given.secret, {
     verifier: name,

@@ -1,3 +1,4 @@
+import type { OptionNames } from '../errors/unknown-options.js';
 import { cryptoBackend, type CryptoBackend } from '../crypto/index.js';
 import { decodeJsonBody, readString } from './decode-body.js';
 import { createHmacMatcher } from './hmac-matcher.js';
@@ -29,6 +30,8 @@ export type StripeOptions = CommonVerifierOptions & {
   toleranceSeconds?: number;
 };
 
+const STRIPE_OPTIONS: OptionNames<StripeOptions> = { now: true, logger: true, secret: true, toleranceSeconds: true };
+
 /** Stripe retries live-mode deliveries for up to 3 days. */
 const STRIPE_RETENTION_MS = 3 * 24 * 60 * 60 * 1000;
 const HEADER = 'stripe-signature';
@@ -55,7 +58,7 @@ export function stripe(options: StripeOptions): Verifier {
  * @internal
  */
 export function buildStripe(options: StripeOptions, backend: CryptoBackend): Verifier {
-  const given = requireOptions('stripe', options);
+  const given = requireOptions('stripe', options, STRIPE_OPTIONS);
   const { now, logger } = resolveCommonOptions('stripe', given);
   const toleranceSeconds = resolveTolerance('stripe', given.toleranceSeconds);
   const secrets = resolveSecrets(given.secret, { verifier: 'stripe', option: 'secret', encoding: 'utf8', logger });

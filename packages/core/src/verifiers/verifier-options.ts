@@ -1,3 +1,4 @@
+import { refuseUnknownOptions, type OptionNames } from '../errors/unknown-options.js';
 import { consoleLogger, type Logger } from '../logging/logger.js';
 import { invalidOptions } from './verify-errors.js';
 
@@ -48,11 +49,12 @@ export function resolveTolerance(verifier: string, value: number | undefined): n
   return tolerance;
 }
 
-/** Validates an options object itself. */
-export function requireOptions<T>(verifier: string, options: T | undefined): T {
+/** Validates an options object itself: an object, with no option `known` does not list. */
+export function requireOptions<T extends object>(verifier: string, options: T | undefined, known: OptionNames<T>): T {
   if (typeof options !== 'object' || options === null) {
     throw invalidOptions(`${verifier}(): pass an options object, e.g. ${verifier}({ secret: process.env.SECRET }).`);
   }
+  refuseUnknownOptions(`${verifier}()`, options, known);
   return options;
 }
 
