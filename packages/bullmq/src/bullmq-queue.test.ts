@@ -2,6 +2,7 @@ import { describeQueueContract } from '@hookguard/core/testing/contracts';
 import type { JobContext, LogFields, Logger, QueuedEvent } from '@hookguard/core';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BullMQQueue } from './bullmq-queue.js';
 import { expectAbortedBeforeHandover, heldUntilAborted, startCuttableProxy } from '../../../test/support/cuttable-proxy.js';
@@ -180,6 +181,39 @@ describe('BullMQQueue', () => {
     // client and the timing; either way the job ran to completion once, on the other worker.
     expect(closedFirst).toBe('closed');
     expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ code: 'ERR_HOOKGUARD_LEASE_LOST', jobId: jobId(sent.key) }) }));
+  });
+  it('says every lockDurationMs that a starting worker still waits for a Redis that takes connections and never answers', async () => {
+    // Before, receiver.work() stayed pending without a word: BullMQ waits for Redis as long as it takes.
+    const sockets = new Set<Socket>();
+    const frozen = createServer((socket) => void sockets.add(socket.on('error', () => undefined)));
+    await new Promise<void>((resolve) => frozen.listen(0, '127.0.0.1', resolve));
+    const connection = new Redis({ host: '127.0.0.1', port: (frozen.address() as AddressInfo).port, retryStrategy: () => null });
+    connection.on('error', () => undefined);
+    const lines: { fields: LogFields; message: string }[] = [];
+    const logger: Logger = { warn: (fields, message) => void lines.push({ fields, message }), error: () => undefined };
+    const queue = new BullMQQueue({ connection, name: 'frozen-start', lockDurationMs: 400, logger });
+    let settled = false;
+    const working = queue.work(async () => undefined, { concurrency: 1, retry: { attempts: 1, minDelayMs: 50, maxDelayMs: 100 } }).finally(() => {
+      settled = true;
+    });
+    working.catch(() => undefined);
+    try {
+      await until(() => lines.length >= 2);
+      expect(settled).toBe(false);
+      expect(lines.slice(0, 2)).toEqual([
+        { fields: { code: 'ERR_HOOKGUARD_QUEUE_UNAVAILABLE', queue: 'bullmq', waitedMs: expect.any(Number) }, message: expect.stringMatching(/has waited \d+ ms for Redis to answer and is not running yet; it keeps waiting/) },
+        { fields: expect.objectContaining({ code: 'ERR_HOOKGUARD_QUEUE_UNAVAILABLE' }), message: expect.stringMatching(/has waited \d+ ms/) },
+      ]);
+      expect(lines[1]!.fields['waitedMs']).toBeGreaterThan(lines[0]!.fields['waitedMs'] as number);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => frozen.close(() => resolve()));
+      connection.disconnect();
+    }
+    // Redis gone for good (this client never reconnects): BullMQ stops waiting, and the worker closes.
+    const worker = await working.catch(() => undefined);
+    await worker?.close();
+    await queue.close();
   });
 });
 

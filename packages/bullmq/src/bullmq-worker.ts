@@ -118,7 +118,12 @@ export async function startWorker(options: ResolvedBullMQOptions, processor: Job
       .finally(() => reports.delete(report));
     reports.add(report);
   });
-  await worker.waitUntilReady();
+  await readyOrSayWhy(worker, lockDurationMs, (waitedMs) =>
+    logger.warn(
+      { code: 'ERR_HOOKGUARD_QUEUE_UNAVAILABLE', queue: QUEUE, waitedMs },
+      `the BullMQ worker has waited ${waitedMs} ms for Redis to answer and is not running yet; it keeps waiting. Check that Redis is reachable and not stalled`,
+    ),
+  );
 
   return {
     async close(closeOptions = {}): Promise<void> {
@@ -162,6 +167,22 @@ function takenAt(job: Job, lockMs: number): number {
   if (job.processedOn === undefined) return now;
   // Bounded: a wall-clock jump between the two readings could make the difference negative or larger than the lock.
   return now - Math.min(lockMs, Math.max(0, Date.now() - job.processedOn));
+}
+
+/**
+ * BullMQ's `waitUntilReady()`, saying every `everyMs` that it still waits: it waits for Redis as
+ * long as it takes, and a Redis that takes connections and never answers (stalled, or a dead
+ * proxy) reports no error, so `receiver.work()` would stay pending without a word.
+ */
+async function readyOrSayWhy(worker: Worker, everyMs: number, stillWaiting: (waitedMs: number) => void): Promise<void> {
+  const started = lockClock();
+  const timer = setInterval(() => stillWaiting(Math.round(lockClock() - started)), everyMs);
+  timer.unref();
+  try {
+    await worker.waitUntilReady();
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /** `elapsed` resolves `false` once `idle()` has held for `ms` without a break (checked every 100 ms). */
