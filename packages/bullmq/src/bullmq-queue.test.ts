@@ -1,12 +1,12 @@
 import { describeQueueContract } from '@hookguard/core/testing/contracts';
-import type { JobContext, LogFields, Logger, QueuedEvent } from '@hookguard/core';
+import type { JobContext, LogFields, Logger, QueuedEvent, QueueWorker } from '@hookguard/core';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BullMQQueue } from './bullmq-queue.js';
 import { expectAbortedBeforeHandover, heldUntilAborted, startCuttableProxy } from '../../../test/support/cuttable-proxy.js';
 import { deleteRedisKeys } from '../../../test/support/redis-keys.js';
+import { expectStartSaysItWaits, startSilentServer, warningsKept } from '../../../test/support/stalled-start.js';
 import { until } from '../../../test/support/until.js';
 import { jobId } from './job-id.js';
 
@@ -184,34 +184,21 @@ describe('BullMQQueue', () => {
   });
   it('says every lockDurationMs that a starting worker still waits for a Redis that takes connections and never answers', async () => {
     // Before, receiver.work() stayed pending without a word: BullMQ waits for Redis as long as it takes.
-    const sockets = new Set<Socket>();
-    const frozen = createServer((socket) => void sockets.add(socket.on('error', () => undefined)));
-    await new Promise<void>((resolve) => frozen.listen(0, '127.0.0.1', resolve));
-    const connection = new Redis({ host: '127.0.0.1', port: (frozen.address() as AddressInfo).port, retryStrategy: () => null });
+    const silent = await startSilentServer();
+    const connection = new Redis({ host: '127.0.0.1', port: silent.port, retryStrategy: () => null });
     connection.on('error', () => undefined);
-    const lines: { fields: LogFields; message: string }[] = [];
-    const logger: Logger = { warn: (fields, message) => void lines.push({ fields, message }), error: () => undefined };
+    const { logger, warnings } = warningsKept();
     const queue = new BullMQQueue({ connection, name: 'frozen-start', lockDurationMs: 400, logger });
-    let settled = false;
-    const working = queue.work(async () => undefined, { concurrency: 1, retry: { attempts: 1, minDelayMs: 50, maxDelayMs: 100 } }).finally(() => {
-      settled = true;
-    });
-    working.catch(() => undefined);
+    let working: Promise<QueueWorker> | undefined;
     try {
-      await until(() => lines.length >= 2);
-      expect(settled).toBe(false);
-      expect(lines.slice(0, 2)).toEqual([
-        { fields: { code: 'ERR_HOOKGUARD_QUEUE_UNAVAILABLE', queue: 'bullmq', waitedMs: expect.any(Number) }, message: expect.stringMatching(/has waited \d+ ms for Redis to answer and is not running yet; it keeps waiting/) },
-        { fields: expect.objectContaining({ code: 'ERR_HOOKGUARD_QUEUE_UNAVAILABLE' }), message: expect.stringMatching(/has waited \d+ ms/) },
-      ]);
-      expect(lines[1]!.fields['waitedMs']).toBeGreaterThan(lines[0]!.fields['waitedMs'] as number);
+      const retry = { attempts: 1, minDelayMs: 50, maxDelayMs: 100 };
+      ({ working } = await expectStartSaysItWaits(() => queue.work(async () => undefined, { concurrency: 1, retry }), warnings, { queue: 'bullmq', backend: 'Redis' }));
     } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => frozen.close(() => resolve()));
+      await silent.close();
       connection.disconnect();
     }
     // Redis gone for good (this client never reconnects): BullMQ stops waiting, and the worker closes.
-    const worker = await working.catch(() => undefined);
+    const worker = await working?.catch(() => undefined);
     await worker?.close();
     await queue.close();
   });

@@ -1,4 +1,4 @@
-import { CLOSING, consoleLogger, describeError, JobLocks, JobRun, lockClock, retryDelayAfter, type HeldLock, type JobProcessor, type QueuedEvent, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
+import { CLOSING, consoleLogger, describeError, JobLocks, JobRun, lockClock, retryDelayAfter, whileWaiting, type HeldLock, type JobProcessor, type QueuedEvent, type QueueWorker, type QueueWorkOptions } from '@hookguard/core';
 import { DelayedError, ErrorCode, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { ResolvedBullMQOptions } from './bullmq-queue.js';
 
@@ -118,7 +118,8 @@ export async function startWorker(options: ResolvedBullMQOptions, processor: Job
       .finally(() => reports.delete(report));
     reports.add(report);
   });
-  await readyOrSayWhy(worker, lockDurationMs, (waitedMs) =>
+  // BullMQ waits for Redis as long as it takes, and a stalled Redis reports no error.
+  await whileWaiting(worker.waitUntilReady(), lockDurationMs, (waitedMs) =>
     logger.warn(
       { code: 'ERR_HOOKGUARD_QUEUE_UNAVAILABLE', queue: QUEUE, waitedMs },
       `the BullMQ worker has waited ${waitedMs} ms for Redis to answer and is not running yet; it keeps waiting. Check that Redis is reachable and not stalled`,
@@ -167,22 +168,6 @@ function takenAt(job: Job, lockMs: number): number {
   if (job.processedOn === undefined) return now;
   // Bounded: a wall-clock jump between the two readings could make the difference negative or larger than the lock.
   return now - Math.min(lockMs, Math.max(0, Date.now() - job.processedOn));
-}
-
-/**
- * BullMQ's `waitUntilReady()`, saying every `everyMs` that it still waits: it waits for Redis as
- * long as it takes, and a Redis that takes connections and never answers (stalled, or a dead
- * proxy) reports no error, so `receiver.work()` would stay pending without a word.
- */
-async function readyOrSayWhy(worker: Worker, everyMs: number, stillWaiting: (waitedMs: number) => void): Promise<void> {
-  const started = lockClock();
-  const timer = setInterval(() => stillWaiting(Math.round(lockClock() - started)), everyMs);
-  timer.unref();
-  try {
-    await worker.waitUntilReady();
-  } finally {
-    clearInterval(timer);
-  }
 }
 
 /** `elapsed` resolves `false` once `idle()` has held for `ms` without a break (checked every 100 ms). */

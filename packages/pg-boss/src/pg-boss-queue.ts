@@ -13,6 +13,7 @@ import {
   type WebhookQueue,
   refuseUnknownOptions,
   type OptionNames,
+  whileWaiting,
 } from '@hookguard/core';
 import PgBoss from 'pg-boss';
 import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
@@ -66,9 +67,10 @@ export type PgBossQueueOptions = {
    */
   enqueueTimeoutMs?: number;
   /**
-   * Where workers report what they cannot do silently: lock renewals that fail (at most once per
-   * `expireInSeconds`), a run aborted because its lock lapsed, an outcome that could not be
-   * recorded (the job then runs again), fetches that fail.
+   * Where workers report what they cannot do silently: a start still waiting for PostgreSQL (every
+   * `enqueueTimeoutMs`), lock renewals that fail (at most once per `expireInSeconds`), a run aborted
+   * because its lock lapsed, an outcome that could not be recorded (the job then runs again),
+   * fetches that fail.
    * @default the receiver's logger (`receiver.work()` passes it), else consoleLogger
    */
   logger?: Logger;
@@ -252,7 +254,14 @@ export class PgBossQueue implements WebhookQueue {
 
   async work(processor: JobProcessor, options: QueueWorkOptions): Promise<QueueWorker> {
     this.#logger = this.#options.logger ?? options.logger ?? this.#logger;
-    await this.#start();
+    // pg-boss's start (its migration, the queue's creation) waits on the pool as long as it takes,
+    // and a stalled PostgreSQL reports no error.
+    await whileWaiting(this.#start(), this.#options.enqueueTimeoutMs, (waitedMs) =>
+      this.#logger.warn(
+        { code: 'ERR_HOOKGUARD_QUEUE_UNAVAILABLE', queue: 'pg-boss', waitedMs },
+        `the pg-boss worker has waited ${waitedMs} ms for PostgreSQL to answer and is not running yet; it keeps waiting. Check that PostgreSQL is reachable and not stalled`,
+      ),
+    );
     const { pool, name, pollIntervalMs, expireInSeconds, logger } = this.#options;
     return startWorker({ boss: this.#boss, pool, name, statements: this.#statements, pollIntervalMs, lockMs: expireInSeconds * 1000, logger }, processor, options);
   }

@@ -15,3 +15,4 @@ export {
 } from './webhook-queue.js';
 export { HeldLock, JobLocks, lockClock, type JobLocksOptions, type LockRenewal } from './job-locks.js';
 export { CLOSING, JobRun } from './job-run.js';
+export { whileWaiting } from './while-waiting.js';
