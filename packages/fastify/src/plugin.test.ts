@@ -101,6 +101,20 @@ describe('hookguard Fastify plugin', () => {
     expect((await app.inject({ method: 'POST', url: '/hooks/in', headers, payload: body })).statusCode).toBe(200);
   });
 
+  it('throws at registration for a misspelt option, and takes the register options Fastify hands it (prefix, logLevel)', async () => {
+    // Before, { pth } registered the route at the default '/webhooks' without a word.
+    const app = fastify();
+    await expect(app.register(hookguard, { receiver: standardReceiver(), pth: '/in' } as never)).rejects.toMatchObject({
+      code: 'ERR_HOOKGUARD_INVALID_OPTIONS',
+      message: expect.stringMatching(/@hookguard\/fastify: unknown option 'pth'\. The options are receiver, path, bodyLimit, onResult, prefix, logLevel, logSerializers\./),
+    });
+    const other = fastify();
+    await other.register(hookguard, { receiver: standardReceiver(), path: '/in', prefix: '/hooks', logLevel: 'warn' });
+    await other.ready();
+    const { body, headers } = signedDelivery('msg_1');
+    expect((await other.inject({ method: 'POST', url: '/hooks/in', headers, payload: body })).statusCode).toBe(200);
+  });
+
   it('throws at registration without a receiver', async () => {
     const app = fastify();
     // @ts-expect-error: the receiver is required

@@ -1,5 +1,5 @@
-import { WebhookError, type ReceiveResult, type Receiver } from '@hookguard/core';
-import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { WebhookError, refuseUnknownOptions, type OptionNames, type ReceiveResult, type Receiver } from '@hookguard/core';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, RegisterOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { limitBody, type RawBodySource } from './body-limit.js';
 
@@ -80,7 +80,19 @@ function write(reply: FastifyReply, request: FastifyRequest, result: ReceiveResu
   reply.send(result.body);
 }
 
+/** The plugin's options, and the `register` options Fastify hands every plugin along with them. */
+const PLUGIN_OPTIONS: OptionNames<HookguardOptions & RegisterOptions> = {
+  receiver: true,
+  path: true,
+  bodyLimit: true,
+  onResult: true,
+  prefix: true,
+  logLevel: true,
+  logSerializers: true,
+};
+
 async function hookguardPlugin(instance: FastifyInstance, options: HookguardOptions): Promise<void> {
+  refuseUnknownOptions('@hookguard/fastify', options, PLUGIN_OPTIONS);
   const { receiver, path = '/webhooks', bodyLimit, onResult } = options;
   if (typeof receiver?.receive !== 'function' || typeof receiver.reject !== 'function') {
     throw new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', `@hookguard/fastify needs { receiver } from createReceiver(); received ${receiver === undefined ? 'none' : typeof receiver}.`);
