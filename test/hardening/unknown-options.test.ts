@@ -11,11 +11,13 @@ import {
   createReceiver,
   github,
   hmacVerifier,
+  once,
   shopify,
   slack,
   standardWebhooks,
   stripe,
   svix,
+  unsafeNoVerification,
   type Receiver,
 } from '@hookguard/core';
 import { webhookHandler as expressHandler } from '@hookguard/express';
@@ -97,6 +99,28 @@ describe('a misspelt option', () => {
       code: 'ERR_HOOKGUARD_INVALID_OPTIONS',
       message: expect.stringMatching(/receiver\.work\(\): unknown option 'concurency'\. The options are concurrency\./),
     });
+  });
+
+  it('once(): rejects with ERR_HOOKGUARD_INVALID_OPTIONS before it runs fn', async () => {
+    let ran = 0;
+    await expect(once(new MemoryStore(), 'reply:1', async () => ++ran, { retention: 60_000 } as never)).rejects.toMatchObject({
+      code: 'ERR_HOOKGUARD_INVALID_OPTIONS',
+      message: expect.stringMatching(/once\('reply:1'\): unknown option 'retention'\. Did you mean 'retentionMs'\?/),
+    });
+    expect(ran).toBe(0);
+  });
+
+  it('ctx.once: fails the handler with ERR_HOOKGUARD_INVALID_OPTIONS before it runs fn (logger is the receiver\'s)', async () => {
+    const errors: string[] = [];
+    const inline = createReceiver({ verifier: unsafeNoVerification(), logger: { warn: () => undefined, error: (_fields, message) => void errors.push(message) } });
+    let ran = 0;
+    let thrown: unknown;
+    inline.on('ping', async (_event, ctx) => {
+      thrown = await ctx.once('reply:1', async () => ++ran, { logger: console } as never).catch((error: unknown) => error);
+    });
+    await inline.receive({ rawBody: JSON.stringify({ id: 'evt_1', type: 'ping' }), headers: { 'content-type': 'application/json' } });
+    expect(thrown).toMatchObject({ code: 'ERR_HOOKGUARD_INVALID_OPTIONS', message: expect.stringMatching(/ctx\.once\('reply:1'\): unknown option 'logger'\. The options are leaseMs, retentionMs, waitMs, signal\./) });
+    expect(ran).toBe(0);
   });
 
   it('leaves every option a factory does take alone (the lists are checked against the option types by the compiler)', () => {

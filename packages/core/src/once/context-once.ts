@@ -1,3 +1,4 @@
+import { refuseUnknownOptions, type OptionNames } from '../errors/unknown-options.js';
 import { WebhookError } from '../errors/webhook-error.js';
 import type { Logger } from '../logging/logger.js';
 import { contextOnceStoreKey } from '../receiver/dedup-key.js';
@@ -39,7 +40,7 @@ export function contextOnceKey(namespace: string, key: string): string {
  */
 export function contextOnce(settings: ReceiverSettings, delivery: { readonly signal: AbortSignal; readonly store?: DedupStore | undefined }): ContextOnce {
   return async function contextualOnce<T>(key: string, fn: JsonOnceWork<T>, options: ContextOnceOptions = {}): Promise<T> {
-    requireKey(key);
+    requireKey(key, options);
     const store = delivery.store ?? settings.store;
     const resolved = resolveOnceOptions(store, key, fn, {
       leaseMs: options.leaseMs ?? settings.leaseMs,
@@ -64,7 +65,7 @@ export function contextOnce(settings: ReceiverSettings, delivery: { readonly sig
  */
 export function contextOnceWithoutStore(logger: Logger, deliveryKey: string): ContextOnce {
   return async function onceWithoutDedup<T>(key: string, fn: JsonOnceWork<T>, options: ContextOnceOptions = {}): Promise<T> {
-    requireKey(key);
+    requireKey(key, options);
     logger.warn(
       { code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', key: deliveryKey, once: key },
       "ctx.once() ran fn without dedup because the store failed and onStoreError is 'process': a redelivery may run it again",
@@ -79,11 +80,15 @@ export function contextOnceWithoutStore(logger: Logger, deliveryKey: string): Co
   };
 }
 
-function requireKey(key: unknown): void {
+const CONTEXT_ONCE_OPTIONS: OptionNames<ContextOnceOptions> = { leaseMs: true, retentionMs: true, waitMs: true, signal: true };
+
+/** Refuses an empty key, and an option `ctx.once` does not take (the others come from the receiver). */
+function requireKey(key: unknown, options: ContextOnceOptions): void {
   if (typeof key !== 'string' || key === '') {
     throw new WebhookError(
       'ERR_HOOKGUARD_INVALID_OPTIONS',
       `ctx.once() needs a non-empty string key, such as 'reply:' + messageId; received ${typeof key === 'string' ? "''" : typeof key}.`,
     );
   }
+  refuseUnknownOptions(`ctx.once('${key}')`, options, CONTEXT_ONCE_OPTIONS);
 }

@@ -1,4 +1,5 @@
 import { describeError } from '../errors/describe-error.js';
+import { refuseUnknownOptions, type OptionNames } from '../errors/unknown-options.js';
 import { WebhookError, isWebhookError } from '../errors/webhook-error.js';
 import { consoleLogger, type Logger } from '../logging/logger.js';
 import { onceStoreKey } from '../receiver/dedup-key.js';
@@ -221,6 +222,8 @@ function stillInProgress(where: string, waitMs: number, retryAfterMs: number): W
   );
 }
 
+const ONCE_OPTIONS: OptionNames<OnceOptions> = { leaseMs: true, retentionMs: true, waitMs: true, signal: true, logger: true };
+
 /** Validates `once()` arguments and applies defaults; throws `ERR_HOOKGUARD_INVALID_OPTIONS` before anything is claimed. */
 export function resolveOnceOptions(store: DedupStore, key: string, fn: unknown, options: OnceOptions): ResolvedOnceOptions {
   if (typeof key !== 'string' || key === '') {
@@ -238,6 +241,7 @@ export function resolveOnceOptions(store: DedupStore, key: string, fn: unknown, 
     );
   }
   const where = `once('${shown(key)}')`;
+  refuseUnknownOptions(where, options, ONCE_OPTIONS);
   return {
     where,
     leaseMs: timerDuration(where, 'leaseMs', options.leaseMs, DEFAULT_LEASE_MS, 10),
