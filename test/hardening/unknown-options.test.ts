@@ -4,6 +4,7 @@
 // retried a failing event 25 times over a day. Each now throws ERR_HOOKGUARD_INVALID_OPTIONS at
 // construction, naming the option probably meant.
 import { BloomStore } from '@hookguard/bloom';
+import { startSnapshotting } from '@hookguard/bloom/node';
 import { BullMQQueue } from '@hookguard/bullmq';
 import {
   MemoryDeliveryLog,
@@ -67,6 +68,7 @@ const cases: [string, () => unknown, RegExp][] = [
   ['MemoryStore', () => new MemoryStore({ sweepInterval: 1_000 } as never), /new MemoryStore\(\): unknown option 'sweepInterval'\. Did you mean 'sweepIntervalMs'\?/],
   ['MemoryDeliveryLog', () => new MemoryDeliveryLog({ payload: true } as never), /new MemoryDeliveryLog\(\): unknown option 'payload'\. Did you mean 'payloads'\?/],
   ['BloomStore', () => new BloomStore({ expectedItems: 1_000, falsePositiveRate: 1e-6, retention: 1_000 } as never), /new BloomStore\(\): unknown option 'retention'\. Did you mean 'retentionMs'\?/],
+  ['startSnapshotting', () => startSnapshotting(new BloomStore({ expectedItems: 1_000, falsePositiveRate: 1e-6, retentionMs: 60_000 }), { path: '/tmp/never-written.snapshot', interval: 5_000 } as never), /startSnapshotting\(\): unknown option 'interval'\. Did you mean 'intervalMs'\?/],
   ['RedisStore', () => new RedisStore({ client, commandTimeout: 500 } as never), /new RedisStore\(\): unknown option 'commandTimeout'\. Did you mean 'commandTimeoutMs'\?/],
   ['RedisDeliveryLog', () => new RedisDeliveryLog({ client, maxlength: 10 } as never), /new RedisDeliveryLog\(\): unknown option 'maxlength'\. Did you mean 'maxLength'\?/],
   ['PostgresStore', () => new PostgresStore({ pool, statementTimeout: 2_000 } as never), /new PostgresStore\(\): unknown option 'statementTimeout'\. Did you mean 'statementTimeoutMs'\?/],

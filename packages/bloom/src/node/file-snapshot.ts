@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
-import { WebhookError } from '@hookguard/core';
+import { WebhookError, refuseUnknownOptions, type OptionNames } from '@hookguard/core';
 import { BloomStore, type BloomStoreOptions } from '../bloom-store.js';
 
 const MAX_TIMER_MS = 2_147_483_647;
@@ -77,6 +77,8 @@ export type SnapshottingOptions = {
   onError?: (error: unknown) => void;
 };
 
+const SNAPSHOTTING_OPTIONS: OptionNames<SnapshottingOptions> = { path: true, intervalMs: true, onError: true };
+
 /** The handle {@link startSnapshotting} returns. */
 export type Snapshotting = {
   /**
@@ -106,6 +108,7 @@ export type Snapshotting = {
  * ```
  */
 export function startSnapshotting(store: BloomStore, options: SnapshottingOptions): Snapshotting {
+  refuseUnknownOptions('startSnapshotting()', options, SNAPSHOTTING_OPTIONS);
   const { path, intervalMs = 60_000 } = options;
   if (typeof path !== 'string' || path.length === 0) {
     throw new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', `startSnapshotting() needs a file path as \`path\`; received ${JSON.stringify(path)}.`);
