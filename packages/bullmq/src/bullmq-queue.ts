@@ -10,6 +10,7 @@ import {
   type WebhookQueue,
   refuseUnknownOptions,
   type OptionNames,
+  answeredWithin,
 } from '@hookguard/core';
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -162,16 +163,7 @@ export class BullMQQueue implements WebhookQueue {
       removeOnComplete: { age: Math.ceil(completedMs / 1000) },
       removeOnFail: deadMs > 0 ? { age: Math.ceil(deadMs / 1000) } : false,
     });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(unavailable(this.#options.enqueueTimeoutMs)), this.#options.enqueueTimeoutMs);
-    });
-    try {
-      await Promise.race([adding, timeout]);
-    } finally {
-      clearTimeout(timer);
-      adding.catch(() => undefined);
-    }
+    if ((await answeredWithin(adding, this.#options.enqueueTimeoutMs)) === undefined) throw unavailable(this.#options.enqueueTimeoutMs);
   }
 
   async work(processor: JobProcessor, options: QueueWorkOptions): Promise<QueueWorker> {

@@ -2,6 +2,7 @@ export { ERROR_STATUS, type ErrorCode } from './errors/error-codes.js';
 export { WebhookError, isWebhookError, type WebhookErrorOptions } from './errors/webhook-error.js';
 export { describeError } from './errors/describe-error.js';
 export { refuseUnknownOptions, type OptionNames } from './errors/unknown-options.js';
+export { answeredWithin } from './timers/answered-within.js';
 export { toWebhookHeaders, type HeadersInput, type WebhookHeaders } from './http/headers.js';
 export { toBytes, type RawBodyInput } from './http/raw-body.js';
 export { streamChunks } from './http/stream-chunks.js';

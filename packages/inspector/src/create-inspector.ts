@@ -1,5 +1,6 @@
 import {
   WebhookError,
+  answeredWithin,
   describeError,
   redactMessage,
   refuseUnknownOptions,
@@ -138,22 +139,14 @@ export function createInspector(options: InspectorOptions): Inspector {
    * frozen Redis or PostgreSQL leaves the delivery log's or the queue's calls waiting indefinitely.
    */
   async function withinReadTimeout<T>(work: Promise<T>, request: Request): Promise<{ value: T } | undefined> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<undefined>((resolve) => {
-      timer = setTimeout(resolve, settings.readTimeoutMs, undefined);
-    });
-    try {
-      const answered = await Promise.race([work.then((value) => ({ value })), late]);
-      if (answered === undefined) {
-        logger.warn(
-          { code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', path: new URL(request.url).pathname },
-          `the inspector waited ${settings.readTimeoutMs} ms for the delivery log or the queue; answering 503`,
-        );
-      }
-      return answered;
-    } finally {
-      clearTimeout(timer);
+    const answered = await answeredWithin(work, settings.readTimeoutMs);
+    if (answered === undefined) {
+      logger.warn(
+        { code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', path: new URL(request.url).pathname },
+        `the inspector waited ${settings.readTimeoutMs} ms for the delivery log or the queue; answering 503`,
+      );
     }
+    return answered;
   }
 
   async function route(request: Request): Promise<Response> {

@@ -14,6 +14,7 @@ import {
   refuseUnknownOptions,
   type OptionNames,
   whileWaiting,
+  answeredWithin,
 } from '@hookguard/core';
 import PgBoss from 'pg-boss';
 import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
@@ -339,14 +340,9 @@ function resolve(options: PgBossQueueOptions): Resolved {
 }
 
 /** `work`, or a rejection with {@link TIMED_OUT} at `deadline` (a `performance.now()` time) if it is later. */
-function beforeDeadline(work: Promise<void>, deadline: number): Promise<void> {
+async function beforeDeadline(work: Promise<void>, deadline: number): Promise<void> {
   if (!Number.isFinite(deadline)) return work;
-  work.catch(() => undefined);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(TIMED_OUT), Math.max(0, deadline - performance.now()));
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  if ((await answeredWithin(work, Math.max(0, deadline - performance.now()))) === undefined) throw TIMED_OUT;
 }
 
 /** pg's `query_timeout` ran out: the statement went unanswered. */

@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { redactMessage } from '../delivery-log/redact.js';
 import type { Receiver } from '../receiver/types.js';
+import { answeredWithin } from '../timers/answered-within.js';
 
 /** Where the command writes. */
 export type CommandOutput = { log(line: string): void; error(line: string): void };
@@ -79,15 +80,9 @@ const TIMED_OUT = Symbol('timed out');
 
 /** `work`, or a rejection with {@link TIMED_OUT} after `timeoutMs`. */
 async function within<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(TIMED_OUT), timeoutMs);
-  });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const answered = await answeredWithin(work, timeoutMs);
+  if (answered === undefined) throw TIMED_OUT;
+  return answered.value;
 }
 
 /** The command proper, each call to the queue bounded by `bounded`. */

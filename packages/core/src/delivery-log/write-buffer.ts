@@ -1,5 +1,6 @@
 import { describeError } from '../errors/describe-error.js';
 import type { Logger } from '../logging/logger.js';
+import { answeredWithin } from '../timers/answered-within.js';
 
 /** Options for {@link WriteBuffer}. */
 export type WriteBufferOptions<Entry> = {
@@ -93,15 +94,7 @@ export class WriteBuffer<Entry> {
    */
   async flush(options: FlushOptions = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const gaveUp = new Promise<true>((resolve) => {
-      timer = setTimeout(() => resolve(true), timeoutMs);
-    });
-    try {
-      if ((await Promise.race([this.#flushAll(), gaveUp])) !== true) return;
-    } finally {
-      clearTimeout(timer);
-    }
+    if ((await answeredWithin(this.#flushAll(), timeoutMs)) !== undefined) return;
     const unwritten = this.#pending.length + this.#inWrite;
     this.#options.logger.warn(
       { code: 'ERR_HOOKGUARD_STORE_UNAVAILABLE', unwritten },
