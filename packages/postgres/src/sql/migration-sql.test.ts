@@ -5,9 +5,9 @@ import { PostgresStore } from '../postgres-store.js';
 import { describeWithPostgres, testPool } from '../postgres.fixtures.js';
 import { migrationSql, migrations } from './migration-sql.js';
 
-it('ships sql/001 and sql/002 as exactly the migrations migrate() runs for the default table, in order', async () => {
+it('ships sql/001 to sql/003 as exactly the migrations migrate() runs for the default table, in order', async () => {
   const shipped = await Promise.all(
-    ['001_hookguard_events', '002_hookguard_events_v2'].map((name) => readFile(new URL(`../../sql/${name}.sql`, import.meta.url), 'utf8')),
+    ['001_hookguard_events', '002_hookguard_events_v2', '003_hookguard_events_v3'].map((name) => readFile(new URL(`../../sql/${name}.sql`, import.meta.url), 'utf8')),
   );
   expect(migrations().map((migration) => migration.sql)).toEqual(shipped);
   expect(migrationSql()).toBe(shipped.join('\n'));
@@ -99,5 +99,51 @@ describeWithPostgres('PostgresStore.migrate', () => {
     if (claim.status !== 'claimed') throw new Error('expected a claim');
     expect(await store.release('new', claim.token, { lastError: 'Error: kept' })).toBe(true);
     expect(await store.claim('new', { leaseMs: 1_000, retentionMs: 1_000 })).toMatchObject({ attempt: 2, lastError: 'Error: kept' });
+  });
+
+  // Before version 3 every table kept version 1's CHECK on state, which PostgreSQL reads back from
+  // its stored text and plans again in every INSERT and UPDATE of the table (BENCHMARKS.md, B6).
+  it('drops the CHECK on state that versions 1 and 2 leave, and only that one, taking no lock once it is gone', async () => {
+    const [v1, v2] = migrations({ schema, table: 'checked_events' });
+    await admin.query(v1!.sql + v2!.sql);
+    await admin.query(`ALTER TABLE "${schema}".checked_events ADD CONSTRAINT attempt_positive CHECK (attempt >= 0)`);
+    const checks = async (): Promise<string[]> =>
+      (
+        await admin.query<{ name: string }>(
+          `SELECT conname AS name FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'c' ORDER BY conname`,
+          [`"${schema}".checked_events`],
+        )
+      ).rows.map((row) => row.name);
+    expect(await checks()).toEqual(['attempt_positive', 'checked_events_state_check']);
+    const store = new PostgresStore({ pool: admin, schema, table: 'checked_events' });
+    await store.migrate();
+    expect(await checks()).toEqual(['attempt_positive']);
+
+    // A second run must not queue for the table's exclusive lock behind a transaction that reads it.
+    const holder = await admin.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT count(*) FROM "${schema}".checked_events`);
+      const other = testPool('hookguard-test-migrate-v3', { max: 1 });
+      try {
+        await other.query(`SET lock_timeout = '2s'`);
+        await new PostgresStore({ pool: other, schema, table: 'checked_events' }).migrate();
+      } finally {
+        await other.end();
+      }
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    const claim = await store.claim('after-v3', { leaseMs: 1_000, retentionMs: 1_000 });
+    expect(claim.status).toBe('claimed');
+  });
+
+  it('creates a new table without a CHECK on state', async () => {
+    await new PostgresStore({ pool: admin, schema, table: 'fresh_events' }).migrate();
+    const { rows } = await admin.query(`SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'c'`, [
+      `"${schema}".fresh_events`,
+    ]);
+    expect(rows).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { migrationV2 } from './migration-v2-sql.js';
-import { NEW_CLAIM_COLUMNS, claimable, newClaimValues } from './new-claim-row.js';
+import { migrationV3 } from './migration-v3-sql.js';
+import { NEW_CLAIM_COLUMNS, claimable, keptForRetentionOrLease, newClaimValues } from './new-claim-row.js';
 import { tableNames, type TableNames } from './table-names.js';
 
 /** Options for {@link migrationSql}. */
@@ -26,8 +27,8 @@ export type Migration = { name: string; sql: string };
 
 /**
  * The DDL that `store.migrate()` runs, for teams that apply migrations with their own tool: every
- * migration in order (`sql/001_hookguard_events.sql`, then `sql/002_hookguard_events_v2.sql` in
- * this package are its parts for the default table). Run it in one transaction (`psql -1 -f`, or
+ * migration in order (`sql/001_hookguard_events.sql`, `sql/002_hookguard_events_v2.sql` and
+ * `sql/003_hookguard_events_v3.sql` in this package are its parts for the default table). Run it in one transaction (`psql -1 -f`, or
  * any migration runner): each part takes an advisory lock first, so many processes may run it at
  * once, every statement is idempotent, and it fails, changing nothing, on an existing table of that
  * name whose columns differ from the store's.
@@ -51,7 +52,7 @@ export function migrationSql(options: MigrationSqlOptions = {}): string {
  *
  * @example
  * ```ts
- * const [first, second] = migrations({ schema: 'webhooks' });
+ * const [first, second, third] = migrations({ schema: 'webhooks' });
  * ```
  */
 export function migrations(options: MigrationSqlOptions = {}): Migration[] {
@@ -60,6 +61,7 @@ export function migrations(options: MigrationSqlOptions = {}): Migration[] {
   return [
     { name: '001_hookguard_events', sql: renderMigration(table, names) },
     { name: '002_hookguard_events_v2', sql: migrationV2(table, names, MIGRATION_LOCK) },
+    { name: '003_hookguard_events_v3', sql: migrationV3(table, names, MIGRATION_LOCK) },
   ];
 }
 
@@ -170,7 +172,7 @@ BEGIN
     INSERT INTO ${table} AS e
       (${NEW_CLAIM_COLUMNS})
     VALUES
-      (${newClaimValues({ key: 'p_key', now: 'v_now', leaseUntil: 'v_lease_until', leaseMs: 'p_lease_ms', retentionMs: 'p_retention_ms', fingerprint: 'p_fingerprint' })})
+      (${newClaimValues({ key: 'p_key', now: 'v_now', leaseUntil: 'v_lease_until', expiresAt: keptForRetentionOrLease('v_now', 'p_retention_ms', 'p_lease_ms'), fingerprint: 'p_fingerprint' })})
     ON CONFLICT (key) DO UPDATE SET
       -- An expired record starts over; otherwise the record lives at least as long as the lease.
       expires_at = CASE WHEN e.expires_at <= v_now THEN excluded.expires_at

@@ -8,19 +8,37 @@ export type NewClaimInputs = {
   now: string;
   /** `now` plus the lease. */
   leaseUntil: string;
-  leaseMs: string;
-  retentionMs: string;
+  /** Until when the row is kept: {@link keptForRetentionOrLease} or {@link keptForRetentionAndLease}. */
+  expiresAt: string;
   fingerprint: string;
 };
 
 /**
+ * The longer of the retention and the lease from `now`: how long a new row is kept by the claim
+ * functions of schema versions 1 and 2, whose shipped text must not change.
+ */
+export function keptForRetentionOrLease(now: string, retentionMs: string, leaseMs: string): string {
+  return `${now} + greatest(${retentionMs}, ${leaseMs}) * interval '1 millisecond'`;
+}
+
+/**
+ * The retention plus the lease from `now`: how long the plain claim keeps a new row. A completion
+ * within the lease then already has its retention (and at most one lease more) and leaves
+ * `expires_at` as it is, so the row's indexed columns do not change and PostgreSQL updates it in
+ * place (a HOT update: no new index entries).
+ */
+export function keptForRetentionAndLease(now: string, retentionMs: string, leaseMs: string): string {
+  return `${now} + (${retentionMs} + ${leaseMs}) * interval '1 millisecond'`;
+}
+
+/**
  * The values of that row, in {@link NEW_CLAIM_COLUMNS} order: attempt 1 under a fresh token, kept
- * for the longer of the retention and the lease. The one definition for both places a key without
- * a row is claimed: the claim function (migration-sql.ts) and the plain claim (statements.ts).
+ * until `expiresAt`. The one definition for both places a key without a row is claimed: the claim
+ * function (migration-sql.ts) and the plain claim (statements.ts).
  */
 export function newClaimValues(inputs: NewClaimInputs): string {
-  const { key, now, leaseUntil, leaseMs, retentionMs, fingerprint } = inputs;
-  return `${key}, ${now} + greatest(${retentionMs}, ${leaseMs}) * interval '1 millisecond', ${leaseUntil},
+  const { key, now, leaseUntil, expiresAt, fingerprint } = inputs;
+  return `${key}, ${expiresAt}, ${leaseUntil},
        ${now}, ${now}, 1, pg_catalog.gen_random_uuid(), 'processing', ${fingerprint}`;
 }
 

@@ -1,4 +1,4 @@
-import { NEW_CLAIM_COLUMNS, newClaimValues } from './new-claim-row.js';
+import { NEW_CLAIM_COLUMNS, keptForRetentionAndLease, newClaimValues } from './new-claim-row.js';
 import { keyLock, type TableNames } from './table-names.js';
 
 /**
@@ -62,6 +62,8 @@ export type Statements = {
   /**
    * `$1` key, `$2` token, `$3` retention ms, `$4` result as JSON text or null. Matches the row of
    * a key this token holds, or already completed: a repeated complete answers true and changes nothing.
+   * The key is then kept `$3` ms from its completion, or at most one lease longer when the claim
+   * already kept it that long.
    */
   complete: Statement;
   /**
@@ -91,7 +93,8 @@ export type Statements = {
 export function statements(names: TableNames): Statements {
   const { table, claimFunctionV2, statementSuffix } = names;
   const name = (operation: string): string => `hookguard_${operation}_v2_${statementSuffix}`;
-  const at = (ms: string): string => `pg_catalog.statement_timestamp() + ${ms}::float8 * interval '1 millisecond'`;
+  const now = 'pg_catalog.statement_timestamp()';
+  const at = (ms: string): string => `${now} + ${ms}::float8 * interval '1 millisecond'`;
   // The claim's answer is one json column (claim-row.ts), read as an array: pg describes each
   // column of a result and builds each row anew for every query, which for the function's seven
   // columns was a large part of the client's cost per claim (BENCHMARKS.md, B6).
@@ -100,7 +103,7 @@ export function statements(names: TableNames): Statements {
     plainClaim: {
       // A new event's key has no row: taking the lock and inserting in plain SQL spares it the
       // PL/pgSQL call, a tenth of the pair's server time (BENCHMARKS.md, B6). The row is the one
-      // the function inserts (new-claim-row.ts). The function runs only when nothing was inserted
+      // the function inserts (new-claim-row.ts), kept one lease longer (see complete). The function runs only when nothing was inserted
       // (a row exists, or a transactional claim holds the lock exclusively) and decides as it
       // always does; a lock taken twice in one transaction is simply held twice. `ON CONFLICT DO
       // NOTHING` neither locks nor writes an existing row, so duplicates still touch nothing.
@@ -113,7 +116,7 @@ export function statements(names: TableNames): Statements {
   SELECT pg_catalog.pg_try_advisory_xact_lock_shared(${keyLock(names, '$1::text')}) AS held
 ), inserted AS (
   INSERT INTO ${table} AS e (${NEW_CLAIM_COLUMNS})
-  SELECT ${newClaimValues({ key: '$1::text', now: 'pg_catalog.statement_timestamp()', leaseUntil: at('$2'), leaseMs: '$2::float8', retentionMs: '$3::float8', fingerprint: '$4::text' })}
+  SELECT ${newClaimValues({ key: '$1::text', now, leaseUntil: at('$2'), expiresAt: keptForRetentionAndLease(now, '$3::float8', '$2::float8'), fingerprint: '$4::text' })}
   FROM lock WHERE lock.held
   ON CONFLICT (key) DO NOTHING
   RETURNING e.token, e.attempt
@@ -130,10 +133,14 @@ SELECT coalesce(
 FROM ${claimFunctionV2}($1::text, $2::float8, $3::float8, $4::text, $5::text, $6::float8)`,
     },
     complete: {
-      // In SET, `state` is the row's state before this statement.
+      // In SET, every column is the row's before this statement. A key completed within its lease
+      // already has its retention, at most one lease more (the plain claim kept it for the
+      // retention plus the lease), so expires_at stays: with no indexed column changed, PostgreSQL
+      // updates the row in place (HOT). A retention other than the claim's moves it.
       name: name('complete'),
       text: `UPDATE ${table} SET state = 'completed', lease_until = NULL,
-  expires_at = CASE WHEN state = 'processing' THEN ${at('$3')} ELSE expires_at END,
+  expires_at = CASE WHEN state = 'processing' AND (expires_at < ${at('$3')} OR expires_at > ${at('$3')} + (lease_until - claimed_at))
+                    THEN ${at('$3')} ELSE expires_at END,
   completed_at = CASE WHEN state = 'processing' THEN pg_catalog.statement_timestamp() ELSE completed_at END,
   result = CASE WHEN state = 'processing' THEN $4::jsonb ELSE result END
 WHERE key = $1::text AND token = $2::uuid AND state IN ('processing', 'completed')`,
