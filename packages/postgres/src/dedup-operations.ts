@@ -9,7 +9,7 @@ import {
 } from '@hookguard/core';
 import type { QueryResult, QueryResultRow } from 'pg';
 import { toClaimResult, type ClaimStatementRow } from './claim-row.js';
-import { checkKey, keyProblem, unstorableInResult } from './postgres-text.js';
+import { UUID, checkKey, keyProblem, unstorableInResult } from './postgres-text.js';
 import type { Statement, Statements } from './sql/statements.js';
 
 /** Runs one statement, rejecting with a coded store error when the database or the pool failed. */
@@ -22,7 +22,6 @@ export type Executor = <Row extends QueryResultRow = QueryResultRow>(
 /** The claim statement and its values for a key: plain claims and claims inside a transaction differ. */
 export type ClaimStatement = (key: string, options: ClaimOptions) => { statement: Statement; values: unknown[] };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // jsonb's refusals of a value JSON.stringify wrote: an escape it does not support (\u0000), a lone surrogate.
 const JSONB_REFUSALS = new Set(['22P05', '22P02']);
 

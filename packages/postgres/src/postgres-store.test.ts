@@ -156,10 +156,10 @@ describeWithPostgres('PostgresStore', () => {
       statements.restore();
     }
     expect(statements.names.map((name) => name.replace(/_[0-9a-z]+$/, ''))).toEqual([
-      'hookguard_plain_claim_json_v2',
+      'hookguard_plain_claim_v2',
       'hookguard_extend_v2',
       'hookguard_complete_v2',
-      'hookguard_plain_claim_json_v2',
+      'hookguard_plain_claim_v2',
     ]);
   });
 

@@ -8,6 +8,9 @@ import { WebhookError } from '@hookguard/core';
  */
 export const MAX_KEY_BYTES = 2_048;
 
+/** A token as PostgreSQL's uuid type writes it, and as the store's claims hand it out. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 // NUL, or a surrogate that is not half of a pair: text refuses NUL, and the driver's UTF-8
 // encoding turns every lone surrogate into U+FFFD, so `a\ud800` and `a\ud801` would be one key.
 const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
