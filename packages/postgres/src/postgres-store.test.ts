@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isWebhookError } from '@hookguard/core';
 import { describeStoreContract } from '@hookguard/core/testing/contracts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PostgresStore } from './postgres-store.js';
+import { textHash } from './sql/table-names.js';
 import { CONNECTION, describeWithPostgres, pg, recordStatementNames, sleep, testPool, testSchema, withPostgres, type TestSchema } from './postgres.fixtures.js';
 
 const LEASE_MS = 300;
@@ -156,11 +158,32 @@ describeWithPostgres('PostgresStore', () => {
       statements.restore();
     }
     expect(statements.names.map((name) => name.replace(/_[0-9a-z]+$/, ''))).toEqual([
-      'hookguard_plain_claim_v2',
-      'hookguard_extend_v2',
-      'hookguard_complete_v2',
-      'hookguard_plain_claim_v2',
+      'hookguard_plain_claim',
+      'hookguard_extend',
+      'hookguard_complete',
+      'hookguard_plain_claim',
     ]);
+  });
+
+  // pg refuses a statement name prepared on the connection with another text ("Prepared
+  // statements must be unique"). Statements used to be named hookguard_<operation>_v2_<hash of
+  // the table's name>, whatever their text: beside the previous version of this package in one
+  // process, on one pool, every completion failed with a 503 once both had run.
+  it('runs beside the previous version of the package on one pool', async () => {
+    const pool = testPool('hookguard-test-statement-names', { max: 1 });
+    try {
+      const previousName = `hookguard_complete_v2_${textHash(`${db.schema}.hookguard_events`)}`;
+      const previousText = `UPDATE "${db.schema}".hookguard_events SET state = 'completed', lease_until = NULL
+WHERE key = $1::text AND token = $2::uuid AND state IN ('processing', 'completed')`;
+      await pool.query({ name: previousName, text: previousText, values: ['beside-previous', randomUUID()] });
+      const store = db.storeOn(pool);
+      const claim = await store.claim('beside-previous', options);
+      if (claim.status !== 'claimed') throw new Error('expected a claim');
+      expect(await store.complete('beside-previous', claim.token, { retentionMs: 60_000 })).toBe(true);
+      await pool.query({ name: previousName, text: previousText, values: ['beside-previous', claim.token] });
+    } finally {
+      await pool.end();
+    }
   });
 
   it('answers duplicates of a completed or held key without writing or locking its row', async () => {

@@ -1,5 +1,5 @@
 import { NEW_CLAIM_COLUMNS, keptForRetentionAndLease, newClaimValues } from './new-claim-row.js';
-import { keyLock, type TableNames } from './table-names.js';
+import { keyLock, textHash, type TableNames } from './table-names.js';
 
 /**
  * A named (prepared) statement: PostgreSQL parses and plans it once per connection. `rowMode:
@@ -91,15 +91,14 @@ export type Statements = {
  * ```
  */
 export function statements(names: TableNames): Statements {
-  const { table, claimFunctionV2, statementSuffix } = names;
-  const name = (operation: string): string => `hookguard_${operation}_v2_${statementSuffix}`;
+  const { table, claimFunctionV2 } = names;
   const now = 'pg_catalog.statement_timestamp()';
   const at = (ms: string): string => `${now} + ${ms}::float8 * interval '1 millisecond'`;
   // The claim's answer is one json column (claim-row.ts), read as an array: pg describes each
   // column of a result and builds each row anew for every query, which for the function's seven
   // columns was a large part of the client's cost per claim (BENCHMARKS.md, B6).
   const claimAnswer = 'pg_catalog.json_build_array(out_status, out_token, out_attempt, out_retry_after_ms, out_fingerprint_matches, out_result, out_last_error)';
-  return {
+  return namedByText({
     plainClaim: {
       // A new event's key has no row: taking the lock and inserting in plain SQL spares it the
       // PL/pgSQL call, a tenth of the pair's server time (BENCHMARKS.md, B6). The row is the one
@@ -112,7 +111,7 @@ export function statements(names: TableNames): Statements {
       // WHERE NOT EXISTS` this replaced (BENCHMARKS.md, B6). The answer is text: a new key's
       // token alone (its attempt is 1), or the function's answer as json text. A json array built
       // for a new key cost the server 6,600 instructions more, and the client a parse.
-      name: name('plain_claim'),
+      name: 'plain_claim',
       rowMode: 'array',
       text: `WITH lock AS MATERIALIZED (
   SELECT pg_catalog.pg_try_advisory_xact_lock_shared(${keyLock(names, '$1::text')}) AS held
@@ -129,7 +128,7 @@ SELECT coalesce(
 )`,
     },
     claim: {
-      name: name('claim_json'),
+      name: 'claim_json',
       rowMode: 'array',
       text: `SELECT ${claimAnswer}
 FROM ${claimFunctionV2}($1::text, $2::float8, $3::float8, $4::text, $5::text, $6::float8)`,
@@ -139,7 +138,7 @@ FROM ${claimFunctionV2}($1::text, $2::float8, $3::float8, $4::text, $5::text, $6
       // already has its retention, at most one lease more (the plain claim kept it for the
       // retention plus the lease), so expires_at stays: with no indexed column changed, PostgreSQL
       // updates the row in place (HOT). A retention other than the claim's moves it.
-      name: name('complete'),
+      name: 'complete',
       text: `UPDATE ${table} SET state = 'completed', lease_until = NULL,
   expires_at = CASE WHEN state = 'processing' AND (expires_at < ${at('$3')} OR expires_at > ${at('$3')} + (lease_until - claimed_at))
                     THEN ${at('$3')} ELSE expires_at END,
@@ -151,21 +150,21 @@ WHERE key = $1::text AND token = $2::uuid AND state IN ('processing', 'completed
       // The attempt count stays, so the next claim reports attempt + 1; an uncounted release (the
       // attempt did not really happen: the store failed) takes its attempt back. The last error
       // stays until a release brings a new one.
-      name: name('release'),
+      name: 'release',
       text: `UPDATE ${table} SET state = 'released', lease_until = NULL,
   attempt = CASE WHEN state = 'processing' AND $3::boolean THEN attempt - 1 ELSE attempt END,
   last_error = CASE WHEN state = 'processing' THEN coalesce($4::text, last_error) ELSE last_error END
 WHERE key = $1::text AND token = $2::uuid AND state IN ('processing', 'released')`,
     },
     extend: {
-      name: name('extend'),
+      name: 'extend',
       text: `UPDATE ${table} SET lease_until = ${at('$3')}, expires_at = greatest(expires_at, ${at('$3')})
 WHERE key = $1::text AND token = $2::uuid AND state = 'processing'`,
     },
     prune: {
       // Oldest first through the expires_at index; rows locked by a running claim are skipped, and
       // a row under a live lease is never expired (expires_at >= lease_until), checked again here.
-      name: name('prune'),
+      name: 'prune',
       text: `WITH doomed AS (
   SELECT key FROM ${table}
   WHERE expires_at <= pg_catalog.statement_timestamp()
@@ -176,5 +175,20 @@ WHERE key = $1::text AND token = $2::uuid AND state = 'processing'`,
 )
 DELETE FROM ${table} AS t USING doomed WHERE t.key = doomed.key`,
     },
-  };
+  });
+}
+
+/**
+ * Gives each statement its name on the connection: `hookguard_<operation>_<hash of its text>`.
+ * pg prepares a name once per connection and refuses the same name with another text, so a name
+ * made from the text never meets another store's statement on a shared pool, another table's, or
+ * another version's of the same operation (two versions of the package in one process, a pool
+ * handed from one to the other).
+ */
+function namedByText(statements: Statements): Statements {
+  const named = {} as Record<keyof Statements, Statement>;
+  for (const [operation, statement] of Object.entries(statements) as [keyof Statements, Statement][]) {
+    named[operation] = { ...statement, name: `hookguard_${statement.name}_${textHash(statement.text)}` };
+  }
+  return named;
 }

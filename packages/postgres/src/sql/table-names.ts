@@ -21,8 +21,6 @@ export type TableNames = {
    * render sql/001 unchanged: version 2 seeds the lock with the table's oid (see {@link keyLock}).
    */
   lockSeed: number;
-  /** Suffix of the prepared statement names, so two stores on one pool never share a name. */
-  statementSuffix: string;
 };
 
 // Conservative on purpose: names are spliced into DDL and function bodies, and derived names
@@ -54,7 +52,6 @@ export function tableNames(table: string, schema: string | undefined): TableName
     schema: schema === undefined ? undefined : quote(schema),
     schemaName: schema,
     lockSeed: fnv1a(qualified),
-    statementSuffix: fnv1a(qualified).toString(36),
   };
 }
 
@@ -84,6 +81,11 @@ function checkName(option: 'table' | 'schema', value: string, maxLength: number)
 
 function quote(identifier: string): string {
   return `"${identifier.replaceAll('"', '""')}"`;
+}
+
+/** A short name-safe hash of `text` (FNV-1a, 32 bits, base 36). */
+export function textHash(text: string): string {
+  return fnv1a(text).toString(36);
 }
 
 function fnv1a(text: string): number {
