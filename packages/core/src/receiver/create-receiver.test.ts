@@ -1,10 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { QueueWorkOptions, WebhookQueue } from '../queue/webhook-queue.js';
+import { WebhookError } from '../errors/webhook-error.js';
+import { JobRun } from '../queue/job-run.js';
+import type { JobProcessor, QueueWorkOptions, QueuedEvent, WebhookQueue } from '../queue/webhook-queue.js';
 import { once } from '../once/once.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { standardWebhooks, unsafeNoVerification } from '../verifiers/index.js';
 import { createReceiver } from './create-receiver.js';
-import { FlakyStore, SECRET, captureLogs, json, manualClock, signed, signedBody, testReceiver } from './receiver.fixtures.js';
+import { FlakyStore, SECRET, captureLogs, json, manualClock, signed, signedBody, testReceiver, transactionalMemoryStore } from './receiver.fixtures.js';
 import type { DeliveryReport, WebhookEvent } from './types.js';
 
 describe('receive(): the status table', () => {
@@ -365,4 +367,65 @@ describe('receiver.work()', () => {
     expect(options).toMatchObject({ concurrency: 3 });
     expect(options?.logger).toBe(logger);
   });
+
+  // As JobLocks aborts a run whose lock no renewal was confirmed for: nobody may have taken the
+  // job over, so the queue would still accept its completion.
+  const lockLapse = (): WebhookError =>
+    new WebhookError('ERR_HOOKGUARD_LEASE_LOST', "The lock on job 'j1' may have lapsed", {
+      cause: new WebhookError('ERR_HOOKGUARD_QUEUE_UNAVAILABLE', "The 'recording' queue answered no lock renewal for 30000 ms."),
+    });
+
+  it.each([false, true])(
+    'fails a queued run whose handler read ctx.signal and returned after the job lock lapsed, so the queue runs it again (transactional: %s)',
+    async (transactional) => {
+      let processor: JobProcessor | undefined;
+      const queue: WebhookQueue = {
+        name: 'recording',
+        enqueue: async () => undefined,
+        work: async (given) => {
+          processor = given;
+          return { close: async () => undefined };
+        },
+        find: async () => undefined,
+        deadLetters: async () => [],
+        replay: async () => false,
+      };
+      const receiver = createReceiver({
+        verifier: standardWebhooks({ secret: SECRET }),
+        queue,
+        store: transactionalMemoryStore(),
+        namespace: 'jobs',
+        logger: captureLogs().logger,
+      });
+      const sent: number[] = [];
+      let lapseDuring: JobRun | undefined;
+      const handler = async (_event: WebhookEvent, ctx: { attempt: number; signal: AbortSignal }): Promise<void> => {
+        lapseDuring?.abort(lockLapse());
+        // Stops at the signal without throwing, as a handler may.
+        if (ctx.signal.aborted) return;
+        sent.push(ctx.attempt);
+      };
+      if (transactional) receiver.on('order.paid', handler, { transaction: true });
+      else receiver.on('order.created', handler);
+      await receiver.work();
+      const event: QueuedEvent = {
+        key: 'jobs:evt_1',
+        namespace: 'jobs',
+        id: 'evt_1',
+        type: transactional ? 'order.paid' : 'order.created',
+        alias: null,
+        payload: { sku: 'a-1' },
+        timestamp: null,
+        headers: {},
+        acceptedAt: Date.now(),
+      };
+      const first = new JobRun(1);
+      lapseDuring = first;
+      await expect(processor!(event, first)).rejects.toMatchObject({ code: 'ERR_HOOKGUARD_LEASE_LOST' });
+      // The queue's next run, its lock held throughout (a transactional run's record rolled back).
+      lapseDuring = undefined;
+      await expect(processor!(event, new JobRun(2))).resolves.toBeUndefined();
+      expect(sent).toEqual([2]);
+    },
+  );
 });

@@ -61,8 +61,8 @@ function runClaimed(pipeline: Pipeline, delivery: AcceptedDelivery, claim: Claim
   const heartbeat = new LeaseHeartbeat(options.store, key, claim.token, options.leaseMs, options.logger, claimSentAt);
   const deadline = pipeline.deadline(heartbeat);
   let running: HandlersOutcome | Promise<HandlersOutcome>;
+  const context = new DeliveryContext(options, claim.attempt, delivery.headers, key, deadline ?? heartbeat);
   try {
-    const context = new DeliveryContext(options, claim.attempt, delivery.headers, key, deadline ?? heartbeat);
     running = pipeline.handlers.run(delivery.routes, event, context);
     if (deadline !== undefined) running = deadline.race(running);
   } catch (error) {
@@ -71,10 +71,10 @@ function runClaimed(pipeline: Pipeline, delivery: AcceptedDelivery, claim: Claim
     throw error;
   }
   // A handler that returned no promise gives a plain outcome: no await, no promise for it.
-  if (running instanceof Promise) return settleWhenRun(pipeline, delivery, claim, heartbeat, deadline, running);
+  if (running instanceof Promise) return settleWhenRun(pipeline, delivery, claim, heartbeat, deadline, running, context);
   deadline?.stop();
   heartbeat.stop();
-  return settle(pipeline, delivery, claim, heartbeat, running);
+  return settle(pipeline, delivery, claim, heartbeat, running, context);
 }
 
 async function settleWhenRun(
@@ -84,6 +84,7 @@ async function settleWhenRun(
   heartbeat: LeaseHeartbeat,
   deadline: RunDeadline | undefined,
   running: Promise<HandlersOutcome>,
+  context: DeliveryContext,
 ): Promise<ReceiveResult> {
   let outcome: HandlersOutcome;
   try {
@@ -92,13 +93,26 @@ async function settleWhenRun(
     deadline?.stop();
     heartbeat.stop();
   }
-  const settling = settle(pipeline, delivery, claim, heartbeat, outcome);
+  const settling = settle(pipeline, delivery, claim, heartbeat, outcome, context);
   return settling instanceof Promise ? await settling : settling;
 }
 
-/** The handlers are done: complete the key (200), or release or dead-letter it. */
-function settle(pipeline: Pipeline, delivery: AcceptedDelivery, claim: ClaimedKey, heartbeat: LeaseHeartbeat, outcome: HandlersOutcome): ReceiveResult | Promise<ReceiveResult> {
+/**
+ * The handlers are done: complete the key (200), or release or dead-letter it. Handlers that
+ * returned after their signal aborted for a lapsed lease may have stopped early: released, as a
+ * failure of the store's (503, the attempt not counted), never completed.
+ */
+function settle(
+  pipeline: Pipeline,
+  delivery: AcceptedDelivery,
+  claim: ClaimedKey,
+  heartbeat: LeaseHeartbeat,
+  outcome: HandlersOutcome,
+  context: DeliveryContext,
+): ReceiveResult | Promise<ReceiveResult> {
   if (!outcome.ok) return afterHandlerFailure(pipeline, delivery, claim, heartbeat, outcome.error);
+  const lapse = context.lapseSeen();
+  if (lapse !== undefined) return afterLapse(pipeline, delivery, claim, heartbeat, lapse);
   const { key, event, trace } = delivery;
   pipeline.lastErrors.forget(key);
   let completing: boolean | Promise<boolean>;
@@ -145,6 +159,18 @@ async function afterHandlerFailure(pipeline: Pipeline, delivery: AcceptedDeliver
   const lastError = pipeline.lastErrors.remember(key, error);
   await release(pipeline, key, claim.token, trace, { lastError }, heartbeat);
   return handlerFailed(event, claim.attempt, error);
+}
+
+/**
+ * Handlers that read `ctx.signal` returned after it aborted for a lapsed lease: they may have
+ * stopped early, so the key is given back, uncounted (the store failed, not the handlers), and
+ * the provider is told to retry (503). When the release is refused, another delivery has taken
+ * the event over and answers for it: 200, as after a refused completion.
+ */
+async function afterLapse(pipeline: Pipeline, delivery: AcceptedDelivery, claim: ClaimedKey, heartbeat: LeaseHeartbeat, lapse: unknown): Promise<ReceiveResult> {
+  const { event, key, trace } = delivery;
+  await release(pipeline, key, claim.token, trace, { uncounted: true }, heartbeat);
+  return trace.leaseLost === true ? success('processed', event) : storeUnavailable(pipeline, lapse, event);
 }
 
 /** Claimed once more than `maxAttempts` allows (earlier runs crashed or outlived their lease): dead-letter it. */

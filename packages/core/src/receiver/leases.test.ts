@@ -51,6 +51,57 @@ describe('leases', () => {
     expect(attempts).toEqual([2]);
   });
 
+  // Found in a trial: a handler that stopped at ctx.signal by returning had its event recorded as
+  // handled (200, completed), since nobody had taken the event over yet. The email was never sent.
+  it('gives the event back, never completed, when a handler that read ctx.signal returns after the lease lapsed', async () => {
+    vi.useFakeTimers({ now: Date.UTC(2026, 10, 28, 12) });
+    const store = new RenewalStore();
+    store.extendMode = 'hang';
+    const { receiver } = testReceiver({ store, namespace: 'mail', leaseMs: 600, now: Date.now });
+    const sent: number[] = [];
+    receiver.on('job.run', (_event, ctx) => {
+      // Stops, without throwing, when the signal aborts; sends only when it never does.
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          sent.push(ctx.attempt);
+          resolve();
+        }, 1_000);
+        ctx.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    });
+    const running = receiver.receive(signed('job_1', 'job.run', Date.now()));
+    await vi.advanceTimersByTimeAsync(700);
+    // The store's failure: 503 and the attempt not counted, so the provider's retry runs it again.
+    expect(await running).toMatchObject({ status: 503 });
+    expect(sent).toEqual([]);
+    store.extendMode = 'normal';
+    const retry = receiver.receive(signed('job_1', 'job.run', Date.now()));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await retry).toMatchObject({ outcome: 'processed', status: 200 });
+    expect(sent).toEqual([1]);
+  });
+
+  it('completes the event when a handler that never read ctx.signal returns after the lease lapsed', async () => {
+    vi.useFakeTimers({ now: Date.UTC(2026, 10, 28, 12) });
+    const store = new RenewalStore();
+    store.extendMode = 'hang';
+    const { receiver } = testReceiver({ store, namespace: 'mail', leaseMs: 600, now: Date.now });
+    const sent: number[] = [];
+    receiver.on('job.run', async (_event, ctx) => {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      sent.push(ctx.attempt);
+    });
+    const running = receiver.receive(signed('job_1', 'job.run', Date.now()));
+    await vi.advanceTimersByTimeAsync(1_000);
+    // It ran to its end: nothing it could have skipped, and no one took the event over.
+    expect(await running).toMatchObject({ outcome: 'processed', status: 200 });
+    expect(sent).toEqual([1]);
+    expect((await receiver.receive(signed('job_1', 'job.run', Date.now()))).outcome).toBe('duplicate');
+  });
+
   it('aborts ctx.signal when the lease is lost, and reports that its completion was refused', async () => {
     vi.useFakeTimers();
     const store = new FlakyStore(new MemoryStore({ now: Date.now }));
@@ -131,7 +182,7 @@ class RenewalStore implements DedupStore {
 
   claim: DedupStore['claim'] = (key, options) => this.inner.claim(key, options);
   complete: DedupStore['complete'] = (key, token, options) => this.inner.complete(key, token, options);
-  release: DedupStore['release'] = (key, token) => this.inner.release(key, token);
+  release: DedupStore['release'] = (key, token, options) => this.inner.release(key, token, options);
   extend: DedupStore['extend'] = async (key, token, leaseMs) => {
     this.extendsSent.push(Date.now());
     if (this.extendMode === 'hang') return new Promise<boolean>(() => undefined);

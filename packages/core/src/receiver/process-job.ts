@@ -5,7 +5,7 @@ import { toWebhookHeaders } from '../http/headers.js';
 import { contextOnce, contextOnceKey } from '../once/context-once.js';
 import { recordJobRun } from '../delivery-log/record-delivery.js';
 import type { JobContext, JobProcessor, LostRuns, QueuedEvent } from '../queue/webhook-queue.js';
-import { DeliveryContext } from './handler-context.js';
+import { DeliveryContext, lapseReason } from './handler-context.js';
 import type { HandlersOutcome } from './handler-runner.js';
 import type { Pipeline } from './pipeline.js';
 import { hasTransactionalRoute, type Route, type Router } from './router.js';
@@ -141,11 +141,15 @@ async function runHandlers(pipeline: Pipeline, job: QueuedEvent, event: WebhookE
   const deadline = pipeline.deadline(jobContext);
   const context = new DeliveryContext(pipeline.options, jobContext.attempt, toWebhookHeaders(job.headers), job.key, deadline ?? jobContext);
   const running = pipeline.handlers.run(routes, event, context);
+  let outcome: HandlersOutcome;
   try {
-    return deadline === undefined ? await running : await deadline.race(running);
+    outcome = deadline === undefined ? await running : await deadline.race(running);
   } finally {
     deadline?.stop();
   }
+  // Returned after the job's lock lapsed under a handler that read the signal: perhaps stopped early.
+  const lapse = outcome.ok ? context.lapseSeen() : undefined;
+  return lapse === undefined ? outcome : { ok: false, error: lapse };
 }
 
 /**
@@ -177,9 +181,12 @@ async function runInTransaction(
       } finally {
         deadline?.stop();
       }
-      if (!outcome.ok) {
-        failed = { error: outcome.error };
-        throw outcome.error;
+      // Returned after the job's lock lapsed: perhaps stopped early, so roll back rather than commit.
+      const lapse = outcome.ok ? lapseReason(signal) : undefined;
+      if (!outcome.ok || lapse !== undefined) {
+        const error = outcome.ok ? lapse : outcome.error;
+        failed = { error };
+        throw error;
       }
     };
     const processing = processingKey(options.namespace, job.key);

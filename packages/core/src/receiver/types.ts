@@ -39,7 +39,12 @@ export type WebhookEvent<Type extends string = string, Payload = unknown> = {
 export type HandlerContext = {
   /** 1 for the first delivery that ran the handlers, then +1 per failed or crashed attempt. */
   attempt: number;
-  /** Aborted when the lease was lost to another delivery; stop side effects that are not idempotent. */
+  /**
+   * Aborted when the lease was lost to another delivery, when no renewal of it was confirmed for
+   * `leaseMs` (the store unreachable: another delivery may take over), or at `handlerTimeoutMs`;
+   * stop side effects that are not idempotent. Returning normally after it aborted is safe: a
+   * handler that read the signal is then never recorded as done, and a retry runs it again.
+   */
   signal: AbortSignal;
   /** The request headers. */
   headers: WebhookHeaders;
