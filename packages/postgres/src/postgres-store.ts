@@ -80,6 +80,8 @@ type ResolvedOptions = {
 // handler ended the store's transaction; the peer range starts at the version the tests run on.
 const NEEDED_PG = '8.23.1';
 
+const PRUNE_OPTIONS: OptionNames<PruneOptions> = { batchSize: true };
+
 const POSTGRES_STORE_OPTIONS: OptionNames<PostgresStoreOptions> = {
   pool: true,
   table: true,
@@ -179,7 +181,7 @@ export class PostgresStore implements TransactionalDedupStore {
       if (code === '42P16' && typeof message === 'string' && message.startsWith('hookguard:')) {
         throw new WebhookError(
           'ERR_HOOKGUARD_INVALID_OPTIONS',
-          `PostgresStore migrate() found ${message.slice('hookguard: '.length)}. Nothing was changed. Give the store a table of its own with the table option (e.g. table: 'hookguard_events'), or fix or rename the existing table.`,
+          `PostgresStore migrate() found ${message.slice('hookguard: '.length)}. Nothing was changed. Give the store a table of its own with the table option (e.g. table: '${this.#options.table === 'webhook_dedup' ? 'hookguard_dedup' : 'webhook_dedup'}'), or fix or rename the existing table.`,
           { cause: error },
         );
       }
@@ -235,6 +237,7 @@ export class PostgresStore implements TransactionalDedupStore {
    * and resolves with how many were deleted. Never deletes a record under a live lease.
    */
   async prune(options: PruneOptions = {}): Promise<number> {
+    refuseUnknownOptions('store.prune()', options, PRUNE_OPTIONS);
     const batchSize = options.batchSize ?? 1_000;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new WebhookError(

@@ -46,6 +46,10 @@ describeWithPostgres('PostgresStore.prune', () => {
     ]);
   });
 
+  it('refuses an option it does not take, naming the one meant, instead of pruning with the default', async () => {
+    await expect(db.store.prune({ batch: 10 } as never)).rejects.toMatchObject({ code: 'ERR_HOOKGUARD_INVALID_OPTIONS', message: expect.stringMatching(/'batch'.*batchSize/) });
+  });
+
   it('never deletes a record under a live lease, even one whose retention has passed', async () => {
     await db.pool.query(`TRUNCATE ${table}`);
     await seed('leased-expired-', 2, -60, 60, 'processing');

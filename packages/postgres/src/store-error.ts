@@ -80,7 +80,7 @@ function diagnose(error: unknown, statementTimeoutMs: number): Diagnosis {
   if (code === '42P01' || code === '42883' || code === '3F000') {
     return {
       reason: `the table or its claim function does not exist (${code})`,
-      fix: "Run `await store.migrate()` once, or apply the package's sql/ files in order (001_hookguard_events.sql, 002_hookguard_events_v2.sql, 003_hookguard_events_v3.sql), with the same table and schema options.",
+      fix: "Run `await store.migrate()` once, or apply the package's sql/ files in order (001_hookguard_events.sql, 002_hookguard_events_v2.sql, 003_hookguard_events_v3.sql), with the same table and schema options. With a schema option, generate them with migrationSql({ schema }): the shipped files name the table without one, and their claim function then looks it up on the caller's search_path.",
     };
   }
   if (code === '53300' || code === '53400') {

@@ -205,10 +205,11 @@ function complete(pipeline: Pipeline, key: string, token: string): boolean | Pro
 function completionRefused(pipeline: Pipeline, key: string, heartbeat: LeaseHeartbeat, trace: Trace): void {
   trace.leaseLost = true;
   heartbeat.lose();
+  const redis = pipeline.options.store.name === 'redis';
   pipeline.options.logger.warn(
     { code: 'ERR_HOOKGUARD_LEASE_LOST', key },
-    'handlers finished after their lease was taken over or their record vanished (Redis with a maxmemory-policy other than noeviction can evict it), ' +
-      'so another delivery may run them too; raise leaseMs if handlers legitimately run this long, and run Redis with maxmemory-policy noeviction',
+    `handlers finished after their lease was taken over or their record vanished${redis ? ' (Redis with a maxmemory-policy other than noeviction can evict it)' : ''}, ` +
+      `so another delivery may run them too; raise leaseMs if handlers legitimately run this long${redis ? ', and run Redis with maxmemory-policy noeviction' : ''}`,
   );
 }
 
