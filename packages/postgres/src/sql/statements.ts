@@ -94,17 +94,18 @@ export function statements(names: TableNames): Statements {
   const { table, claimFunctionV2 } = names;
   const now = 'pg_catalog.statement_timestamp()';
   const at = (ms: string): string => `${now} + ${ms}::float8 * interval '1 millisecond'`;
-  // The claim's answer is one json column (claim-row.ts), read as an array: pg describes each
-  // column of a result and builds each row anew for every query, which for the function's seven
-  // columns was a large part of the client's cost per claim (BENCHMARKS.md, B6).
+  // The claim function's answer is one json column (claim-row.ts; json text in the plain claim),
+  // read as an array: pg describes each column of a result and builds each row anew for every
+  // query, which for the function's seven columns was a large part of the client's cost per
+  // claim (BENCHMARKS.md, B6).
   const claimAnswer = 'pg_catalog.json_build_array(out_status, out_token, out_attempt, out_retry_after_ms, out_fingerprint_matches, out_result, out_last_error)';
   return namedByText({
     plainClaim: {
       // A new event's key has no row: taking the lock and inserting in plain SQL spares it the
       // PL/pgSQL call, a tenth of the pair's server time (BENCHMARKS.md, B6). The row is the one
-      // the function inserts (new-claim-row.ts), kept one lease longer (see complete). The function runs only when nothing was inserted
-      // (a row exists, or a transactional claim holds the lock exclusively) and decides as it
-      // always does; a lock taken twice in one transaction is simply held twice. `ON CONFLICT DO
+      // the function inserts (new-claim-row.ts), kept one lease longer (see complete). The
+      // function runs only when nothing was inserted (a row exists, or a transactional claim
+      // holds the lock exclusively) and decides as it always does; a lock taken twice in one transaction is simply held twice. `ON CONFLICT DO
       // NOTHING` neither locks nor writes an existing row, so duplicates still touch nothing.
       // `coalesce` runs its second subquery only when the first is NULL; the server completed
       // 1.03 times the claims and completions of new keys that it did with the `UNION ALL …
