@@ -181,12 +181,15 @@ async function runInTransaction(
       } finally {
         deadline?.stop();
       }
+      if (!outcome.ok) {
+        failed = { error: outcome.error };
+        throw outcome.error;
+      }
       // Returned after the job's lock lapsed: perhaps stopped early, so roll back rather than commit.
-      const lapse = outcome.ok ? lapseReason(signal) : undefined;
-      if (!outcome.ok || lapse !== undefined) {
-        const error = outcome.ok ? lapse : outcome.error;
-        failed = { error };
-        throw error;
+      const lapse = lapseReason(signal);
+      if (lapse !== undefined) {
+        failed = { error: lapse };
+        throw lapse;
       }
     };
     const processing = processingKey(options.namespace, job.key);
