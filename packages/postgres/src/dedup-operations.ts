@@ -34,7 +34,7 @@ const JSONB_REFUSALS = new Set(['22P05', '22P02']);
  * ```ts
  * const operations = new DedupOperations(execute, statements, (key, options) => ({
  *   statement: statements.plainClaim,
- *   values: [key, options.leaseMs, options.retentionMs, options.fingerprint ?? null],
+ *   values: [key, options.leaseMs, options.retentionMs, options.fingerprint ?? null, randomUUID()],
  * }));
  * ```
  */

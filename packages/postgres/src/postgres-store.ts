@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   WebhookError,
   consoleLogger,
@@ -143,7 +144,7 @@ export class PostgresStore implements TransactionalDedupStore {
     const { plainClaim } = this.#statements;
     this.#operations = new DedupOperations((operation, statement, values) => this.#run(operation, statement, values), this.#statements, (key, claim) => ({
       statement: plainClaim,
-      values: [key, claim.leaseMs, claim.retentionMs, claim.fingerprint ?? null],
+      values: [key, claim.leaseMs, claim.retentionMs, claim.fingerprint ?? null, randomUUID()],
     }));
     if (this.#options.pruneIntervalMs > 0) {
       this.#timer = setInterval(() => this.#pruneInBackground(), this.#options.pruneIntervalMs);

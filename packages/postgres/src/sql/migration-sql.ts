@@ -1,6 +1,6 @@
 import { migrationV2 } from './migration-v2-sql.js';
 import { migrationV3 } from './migration-v3-sql.js';
-import { NEW_CLAIM_COLUMNS, claimable, keptForRetentionOrLease, newClaimValues } from './new-claim-row.js';
+import { NEW_CLAIM_COLUMNS, SERVER_MADE_TOKEN, claimable, keptForRetentionOrLease, newClaimValues } from './new-claim-row.js';
 import { tableNames, type TableNames } from './table-names.js';
 
 /** Options for {@link migrationSql}. */
@@ -172,7 +172,7 @@ BEGIN
     INSERT INTO ${table} AS e
       (${NEW_CLAIM_COLUMNS})
     VALUES
-      (${newClaimValues({ key: 'p_key', now: 'v_now', leaseUntil: 'v_lease_until', expiresAt: keptForRetentionOrLease('v_now', 'p_retention_ms', 'p_lease_ms'), fingerprint: 'p_fingerprint' })})
+      (${newClaimValues({ key: 'p_key', now: 'v_now', leaseUntil: 'v_lease_until', expiresAt: keptForRetentionOrLease('v_now', 'p_retention_ms', 'p_lease_ms'), fingerprint: 'p_fingerprint', token: SERVER_MADE_TOKEN })})
     ON CONFLICT (key) DO UPDATE SET
       -- An expired record starts over; otherwise the record lives at least as long as the lease.
       expires_at = CASE WHEN e.expires_at <= v_now THEN excluded.expires_at

@@ -1,6 +1,14 @@
 /** The columns of the row a claim inserts for a key that has none. */
 export const NEW_CLAIM_COLUMNS = 'key, expires_at, lease_until, first_seen_at, claimed_at, attempt, token, state, fingerprint';
 
+/**
+ * A token made by the server, as the claim functions of schema versions 1 and 2 make it. The plain
+ * claim takes one the client made instead (`crypto.randomUUID()`): `gen_random_uuid()` cost the
+ * server 16,000 instructions per claim, for a new key and a duplicate alike, as the row's values
+ * are computed before the conflict is found (BENCHMARKS.md, B6).
+ */
+export const SERVER_MADE_TOKEN = 'pg_catalog.gen_random_uuid()';
+
 /** SQL expressions the new row is made of: the claim function and the plain claim name them differently. */
 export type NewClaimInputs = {
   key: string;
@@ -11,6 +19,11 @@ export type NewClaimInputs = {
   /** Until when the row is kept: {@link keptForRetentionOrLease} or {@link keptForRetentionAndLease}. */
   expiresAt: string;
   fingerprint: string;
+  /**
+   * The new row's token: {@link SERVER_MADE_TOKEN} in the claim functions, a parameter the client
+   * made in the plain claim.
+   */
+  token: string;
 };
 
 /**
@@ -37,9 +50,9 @@ export function keptForRetentionAndLease(now: string, retentionMs: string, lease
  * function (migration-sql.ts) and the plain claim (statements.ts).
  */
 export function newClaimValues(inputs: NewClaimInputs): string {
-  const { key, now, leaseUntil, expiresAt, fingerprint } = inputs;
+  const { key, now, leaseUntil, expiresAt, fingerprint, token } = inputs;
   return `${key}, ${expiresAt}, ${leaseUntil},
-       ${now}, ${now}, 1, pg_catalog.gen_random_uuid(), 'processing', ${fingerprint}`;
+       ${now}, ${now}, 1, ${token}, 'processing', ${fingerprint}`;
 }
 
 /** The rows a claim may take (in the claim function, where `v_now` is the claim's clock): expired, released, or whose lease lapsed. */

@@ -50,8 +50,9 @@ export type LockMode = 'shared' | 'exclusive' | 'wait';
 export type Statements = {
   /**
    * A plain claim (the key's advisory lock shared): `$1` key, `$2` lease ms, `$3` retention ms,
-   * `$4` fingerprint. A key without a row is inserted by the statement itself; any other key goes
-   * through the claim function, in the same statement and round trip.
+   * `$4` fingerprint, `$5` the token a new row gets (`crypto.randomUUID()`). A key without a row
+   * is inserted by the statement itself and answered with `$5`; any other key goes through the
+   * claim function, in the same statement and round trip.
    */
   plainClaim: Statement;
   /**
@@ -111,14 +112,15 @@ export function statements(names: TableNames): Statements {
       // 1.03 times the claims and completions of new keys that it did with the `UNION ALL …
       // WHERE NOT EXISTS` this replaced (BENCHMARKS.md, B6). The answer is text: a new key's
       // token alone (its attempt is 1), or the function's answer as json text. A json array built
-      // for a new key cost the server 6,600 instructions more, and the client a parse.
+      // for a new key cost the server 6,600 instructions more, and the client a parse. The token
+      // comes from the client (new-claim-row.ts, SERVER_MADE_TOKEN).
       name: 'plain_claim',
       rowMode: 'array',
       text: `WITH lock AS MATERIALIZED (
   SELECT pg_catalog.pg_try_advisory_xact_lock_shared(${keyLock(names, '$1::text')}) AS held
 ), inserted AS (
   INSERT INTO ${table} AS e (${NEW_CLAIM_COLUMNS})
-  SELECT ${newClaimValues({ key: '$1::text', now, leaseUntil: at('$2'), expiresAt: keptForRetentionAndLease(now, '$3::float8', '$2::float8'), fingerprint: '$4::text' })}
+  SELECT ${newClaimValues({ key: '$1::text', now, leaseUntil: at('$2'), expiresAt: keptForRetentionAndLease(now, '$3::float8', '$2::float8'), fingerprint: '$4::text', token: '$5::uuid' })}
   FROM lock WHERE lock.held
   ON CONFLICT (key) DO NOTHING
   RETURNING e.token
