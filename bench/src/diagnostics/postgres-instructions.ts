@@ -7,7 +7,7 @@
  * by a tenth from run to run, the counts repeat to a fraction of a percent, so they show what a
  * change to the store's SQL costs the server, or saves it.
  *
- *   npm run build && node_modules/.bin/tsx bench/src/diagnostics/postgres-instructions.ts [--counts 100,600] [--sides store,locked,raw,duplicate]
+ *   npm run build && node_modules/.bin/tsx bench/src/diagnostics/postgres-instructions.ts [--counts 100,600] [--sides store,locked,raw,duplicate] [--keep dir]
  *
  * Sides: B6's three (`store`, `locked`, `raw`: claim + completion of a new key), and `duplicate`:
  * the store's claim of a key completed before the run. Autovacuum is off in the cluster, so no
@@ -15,9 +15,12 @@
  * checkpointer are processes of their own). Needs valgrind and PostgreSQL's server binaries
  * (`PG_BINDIR`, else `pg_config --bindir`, else the newest /usr/lib/postgresql/<version>/bin).
  * Run as root, the cluster belongs to the `postgres` user, as initdb refuses root.
+ *
+ * `--keep dir` copies each backend's callgrind file to `dir/<side>-<count>.cg`: `callgrind_annotate
+ * --inclusive=yes` on the two files of a side shows where the extra pairs' instructions went.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +33,7 @@ const { values } = parseArgs({
   options: {
     counts: { type: 'string', default: '100,600' },
     sides: { type: 'string', default: 'store,locked,raw,duplicate' },
+    keep: { type: 'string' },
   },
 });
 const [fewer, more] = values.counts.split(',').map(Number) as [number, number];
@@ -165,6 +169,10 @@ try {
       const pid = await runSide(cluster, side, count);
       console.error(`  ${side}: ${count} in backend ${pid}`);
       counts.push(await backendInstructions(cluster, pid));
+      if (values.keep !== undefined) {
+        mkdirSync(values.keep, { recursive: true });
+        copyFileSync(join(cluster.outDir, `cg.${pid}`), join(values.keep, `${side}-${count}.cg`));
+      }
     }
     perPair.set(side, (counts[1]! - counts[0]!) / (more - fewer));
   }

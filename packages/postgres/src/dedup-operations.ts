@@ -76,7 +76,10 @@ export class DedupOperations implements DedupStore {
     }
     try {
       const { rowCount } = await this.#execute('complete', this.#statements.complete, [key, token, options.retentionMs, result]);
-      return rowCount === 1;
+      if (rowCount === 1) return true;
+      // Not held: a repeat by the token that completed the key (its first reply lost) answers true.
+      const repeated = await this.#execute('complete', this.#statements.completedBy, [key, token]);
+      return repeated.rowCount === 1;
     } catch (error) {
       if (!JSONB_REFUSALS.has(sqlState(error) ?? '')) throw error;
       return this.#refuseResult(key, token, `PostgreSQL's jsonb refused it (${sqlState(error) ?? ''})`);

@@ -62,11 +62,15 @@ export type Statements = {
   claim: Statement;
   /**
    * `$1` key, `$2` token, `$3` retention ms, `$4` result as JSON text or null. Matches the row of
-   * a key this token holds, or already completed: a repeated complete answers true and changes nothing.
-   * The key is then kept `$3` ms from its completion, or at most one lease longer when the claim
-   * already kept it that long.
+   * a key this token holds. The key is then kept `$3` ms from its completion, or at most one lease
+   * longer when the claim already kept it that long.
    */
   complete: Statement;
+  /**
+   * `$1` key, `$2` token. Matches the row of a key this token completed: run when `complete`
+   * matched nothing, so a repeated complete answers true and changes nothing.
+   */
+  completedBy: Statement;
   /**
    * `$1` key, `$2` token, `$3` uncounted, `$4` last error or null. Matches the row of a key this
    * token holds, or already released while no other token claimed it (a repeated release changes nothing).
@@ -140,14 +144,20 @@ FROM ${claimFunctionV2}($1::text, $2::float8, $3::float8, $4::text, $5::text, $6
       // In SET, every column is the row's before this statement. A key completed within its lease
       // already has its retention, at most one lease more (the plain claim kept it for the
       // retention plus the lease), so expires_at stays: with no indexed column changed, PostgreSQL
-      // updates the row in place (HOT). A retention other than the claim's moves it.
+      // updates the row in place (HOT). A retention other than the claim's moves it. Only a held
+      // row matches: a repeat is answered by completedBy, as CASEs keeping a completed row as it
+      // was cost every completion 7,000 server instructions (BENCHMARKS.md, B6).
       name: 'complete',
       text: `UPDATE ${table} SET state = 'completed', lease_until = NULL,
-  expires_at = CASE WHEN state = 'processing' AND (expires_at < ${at('$3')} OR expires_at > ${at('$3')} + (lease_until - claimed_at))
+  expires_at = CASE WHEN expires_at < ${at('$3')} OR expires_at > ${at('$3')} + (lease_until - claimed_at)
                     THEN ${at('$3')} ELSE expires_at END,
-  completed_at = CASE WHEN state = 'processing' THEN pg_catalog.statement_timestamp() ELSE completed_at END,
-  result = CASE WHEN state = 'processing' THEN $4::jsonb ELSE result END
-WHERE key = $1::text AND token = $2::uuid AND state IN ('processing', 'completed')`,
+  completed_at = pg_catalog.statement_timestamp(),
+  result = $4::jsonb
+WHERE key = $1::text AND token = $2::uuid AND state = 'processing'`,
+    },
+    completedBy: {
+      name: 'completed_by',
+      text: `SELECT FROM ${table} WHERE key = $1::text AND token = $2::uuid AND state = 'completed'`,
     },
     release: {
       // The attempt count stays, so the next claim reports attempt + 1; an uncounted release (the
