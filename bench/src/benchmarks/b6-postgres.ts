@@ -38,18 +38,16 @@ export const RAW_COMPLETE = completeOn(RAW_TABLE, 'raw');
 
 /**
  * The raw claim with what a one-round-trip claim that a transactional claim of the same key can
- * refuse at once needs beyond it: the key's shared advisory lock taken first, and an answer row
- * (a duplicate must be answered by the same statement). The completion is {@link RAW_COMPLETE}'s,
- * already checked against the claim's token.
+ * refuse at once needs beyond it: the key's shared advisory lock taken first (as the insert's
+ * one-time filter, as the store takes it), and an answer row (a duplicate must be answered by the
+ * same statement). The completion is {@link RAW_COMPLETE}'s, already checked against the claim's
+ * token.
  */
 const LOCKED_CLAIM = {
   name: 'hookguard_bench_locked_claim',
-  text: `WITH lock AS MATERIALIZED (
-  SELECT pg_catalog.pg_try_advisory_xact_lock_shared(pg_catalog.hashtextextended($1::text, 0)) AS held
-)
-INSERT INTO ${LOCKED_TABLE} (key, expires_at, lease_until, first_seen_at, claimed_at, attempt, token, state, fingerprint)
+  text: `INSERT INTO ${LOCKED_TABLE} (key, expires_at, lease_until, first_seen_at, claimed_at, attempt, token, state, fingerprint)
 SELECT $1::text, ${at('$2')}, ${at('$3')}, pg_catalog.statement_timestamp(), pg_catalog.statement_timestamp(), 1, $4::uuid, 'processing', $5::text
-FROM lock WHERE lock.held
+WHERE pg_catalog.pg_try_advisory_xact_lock_shared(pg_catalog.hashtextextended($1::text, 0))
 ON CONFLICT (key) DO NOTHING
 RETURNING attempt`,
 };

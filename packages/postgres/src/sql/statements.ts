@@ -108,24 +108,25 @@ export function statements(names: TableNames): Statements {
     plainClaim: {
       // A new event's key has no row: taking the lock and inserting in plain SQL spares it the
       // PL/pgSQL call, a tenth of the pair's server time (BENCHMARKS.md, B6). The row is the one
-      // the function inserts (new-claim-row.ts), kept one lease longer (see complete). The
-      // function runs only when nothing was inserted (a row exists, or a transactional claim
-      // holds the lock exclusively) and decides as it always does; a lock taken twice in one transaction is simply held twice. `ON CONFLICT DO
-      // NOTHING` neither locks nor writes an existing row, so duplicates still touch nothing.
-      // `coalesce` runs its second subquery only when the first is NULL; the server completed
-      // 1.03 times the claims and completions of new keys that it did with the `UNION ALL …
-      // WHERE NOT EXISTS` this replaced (BENCHMARKS.md, B6). The answer is text: a new key's
-      // token alone (its attempt is 1), or the function's answer as json text. A json array built
-      // for a new key cost the server 6,600 instructions more, and the client a parse. The token
-      // comes from the client (new-claim-row.ts, SERVER_MADE_TOKEN).
+      // the function inserts (new-claim-row.ts), kept one lease longer (see complete), under a
+      // token the client made (SERVER_MADE_TOKEN says why). The lock is the insert's one-time
+      // filter: PostgreSQL takes it once, before it makes the row, and inserts nothing when a
+      // transactional claim holds it exclusively (a CTE around the lock cost 7,000 instructions
+      // more). The function runs only when nothing was inserted (a row exists, or the lock was
+      // refused) and decides as it always does; a lock taken twice in one transaction is simply
+      // held twice. `ON CONFLICT DO NOTHING` neither locks nor writes an existing row, so
+      // duplicates still touch nothing. `coalesce` runs its second subquery only when the first
+      // is NULL; the server completed 1.03 times the claims and completions of new keys that it
+      // did with the `UNION ALL … WHERE NOT EXISTS` this replaced (BENCHMARKS.md, B6). The answer
+      // is text: a new key's token alone (its attempt is 1), or the function's answer as json
+      // text. A json array built for a new key cost the server 6,600 instructions more, and the
+      // client a parse.
       name: 'plain_claim',
       rowMode: 'array',
-      text: `WITH lock AS MATERIALIZED (
-  SELECT pg_catalog.pg_try_advisory_xact_lock_shared(${keyLock(names, '$1::text')}) AS held
-), inserted AS (
+      text: `WITH inserted AS (
   INSERT INTO ${table} AS e (${NEW_CLAIM_COLUMNS})
   SELECT ${newClaimValues({ key: '$1::text', now, leaseUntil: at('$2'), expiresAt: keptForRetentionAndLease(now, '$3::float8', '$2::float8'), fingerprint: '$4::text', token: '$5::uuid' })}
-  FROM lock WHERE lock.held
+  WHERE pg_catalog.pg_try_advisory_xact_lock_shared(${keyLock(names, '$1::text')})
   ON CONFLICT (key) DO NOTHING
   RETURNING e.token
 )
