@@ -54,10 +54,7 @@ describe('leases', () => {
   // Found in a trial: a handler that stopped at ctx.signal by returning had its event recorded as
   // handled (200, completed), since nobody had taken the event over yet. The email was never sent.
   it('gives the event back, never completed, when a handler that read ctx.signal returns after the lease lapsed', async () => {
-    vi.useFakeTimers({ now: Date.UTC(2026, 10, 28, 12) });
-    const store = new RenewalStore();
-    store.extendMode = 'hang';
-    const { receiver } = testReceiver({ store, namespace: 'mail', leaseMs: 600, now: Date.now });
+    const { receiver, store } = renewalReceiver('hang');
     const sent: number[] = [];
     receiver.on('job.run', (_event, ctx) => {
       // Stops, without throwing, when the signal aborts; sends only when it never does.
@@ -85,10 +82,7 @@ describe('leases', () => {
   });
 
   it('completes the event when a handler that never read ctx.signal returns after the lease lapsed', async () => {
-    vi.useFakeTimers({ now: Date.UTC(2026, 10, 28, 12) });
-    const store = new RenewalStore();
-    store.extendMode = 'hang';
-    const { receiver } = testReceiver({ store, namespace: 'mail', leaseMs: 600, now: Date.now });
+    const { receiver, store } = renewalReceiver('hang');
     const sent: number[] = [];
     receiver.on('job.run', async (_event, ctx) => {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -193,14 +187,22 @@ class RenewalStore implements DedupStore {
   };
 }
 
+/**
+ * A receiver (namespace `mail`, lease 600 ms) on a {@link RenewalStore} answering renewals as
+ * `extendMode` says, on fake timers from a fixed date.
+ */
+function renewalReceiver(extendMode: RenewalStore['extendMode'] = 'normal'): ReturnType<typeof testReceiver> & { store: RenewalStore } {
+  vi.useFakeTimers({ now: Date.UTC(2026, 10, 28, 12) });
+  const store = new RenewalStore();
+  store.extendMode = extendMode;
+  return { ...testReceiver({ store, namespace: 'mail', leaseMs: 600, now: Date.now }), store };
+}
+
 describe('leases without confirmed renewals', () => {
   it.each(['hang', 'reject'] as const)(
     'aborts ctx.signal before the lease can lapse when every renewal %ss, and the event is then taken over',
     async (mode) => {
-      vi.useFakeTimers({ now: Date.UTC(2026, 10, 28, 12) });
-      const store = new RenewalStore();
-      store.extendMode = mode;
-      const { receiver, logs } = testReceiver({ store, namespace: 'mail', leaseMs: 600, now: Date.now });
+      const { receiver, store, logs } = renewalReceiver(mode);
       let signal!: AbortSignal;
       receiver.on('job.run', (_event, ctx) => {
         signal = ctx.signal;
@@ -226,9 +228,7 @@ describe('leases without confirmed renewals', () => {
   );
 
   it('counts the lease from when a renewal was sent, not from when its late answer came', async () => {
-    vi.useFakeTimers({ now: Date.UTC(2026, 10, 28, 12) });
-    const store = new RenewalStore();
-    const { receiver } = testReceiver({ store, namespace: 'mail', leaseMs: 600, now: Date.now });
+    const { receiver, store } = renewalReceiver();
     let signal!: AbortSignal;
     let finish!: () => void;
     receiver.on('job.run', (_event, ctx) => {
@@ -249,10 +249,8 @@ describe('leases without confirmed renewals', () => {
   });
 
   it('keeps a lease whose renewals are confirmed, however slowly, within a third of it', async () => {
-    vi.useFakeTimers({ now: Date.UTC(2026, 10, 28, 12) });
-    const store = new RenewalStore();
+    const { receiver, store } = renewalReceiver();
     store.answerDelayMs = 150;
-    const { receiver } = testReceiver({ store, namespace: 'mail', leaseMs: 600, now: Date.now });
     let signal!: AbortSignal;
     let finish!: () => void;
     receiver.on('job.run', (_event, ctx) => {
