@@ -28,10 +28,10 @@ export type Migration = { name: string; sql: string };
 /**
  * The DDL that `store.migrate()` runs, for teams that apply migrations with their own tool: every
  * migration in order (`sql/001_hookguard_events.sql`, `sql/002_hookguard_events_v2.sql` and
- * `sql/003_hookguard_events_v3.sql` in this package are its parts for the default table). Run it in one transaction (`psql -1 -f`, or
- * any migration runner): each part takes an advisory lock first, so many processes may run it at
- * once, every statement is idempotent, and it fails, changing nothing, on an existing table of that
- * name whose columns differ from the store's.
+ * `sql/003_hookguard_events_v3.sql` in this package are its parts for the default table). Run it
+ * in one transaction (`psql -1 -f`, or any migration runner): each part takes an advisory lock
+ * first, so many processes may run it at once, every statement is idempotent, and it fails,
+ * changing nothing, on an existing table of that name whose columns differ from the store's.
  *
  * @example
  * ```ts
