@@ -39,9 +39,26 @@ describe('crypto backends', () => {
         const expected = reference.digest();
         expect(Buffer.from(first).equals(expected)).toBe(true);
         expect(Buffer.from(second).equals(expected)).toBe(true);
+        // The text forms the verifiers compare received signatures with.
+        expect(imported.signText(parts, 'hex')).toBe(expected.toString('hex'));
+        expect(imported.signText(parts, 'base64')).toBe(expected.toString('base64'));
       }),
       { numRuns: 300 },
     );
+  });
+
+  it.each([nodeBackend, webBackend])('$name writes the HMAC as lower-case hex and padded standard base64, as node:crypto does', async (backend) => {
+    const secret = new TextEncoder().encode('a secret key');
+    // Content whose SHA-256 HMAC holds bytes that base64 writes as + and /, beside others.
+    for (const content of ['', 'abc', 'x'.repeat(20_000), '{"ünïcødé":true}']) {
+      for (const algorithm of ['SHA-256', 'SHA-512', 'SHA-1'] as const) {
+        const key = backend.importHmacKey(algorithm, secret);
+        const reference = createHmac(algorithm.replace('-', '').toLowerCase(), secret).update(content);
+        const digest = reference.digest();
+        expect(await key.signText([content], 'hex')).toBe(digest.toString('hex'));
+        expect(await key.signText([content], 'base64')).toBe(digest.toString('base64'));
+      }
+    }
   });
 
   it('node:crypto keeps no key material in the buffer it signs from', () => {

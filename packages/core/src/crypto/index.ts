@@ -2,5 +2,5 @@
 // decodeUtf8's ASCII path) under the `node` condition, Web APIs everywhere else. Nothing else in
 // the core imports a runtime module.
 export { cryptoBackend, decodeUtf8 } from '#crypto';
-export type { CryptoBackend, HmacAlgorithm, HmacKey } from './types.js';
+export type { CryptoBackend, DigestEncoding, HmacAlgorithm, HmacKey } from './types.js';
 export * from './encoding.js';

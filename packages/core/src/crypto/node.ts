@@ -5,7 +5,7 @@ import { isAscii } from 'node:buffer';
 import * as nodeCrypto from 'node:crypto';
 import { createHash, createHmac, createSecretKey, randomUUID, timingSafeEqual as nodeTimingSafeEqual } from 'node:crypto';
 import { decodeStrictUtf8 } from './encoding.js';
-import type { CryptoBackend, HmacAlgorithm, HmacKey } from './types.js';
+import type { CryptoBackend, DigestEncoding, HmacAlgorithm, HmacKey } from './types.js';
 
 const NODE_ALGORITHM: Record<HmacAlgorithm, string> = { 'SHA-256': 'sha256', 'SHA-512': 'sha512', 'SHA-1': 'sha1' };
 const BLOCK_BYTES: Record<HmacAlgorithm, number> = { 'SHA-256': 64, 'SHA-512': 128, 'SHA-1': 64 };
@@ -13,7 +13,7 @@ const DIGEST_BYTES: Record<HmacAlgorithm, number> = { 'SHA-256': 32, 'SHA-512': 
 
 // The one-shot `crypto.hash` (Node 20.12+) skips the Hash object: 0.7 µs for a 1 KB body instead
 // of 1.0 (bench: receive-breakdown). Older Node 20 releases take the stream forms.
-type OneShotHash = (algorithm: string, data: Uint8Array, encoding: 'base64url' | 'binary') => string;
+type OneShotHash = (algorithm: string, data: Uint8Array, encoding: 'base64url' | 'binary' | DigestEncoding) => string;
 const oneShotHash = (nodeCrypto as { hash?: OneShotHash }).hash;
 
 /**
@@ -38,16 +38,19 @@ function scratchOf(bytes: number): Buffer {
 function importHmacKey(algorithm: HmacAlgorithm, secret: Uint8Array): HmacKey {
   const key = createSecretKey(secret);
   const name = NODE_ALGORITHM[algorithm];
-  const streamed = (parts: readonly (string | Uint8Array)[]): Uint8Array => {
+  const streamed = (parts: readonly (string | Uint8Array)[], encoding: 'binary' | DigestEncoding): string => {
     const hmac = createHmac(name, key);
     for (const part of parts) hmac.update(part);
-    // `digest()` gives each digest a memory block of its own, which costs more than a copy into
-    // Node's shared Buffer pool: `Buffer.from` of the digest as 'binary' (latin1) text, one
-    // character per byte, so nothing is lost. 0.3 µs per verify (bench: verify-breakdown).
-    return Buffer.from(hmac.digest('binary'), 'binary');
+    return hmac.digest(encoding);
   };
+  // `digest()` gives each digest a memory block of its own, which costs more than a copy into
+  // Node's shared Buffer pool: `Buffer.from` of the digest as 'binary' (latin1) text, one
+  // character per byte, so nothing is lost. 0.3 µs per verify (bench: verify-breakdown).
+  const bytesOf = (digest: string): Uint8Array => Buffer.from(digest, 'binary');
   const hash = oneShotHash;
-  if (hash === undefined) return { algorithm, sign: streamed };
+  if (hash === undefined) {
+    return { algorithm, sign: (parts) => bytesOf(streamed(parts, 'binary')), signText: streamed };
+  }
   // RFC 2104 by hand: H((K ^ opad) || H((K ^ ipad) || content)), K padded to the hash's block
   // (hashed first when longer). Constructing an Hmac costs about a microsecond per call, more than
   // hashing a 1 KB body; two one-shot hashes skip it: 1.6 µs per 1 KB signature instead of 2.3.
@@ -63,31 +66,30 @@ function importHmacKey(algorithm: HmacAlgorithm, secret: Uint8Array): HmacKey {
     outer[index] = padded[index]! ^ 0x5c;
   }
   padded.fill(0);
-  return {
-    algorithm,
-    sign(parts) {
-      // An upper bound of the content's bytes: UTF-8 takes at most 3 bytes per UTF-16 unit.
-      let bound = 0;
-      for (const part of parts) bound += typeof part === 'string' ? 3 * part.length : part.byteLength;
-      if (bound > ONE_SHOT_MAX_BYTES) return streamed(parts);
-      const buffer = scratchOf(block + bound);
-      innerPad.copy(buffer, 0);
-      let end = block;
-      for (const part of parts) {
-        if (typeof part === 'string') {
-          end += buffer.write(part, end, 'utf8');
-        } else {
-          buffer.set(part, end);
-          end += part.byteLength;
-        }
+  /** The HMAC in `encoding`, as the outer hash writes it: hex and base64 cost no more than binary. */
+  const digestOf = (parts: readonly (string | Uint8Array)[], encoding: 'binary' | DigestEncoding): string => {
+    // An upper bound of the content's bytes: UTF-8 takes at most 3 bytes per UTF-16 unit.
+    let bound = 0;
+    for (const part of parts) bound += typeof part === 'string' ? 3 * part.length : part.byteLength;
+    if (bound > ONE_SHOT_MAX_BYTES) return streamed(parts, encoding);
+    const buffer = scratchOf(block + bound);
+    innerPad.copy(buffer, 0);
+    let end = block;
+    for (const part of parts) {
+      if (typeof part === 'string') {
+        end += buffer.write(part, end, 'utf8');
+      } else {
+        buffer.set(part, end);
+        end += part.byteLength;
       }
-      const inner = hash(name, buffer.subarray(0, end), 'binary');
-      // The inner pad is key material: it does not stay in the shared buffer.
-      buffer.fill(0, 0, block);
-      outer.write(inner, block, 'binary');
-      return Buffer.from(hash(name, outer, 'binary'), 'binary');
-    },
+    }
+    const inner = hash(name, buffer.subarray(0, end), 'binary');
+    // The inner pad is key material: it does not stay in the shared buffer.
+    buffer.fill(0, 0, block);
+    outer.write(inner, block, 'binary');
+    return hash(name, outer, encoding);
   };
+  return { algorithm, sign: (parts) => bytesOf(digestOf(parts, 'binary')), signText: digestOf };
 }
 
 const sha256 = oneShotHash === undefined

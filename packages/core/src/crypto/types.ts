@@ -10,7 +10,17 @@ export interface HmacKey {
    * promise hops alone would cost verification a tenth of its time on Node.
    */
   sign(parts: readonly (string | Uint8Array)[]): Uint8Array | Promise<Uint8Array>;
+  /**
+   * The same HMAC written as senders write signatures: lower-case `hex`, or standard `base64` with
+   * padding. The one canonical spelling, so a received signature compares with it as text, without
+   * being decoded (the verifiers do). Synchronous on node:crypto, where the digest is encoded by
+   * the hash itself, a promise on Web Crypto.
+   */
+  signText(parts: readonly (string | Uint8Array)[], encoding: DigestEncoding): string | Promise<string>;
 }
+
+/** How {@link HmacKey.signText} writes a digest. */
+export type DigestEncoding = 'hex' | 'base64';
 
 /** What a crypto backend provides; `node.ts` and `web.ts` both implement exactly this. */
 export interface CryptoBackend {

@@ -1,20 +1,25 @@
 // The default export condition selects this file: Web Crypto only, so the core runs on every
 // runtime Hono runs on (Workers, Deno, Bun, browsers).
-import { base64UrlFromBytes, concatBytes, decodeStrictUtf8 } from './encoding.js';
+import { base64FromBytes, base64UrlFromBytes, concatBytes, decodeStrictUtf8, hexFromBytes } from './encoding.js';
 import type { CryptoBackend, HmacAlgorithm, HmacKey } from './types.js';
 
 const encoder = new TextEncoder();
 
 function importHmacKey(algorithm: HmacAlgorithm, secret: Uint8Array): HmacKey {
   let key: Promise<CryptoKey> | undefined;
+  const sign = async (parts: readonly (string | Uint8Array)[]): Promise<Uint8Array> => {
+    // Imported lazily: Workers forbid async work at module scope, where verifiers are often built.
+    key ??= crypto.subtle.importKey('raw', new Uint8Array(secret), { name: 'HMAC', hash: algorithm }, false, ['sign']);
+    const data = concatBytes(parts.map((part) => (typeof part === 'string' ? encoder.encode(part) : part)));
+    // Bodies are never SharedArrayBuffer-backed; the cast only satisfies Web Crypto's types.
+    return new Uint8Array(await crypto.subtle.sign('HMAC', await key, data as Uint8Array<ArrayBuffer>));
+  };
   return {
     algorithm,
-    async sign(parts) {
-      // Imported lazily: Workers forbid async work at module scope, where verifiers are often built.
-      key ??= crypto.subtle.importKey('raw', new Uint8Array(secret), { name: 'HMAC', hash: algorithm }, false, ['sign']);
-      const data = concatBytes(parts.map((part) => (typeof part === 'string' ? encoder.encode(part) : part)));
-      // Bodies are never SharedArrayBuffer-backed; the cast only satisfies Web Crypto's types.
-      return new Uint8Array(await crypto.subtle.sign('HMAC', await key, data as Uint8Array<ArrayBuffer>));
+    sign,
+    signText: async (parts, encoding) => {
+      const digest = await sign(parts);
+      return encoding === 'hex' ? hexFromBytes(digest) : base64FromBytes(digest);
     },
   };
 }

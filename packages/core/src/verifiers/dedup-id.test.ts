@@ -109,6 +109,13 @@ describe.each(backends)('dedupId through %s', (_, backend) => {
       expect(other.dedupId).not.toBe(genuine.dedupId);
     });
 
+    it('keys a signature sent without its base64 padding as the padded one', async () => {
+      const signature = createHmac('sha256', secret).update(order).digest('base64');
+      expect(signature).toMatch(/=$/);
+      const unpadded = await verify(verifier, order, { 'x-shopify-hmac-sha256': signature.replace(/=+$/, ''), 'x-shopify-topic': 'orders/create', 'x-shopify-webhook-id': 'w-1' });
+      expect(unpadded.dedupId).toBe(`hmac:${bodyHmac(secret, order)}:orders/create`);
+    });
+
     it('keeps two topics apart that carry byte-identical bodies (orders/create and orders/updated)', async () => {
       const created = await send(order, 'w-1', 'orders/create');
       const updated = await send(order, 'w-2', 'orders/updated');

@@ -4,11 +4,10 @@ import { WebhookError, isWebhookError } from '../errors/webhook-error.js';
 import type { WebhookHeaders } from '../http/headers.js';
 import { decodeJsonBody } from './decode-body.js';
 import { compileFieldSource, type FieldSource } from './field-source.js';
-import { createHmacMatcher } from './hmac-matcher.js';
 import { createSchemeVerifier, type SignatureMaterial } from './scheme-verifier.js';
 import { rawSecretHint } from './raw-secret-hint.js';
 import { resolveSecrets, type SecretEncoding, type SecretInput } from './secrets.js';
-import { decodeSignature, type SignatureEncoding } from './signature-encoding.js';
+import { createHmacMatcher, type SignatureEncoding } from './hmac-matcher.js';
 import { requireUnixSeconds } from './timestamp.js';
 import type { VerifiedDelivery, Verifier } from './verifier.js';
 import {
@@ -224,7 +223,8 @@ export function buildHmacVerifier(
     label,
     signatureHeader: headerLabel,
     timestampHeader: timestampLabel,
-    matcher: createHmacMatcher(backend, algorithm, secrets.keys),
+    matcher: createHmacMatcher(backend, algorithm, secrets.keys, encoding),
+    signatureEncoding: encoding,
     secretCount: secrets.keys.length,
     paddedSecret: secrets.padded,
     freshness: timestampHeader === undefined ? undefined : { toleranceSeconds, now },
@@ -232,7 +232,7 @@ export function buildHmacVerifier(
       unprefixed.length === 0
         ? undefined
         : "Note: a secret without the `whsec_` prefix was decoded as base64; if the sender uses the string itself as the key, pass `secretEncoding: 'utf8'`.",
-    onMismatch: rawSecretHint({ verifier: name, rawOption: "secretEncoding: 'utf8'", unprefixed, backend, algorithm, logger, now }),
+    onMismatch: rawSecretHint({ verifier: name, rawOption: "secretEncoding: 'utf8'", unprefixed, backend, algorithm, encoding, logger, now }),
     read(rawBody, headers): SignatureMaterial {
       const value = headers.get(header);
       if (value === undefined || value.length === 0) throw whenMissing?.(headers) ?? missingHeader(label, headerLabel);
@@ -246,9 +246,8 @@ export function buildHmacVerifier(
       if (!value.startsWith(prefix)) {
         throw malformedHeader(label, headerLabel, `expected the signature to start with ${JSON.stringify(prefix)}`);
       }
-      const signature = decodeSignature(value.slice(prefix.length), encoding);
+      const signatures = [value.slice(prefix.length)];
       const parts = signedContent({ rawBody, headers, timestamp });
-      const signatures = signature === undefined ? [] : [signature];
       return seconds === undefined
         ? { signatures, offered: 1, parts }
         : { timestampSeconds: seconds, signatures, offered: 1, parts };

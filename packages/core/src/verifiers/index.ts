@@ -1,7 +1,7 @@
 export type { Verifier, VerifyInput, VerifiedDelivery } from './verifier.js';
 export type { CommonVerifierOptions } from './verifier-options.js';
 export type { SecretEncoding, SecretInput } from './secrets.js';
-export type { SignatureEncoding } from './signature-encoding.js';
+export type { SignatureEncoding } from './hmac-matcher.js';
 export { cryptoBackend, type CryptoBackend, type HmacAlgorithm, type HmacKey } from '../crypto/index.js';
 export { asWebhookHeaders } from '../http/headers.js';
 export { decodeJsonBody, type DecodedBody } from './decode-body.js';

@@ -1,6 +1,6 @@
 import type { CryptoBackend, HmacAlgorithm } from '../crypto/index.js';
 import type { Logger } from '../logging/logger.js';
-import { createHmacMatcher } from './hmac-matcher.js';
+import { createHmacMatcher, type SignatureEncoding } from './hmac-matcher.js';
 import type { SignatureMaterial } from './scheme-verifier.js';
 
 /** At most one hint per verifier in this period: a flood of bad requests must not flood the log. */
@@ -14,6 +14,7 @@ type RawSecretHintOptions = {
   unprefixed: readonly string[];
   backend: CryptoBackend;
   algorithm: HmacAlgorithm;
+  encoding: SignatureEncoding;
   logger: Logger;
   now: () => number;
 };
@@ -30,7 +31,7 @@ const encoder = new TextEncoder();
 export function rawSecretHint(options: RawSecretHintOptions): ((material: SignatureMaterial) => void | Promise<void>) | undefined {
   const { verifier, rawOption, unprefixed, logger, now } = options;
   if (unprefixed.length === 0) return undefined;
-  const rawMatcher = createHmacMatcher(options.backend, options.algorithm, unprefixed.map((secret) => encoder.encode(secret)));
+  const rawMatcher = createHmacMatcher(options.backend, options.algorithm, unprefixed.map((secret) => encoder.encode(secret)), options.encoding);
   let loggedAt: number | undefined;
   const log = (rawMatches: boolean): void => {
     const message = rawMatches

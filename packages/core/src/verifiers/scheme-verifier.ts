@@ -1,6 +1,6 @@
-import { hexFromBytes } from '../crypto/encoding.js';
+import { bytesFromBase64, hexFromBytes } from '../crypto/encoding.js';
 import { asWebhookHeaders, type WebhookHeaders } from '../http/headers.js';
-import type { HmacMatcher } from './hmac-matcher.js';
+import type { HmacMatcher, SignatureEncoding } from './hmac-matcher.js';
 import { assertFresh } from './timestamp.js';
 import type { WebhookError } from '../errors/webhook-error.js';
 import { VERIFY_NOW, type VerifiedDelivery, type Verifier, type VerifyInput, type VerifyNow } from './verifier.js';
@@ -10,8 +10,11 @@ import { signatureMismatch } from './verify-errors.js';
 export type SignatureMaterial = {
   /** The signed timestamp in Unix seconds, when the scheme signs one. */
   timestampSeconds?: number;
-  /** The received signatures, decoded; undecodable ones are simply left out. */
-  signatures: readonly Uint8Array[];
+  /**
+   * The received signatures as written, in the scheme's encoding (the `v1,` or `sha256=` before
+   * each left off); the matcher compares them with the canonical text of the expected HMAC.
+   */
+  signatures: readonly string[];
   /** How many signatures the header offered in the checked version (for the mismatch message). */
   offered: number;
   /** The signed content, in parts, so the body is hashed where it lies. */
@@ -31,6 +34,8 @@ export type SchemeSpec = {
   /** The header (or header field) holding the signed timestamp, as messages name it. */
   timestampHeader: string;
   matcher: HmacMatcher;
+  /** How the scheme writes signatures: the form the matcher answers the matched HMAC in. */
+  signatureEncoding: SignatureEncoding;
   secretCount: number;
   paddedSecret: boolean;
   /** Present when the scheme signs a timestamp that must be fresh. */
@@ -60,7 +65,7 @@ export function createSchemeVerifier(spec: SchemeSpec): Verifier {
   const mismatch = (material: SignatureMaterial): WebhookError =>
     signatureMismatch(spec.label, spec.signatureHeader, material.offered, spec.secretCount, spec.paddedSecret, spec.mismatchNote);
   /** After the signatures were compared: the mismatch error, or the decoded delivery with its dedup id. */
-  const conclude = (rawBody: Uint8Array, headers: WebhookHeaders, material: SignatureMaterial, matched: Uint8Array | undefined): VerifiedDelivery | Promise<VerifiedDelivery> => {
+  const conclude = (rawBody: Uint8Array, headers: WebhookHeaders, material: SignatureMaterial, matched: string | undefined): VerifiedDelivery | Promise<VerifiedDelivery> => {
     if (matched === undefined) {
       const error = mismatch(material);
       const hinted = spec.onMismatch?.(material);
@@ -78,7 +83,8 @@ export function createSchemeVerifier(spec: SchemeSpec): Verifier {
       // Only the body is signed (GitHub, Shopify): the matched HMAC already is a keyed digest of
       // exactly these bytes, so the body is not hashed a second time. A redelivery signed under
       // another secret (across a rotation) gets another key: a duplicate then, never a loss.
-      return withDedupId(delivery, `hmac:${hexFromBytes(matched)}`);
+      // Keys are the digest's hex whatever the encoding, as they were when digests were decoded.
+      return withDedupId(delivery, `hmac:${spec.signatureEncoding === 'hex' ? matched : hexFromBytes(bytesFromBase64(matched)!)}`);
     }
     // The signed content holds more (a timestamp a retry re-signs): key on the body alone.
     const hashing = bodyDigest(rawBody);

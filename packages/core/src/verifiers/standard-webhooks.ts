@@ -5,7 +5,6 @@ import { decodeJsonBody, readString } from './decode-body.js';
 import { createHmacMatcher } from './hmac-matcher.js';
 import { createSchemeVerifier, type SignatureMaterial } from './scheme-verifier.js';
 import { resolveSecrets, type SecretInput } from './secrets.js';
-import { decodeCanonicalBase64 } from './signature-encoding.js';
 import { requireUnixSeconds } from './timestamp.js';
 import type { VerifiedDelivery, Verifier } from './verifier.js';
 import {
@@ -136,7 +135,8 @@ export function buildStandardWebhooks(
     label,
     signatureHeader: names.signature,
     timestampHeader: names.timestamp,
-    matcher: createHmacMatcher(backend, 'SHA-256', secrets.keys),
+    matcher: createHmacMatcher(backend, 'SHA-256', secrets.keys, 'base64'),
+    signatureEncoding: 'base64',
     secretCount: secrets.keys.length,
     paddedSecret: secrets.padded,
     freshness: { toleranceSeconds, now },
@@ -144,7 +144,7 @@ export function buildStandardWebhooks(
       unprefixed.length === 0
         ? undefined
         : "Note: a secret without the `whsec_` prefix was decoded as base64; if the sender uses the string itself as the key, pass `secretFormat: 'raw'`.",
-    onMismatch: rawSecretHint({ verifier: name, rawOption: "secretFormat: 'raw'", unprefixed, backend, algorithm: 'SHA-256', logger, now }),
+    onMismatch: rawSecretHint({ verifier: name, rawOption: "secretFormat: 'raw'", unprefixed, backend, algorithm: 'SHA-256', encoding: 'base64', logger, now }),
     read(rawBody, headers): SignatureMaterial {
       const id = header(headers, 'id');
       const timestamp = header(headers, 'timestamp');
@@ -176,8 +176,8 @@ function parseSignatureList(
   label: string,
   header: string,
   list: string,
-): { signatures: Uint8Array[]; offered: number } {
-  const signatures: Uint8Array[] = [];
+): { signatures: string[]; offered: number } {
+  const signatures: string[] = [];
   let offered = 0;
   let others: string[] | undefined;
   let start = 0;
@@ -192,8 +192,7 @@ function parseSignatureList(
         // Repeated header lines arrive joined with ", " (RFC 9110 §5.3), leaving a comma after the
         // last entry of every line but the last; base64 has no comma, so dropping it is unambiguous.
         const last = end < list.length && list.charCodeAt(end - 1) === 44 /* , */ ? end - 1 : end;
-        const signature = decodeCanonicalBase64(list.slice(comma + 1, last));
-        if (signature !== undefined) signatures.push(signature);
+        signatures.push(list.slice(comma + 1, last));
       } else {
         (others ??= []).push(version.slice(0, 16));
       }

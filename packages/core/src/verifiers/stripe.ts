@@ -4,7 +4,6 @@ import { decodeJsonBody, readString } from './decode-body.js';
 import { createHmacMatcher } from './hmac-matcher.js';
 import { createSchemeVerifier, type SignatureMaterial } from './scheme-verifier.js';
 import { resolveSecrets, type SecretInput } from './secrets.js';
-import { decodeLowerHex } from './signature-encoding.js';
 import { dateFromUnixSeconds, requireUnixSeconds } from './timestamp.js';
 import type { VerifiedDelivery, Verifier } from './verifier.js';
 import {
@@ -78,7 +77,8 @@ export function buildStripe(options: StripeOptions, backend: CryptoBackend): Ver
     label: LABEL,
     signatureHeader: HEADER_LABEL,
     timestampHeader: `${HEADER_LABEL} t=`,
-    matcher: createHmacMatcher(backend, 'SHA-256', secrets.keys),
+    matcher: createHmacMatcher(backend, 'SHA-256', secrets.keys, 'hex'),
+    signatureEncoding: 'hex',
     secretCount: secrets.keys.length,
     paddedSecret: secrets.padded,
     freshness: { toleranceSeconds, now },
@@ -86,7 +86,7 @@ export function buildStripe(options: StripeOptions, backend: CryptoBackend): Ver
       const value = headers.get(HEADER);
       if (value === undefined || value.length === 0) throw missingHeader(LABEL, HEADER_LABEL);
       let timestamp: string | undefined;
-      const signatures: Uint8Array[] = [];
+      const signatures: string[] = [];
       let offered = 0;
       let others: string[] | undefined;
       for (const item of value.split(',')) {
@@ -98,8 +98,7 @@ export function buildStripe(options: StripeOptions, backend: CryptoBackend): Ver
           timestamp = field;
         } else if (key === 'v1') {
           offered++;
-          const signature = decodeLowerHex(field);
-          if (signature !== undefined) signatures.push(signature);
+          signatures.push(field);
         } else if (key.length > 0) {
           (others ??= []).push(key.slice(0, 16));
         }
