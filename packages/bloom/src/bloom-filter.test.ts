@@ -1,9 +1,9 @@
 import { isWebhookError } from '@hookguard/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BloomFilter } from './bloom-filter.js';
+import { BloomFilter, type BloomFilterOptions } from './bloom-filter.js';
 import { crc32 } from './crc32.js';
-import { expectedFalsePositiveRate, optimalBitsPerItem } from './sizing.js';
+import { bloomParameters, expectedFalsePositiveRate, optimalBitsPerItem } from './sizing.js';
 
 function falsePositives(filter: BloomFilter, prefix: string, count: number): number {
   let hits = 0;
@@ -96,17 +96,84 @@ describe('BloomFilter', () => {
     [{ bits: 7, hashCount: 1 }, /bits must be an integer from 8/],
     [{ bits: 2 ** 32, hashCount: 1 }, /bits must be an integer from 8/],
     [{ bits: 64, hashCount: 0 }, /hashCount must be an integer from 1 to 255/],
+    [{ bits: 64, hashCount: 256 }, /hashCount must be an integer from 1 to 255; received 256/],
     [{ bits: 64, hashCount: 3, seed: -1 }, /seed must be an unsigned 32-bit integer/],
+    [{ bits: 64, hashCount: 3, seed: 2 ** 32 }, /seed must be an unsigned 32-bit integer; received 4294967296/],
     [{ bits: 64, hashCount: 3, data: new Uint8Array(9) }, /data must be 8 bytes for 64 bits; received 9/],
+    [{ bits: 64, hashcount: 3 }, /new BloomFilter\(\): unknown option 'hashcount'\. Did you mean 'hashCount'\?/],
+    [{ bits: 64, hashCount: 3, seeds: 1 }, /new BloomFilter\(\): unknown option 'seeds'\. Did you mean 'seed'\?/],
+    [{ capacity: 1000, falsePositiveRate: 1e-6 }, /new BloomFilter\(\): unknown option 'capacity'\. The options are bits, hashCount, seed, data\. .*BloomFilter\.forCapacity/],
+    [{ bits: '64', hashCount: 3 }, /BloomFilter bits must be an integer from 8 to 4294967295; received string\./],
+    [{ bits: 64, hashCount: 3.5 }, /BloomFilter hashCount must be an integer from 1 to 255; received 3\.5/],
+    [{ bits: 64, hashCount: 3, seed: null }, /BloomFilter seed must be an unsigned 32-bit integer; received null/],
+    [{ bits: 64, hashCount: 3, seed: '7' }, /BloomFilter seed must be an unsigned 32-bit integer; received string/],
+    [{ bits: 64, hashCount: 3, data: new ArrayBuffer(8) }, /BloomFilter data must be a Uint8Array of 8 bytes for 64 bits, .*received ArrayBuffer\./],
+    [{ bits: 64, hashCount: 3, data: new Uint16Array(4) }, /BloomFilter data must be a Uint8Array .*received Uint16Array/],
+    [{ bits: 64, hashCount: 3, data: [0, 0, 0, 0, 0, 0, 0, 0] }, /BloomFilter data must be a Uint8Array .*received Array/],
+    [null, /new BloomFilter\(options\) needs \{ bits, hashCount \}; received null/],
+    [64, /new BloomFilter\(options\) needs \{ bits, hashCount \}; received number/],
   ])('refuses %o', (options, message) => {
     let error: unknown;
     try {
-      new BloomFilter(options);
+      new BloomFilter(options as BloomFilterOptions);
     } catch (caught) {
       error = caught;
     }
     expect(isWebhookError(error) && error.code).toBe('ERR_HOOKGUARD_INVALID_OPTIONS');
     expect((error as Error).message).toMatch(message);
+  });
+
+  it.each([
+    [0, 1e-3, /BloomFilter\.forCapacity\(\) capacity must be a positive integer .*; received 0\./],
+    [1.5, 1e-3, /BloomFilter\.forCapacity\(\) capacity must be a positive integer .*; received 1\.5\./],
+    [Number.POSITIVE_INFINITY, 1e-3, /capacity must be a positive integer .*; received Infinity\./],
+    [2 ** 53, 0.5, /capacity must be a positive integer .*; received 9007199254740992\./],
+    ['1000', 1e-3, /capacity must be a positive integer .*; received string\./],
+    [1000, 0, /BloomFilter\.forCapacity\(\) falsePositiveRate must be a number between 0 and 1 exclusive, such as 1e-6; received 0\./],
+    [1000, 1, /falsePositiveRate must be a number between 0 and 1 exclusive, such as 1e-6; received 1\./],
+    [1000, Number.NaN, /falsePositiveRate must be a number between 0 and 1 exclusive, such as 1e-6; received NaN\./],
+    [1000, '0.001', /falsePositiveRate must be a number between 0 and 1 exclusive, such as 1e-6; received string\./],
+    [2 ** 40, 1e-6, /BloomFilter\.forCapacity\(\) needs \d+ bits for 1099511627776 items at 0\.000001, more than the 4294967295 a filter addresses/],
+    [1000, 1e-80, /BloomFilter\.forCapacity\(\) needs 26[56] probes per item for a rate of 1e-80, more than the 255 a filter makes/],
+  ])('refuses forCapacity(%o, %o)', (capacity, rate, message) => {
+    let error: unknown;
+    try {
+      BloomFilter.forCapacity(capacity as number, rate as number);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isWebhookError(error) && error.code).toBe('ERR_HOOKGUARD_INVALID_OPTIONS');
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it('refuses a seed that is not an unsigned 32-bit integer from forCapacity', () => {
+    expect(() => BloomFilter.forCapacity(1000, 1e-3, -1)).toThrow(/BloomFilter seed must be an unsigned 32-bit integer; received -1/);
+    expect(() => BloomFilter.forCapacity(1000, 1e-3, null as never)).toThrow(/BloomFilter seed must be an unsigned 32-bit integer; received null/);
+  });
+
+  it('builds every configuration the repository and its docs use, and the extremes of each option', () => {
+    const built = [
+      new BloomFilter({ bits: 4096, hashCount: 5, seed: 1 }),
+      new BloomFilter({ bits: 4096, hashCount: 5, seed: 1, data: new Uint8Array(512) }),
+      new BloomFilter({ bits: 10_007, hashCount: 7, seed: 0x9e3779b9 }),
+      new BloomFilter(bloomParameters(1000, 1e-6)),
+      new BloomFilter({ bits: 8, hashCount: 1, seed: 0 }),
+      new BloomFilter({ bits: 64, hashCount: 255, seed: 0xffff_ffff, data: Buffer.alloc(8) }),
+      new BloomFilter({ bits: 64, hashCount: 3, seed: undefined } as unknown as BloomFilterOptions),
+      new BloomFilter({ bits: 65, hashCount: 3, data: new Uint8Array(9) }),
+      BloomFilter.forCapacity(100_000, 1e-6),
+      BloomFilter.forCapacity(1_000_000, 1e-9),
+      BloomFilter.forCapacity(1, 1e-3, 0),
+      BloomFilter.forCapacity(1, 0.999_999),
+      BloomFilter.forCapacity(1000, 2 ** -255),
+      BloomFilter.forCapacity(1000, 1e-6, 0xffff_ffff),
+    ];
+    for (const filter of built) {
+      filter.add('stripe:evt_1');
+      expect(filter.has('stripe:evt_1')).toBe(true);
+    }
+    expect(built[3]!.hashCount).toBe(20);
+    expect(built[12]!.hashCount).toBeLessThanOrEqual(255);
   });
 });
 

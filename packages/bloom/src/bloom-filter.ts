@@ -1,22 +1,31 @@
-import { WebhookError } from '@hookguard/core';
+import { refuseUnknownOptions, type OptionNames } from '@hookguard/core';
 import { fmix32, hashKey, type KeyHash } from './hash.js';
 import { randomSeed } from './random-seed.js';
-import { bloomParameters, MAX_FILTER_BITS } from './sizing.js';
+import { bloomParameters, MAX_FILTER_BITS, MAX_HASH_COUNT } from './sizing.js';
+import { checkFalsePositiveRate, checkFilterFits, checkItemCount, invalidOptions, shown } from './sizing-options.js';
 
-/** Options for {@link BloomFilter}. */
+/**
+ * Options for {@link BloomFilter}. An option not listed here, or a value of the wrong type or out
+ * of range, throws `ERR_HOOKGUARD_INVALID_OPTIONS`.
+ */
 export type BloomFilterOptions = {
-  /** Number of bits, 8 to 2^32 - 1. Use {@link bloomParameters} or {@link BloomFilter.forCapacity}. */
+  /** Number of bits, an integer from 8 to 2^32 - 1. Use {@link bloomParameters} or {@link BloomFilter.forCapacity}. */
   bits: number;
-  /** Number of bit positions set per item, 1 to 255. */
+  /** Number of bit positions set per item, an integer from 1 to 255. */
   hashCount: number;
   /**
-   * Unsigned 32-bit seed mixed into every probe position.
+   * Unsigned 32-bit integer seed mixed into every probe position.
    * @default a random value from `crypto.getRandomValues`
    */
   seed?: number;
-  /** Bits to start from (`ceil(bits / 8)` bytes, as {@link BloomFilter.data} returns them); copied. */
+  /** Bits to start from: a `Uint8Array` of `ceil(bits / 8)` bytes, as {@link BloomFilter.data} returns them; copied. */
   data?: Uint8Array;
 };
+
+const BLOOM_FILTER_OPTIONS: OptionNames<BloomFilterOptions> = { bits: true, hashCount: true, seed: true, data: true };
+
+/** The options of {@link BloomFilter.forCapacity}, given to the constructor by mistake. */
+const SIZING_NAMES = ['capacity', 'falsePositiveRate'] as const;
 
 const TWO_POW_32 = 4_294_967_296;
 
@@ -29,8 +38,11 @@ function popcountTable(): Uint8Array {
   return popcounts;
 }
 
-function invalid(message: string): WebhookError {
-  return new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', message);
+/** What a message says a `data` option was: its class (`ArrayBuffer`, `Array`) or its type. */
+function shownData(data: unknown): string {
+  if (typeof data !== 'object' || data === null) return shown(data);
+  const name = (data as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' ? name : 'object';
 }
 
 /**
@@ -60,32 +72,50 @@ export class BloomFilter {
   #seed: number;
 
   constructor(options: BloomFilterOptions) {
-    const { bits, hashCount } = options;
-    if (!Number.isInteger(bits) || bits < 8 || bits > MAX_FILTER_BITS) {
-      throw invalid(`BloomFilter bits must be an integer from 8 to ${MAX_FILTER_BITS}; received ${String(bits)}. Size it with bloomParameters(capacity, rate).`);
+    if (typeof options !== 'object' || options === null) {
+      throw invalidOptions(`new BloomFilter(options) needs { bits, hashCount }; received ${options === null ? 'null' : typeof options}. Size one with BloomFilter.forCapacity(capacity, falsePositiveRate).`);
     }
-    if (!Number.isInteger(hashCount) || hashCount < 1 || hashCount > 255) {
-      throw invalid(`BloomFilter hashCount must be an integer from 1 to 255; received ${String(hashCount)}.`);
+    const sizing = SIZING_NAMES.find((name) => Object.hasOwn(options, name));
+    if (sizing !== undefined) {
+      throw invalidOptions(
+        `new BloomFilter(): unknown option '${sizing}'. The options are bits, hashCount, seed, data. ` +
+          'For a filter sized by capacity and false-positive rate, use BloomFilter.forCapacity(capacity, falsePositiveRate).',
+      );
     }
-    const seed = options.seed ?? randomSeed();
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
-      throw invalid(`BloomFilter seed must be an unsigned 32-bit integer; received ${String(seed)}.`);
+    refuseUnknownOptions('new BloomFilter()', options, BLOOM_FILTER_OPTIONS);
+    const { bits, hashCount, data } = options;
+    if (typeof bits !== 'number' || !Number.isInteger(bits) || bits < 8 || bits > MAX_FILTER_BITS) {
+      throw invalidOptions(`BloomFilter bits must be an integer from 8 to ${MAX_FILTER_BITS}; received ${shown(bits)}. Size it with bloomParameters(capacity, rate).`);
+    }
+    if (typeof hashCount !== 'number' || !Number.isInteger(hashCount) || hashCount < 1 || hashCount > MAX_HASH_COUNT) {
+      throw invalidOptions(`BloomFilter hashCount must be an integer from 1 to ${MAX_HASH_COUNT}; received ${shown(hashCount)}.`);
+    }
+    // Only an absent seed is drawn at random: a null one is a mistake, not a request for a random seed.
+    const seed = options.seed === undefined ? randomSeed() : options.seed;
+    if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
+      throw invalidOptions(`BloomFilter seed must be an unsigned 32-bit integer; received ${shown(seed)}.`);
+    }
+    const byteLength = Math.ceil(bits / 8);
+    // Uint8Array.set() takes any array-like: an ArrayBuffer would copy nothing, a Uint16Array would truncate values.
+    if (data !== undefined && !(data instanceof Uint8Array)) {
+      throw invalidOptions(`BloomFilter data must be a Uint8Array of ${byteLength} bytes for ${bits} bits, as BloomFilter.data returns them; received ${shownData(data)}.`);
+    }
+    if (data !== undefined && data.byteLength !== byteLength) {
+      throw invalidOptions(`BloomFilter data must be ${byteLength} bytes for ${bits} bits; received ${data.byteLength}.`);
     }
     this.bits = bits;
     this.hashCount = hashCount;
     this.#seed = seed;
     this.#scale = bits / TWO_POW_32;
-    this.#array = new Uint8Array(Math.ceil(bits / 8));
-    if (options.data !== undefined) {
-      if (options.data.byteLength !== this.#array.byteLength) {
-        throw invalid(`BloomFilter data must be ${this.#array.byteLength} bytes for ${bits} bits; received ${options.data.byteLength}.`);
-      }
-      this.#array.set(options.data);
-    }
+    this.#array = new Uint8Array(byteLength);
+    if (data !== undefined) this.#array.set(data);
   }
 
   /**
    * The smallest filter that holds `capacity` items at `falsePositiveRate` ({@link bloomParameters}).
+   * `capacity` is a positive integer and `falsePositiveRate` a number between 0 and 1 exclusive;
+   * a pair whose filter would need more than 2^32 - 1 bits or 255 probes per item throws
+   * `ERR_HOOKGUARD_INVALID_OPTIONS`, as does a `seed` the constructor refuses.
    *
    * @example
    * ```ts
@@ -93,13 +123,17 @@ export class BloomFilter {
    * ```
    */
   static forCapacity(capacity: number, falsePositiveRate: number, seed?: number): BloomFilter {
-    if (!Number.isFinite(capacity) || capacity < 1) {
-      throw invalid(`BloomFilter capacity must be a finite number of at least 1; received ${String(capacity)}.`);
-    }
-    if (!(falsePositiveRate > 0 && falsePositiveRate < 1)) {
-      throw invalid(`BloomFilter falsePositiveRate must be between 0 and 1 exclusive; received ${String(falsePositiveRate)}.`);
-    }
+    const owner = 'BloomFilter.forCapacity()';
+    checkItemCount(owner, 'capacity', capacity, 'the most items the filter holds at its rate');
+    checkFalsePositiveRate(owner, falsePositiveRate);
     const parameters = bloomParameters(capacity, falsePositiveRate);
+    checkFilterFits(owner, parameters, {
+      capacity,
+      rate: falsePositiveRate,
+      item: 'item',
+      per: '',
+      fewerBits: 'use a higher falsePositiveRate or a smaller capacity, or split the items across several filters',
+    });
     return new BloomFilter(seed === undefined ? parameters : { ...parameters, seed });
   }
 

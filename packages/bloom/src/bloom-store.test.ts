@@ -185,6 +185,10 @@ describe('BloomStore', () => {
     [{ retentionMs: Number.POSITIVE_INFINITY }, /retentionMs must be an integer/],
     [{ generations: 1 }, /generations must be an integer from 2 to 64/],
     [{ expectedItems: 2_000_000_000, falsePositiveRate: 1e-12 }, /more than the 4294967295 a filter addresses/],
+    [{ expectedItems: '1000' }, /expectedItems must be a positive integer .*; received string\./],
+    [{ expectedItems: 2 ** 53 }, /expectedItems must be a positive integer .*; received 9007199254740992\./],
+    [{ falsePositiveRate: '1e-6' }, /falsePositiveRate must be a number between 0 and 1 exclusive, such as 1e-6; received string\./],
+    [{ falsePositiveRate: 1e-80 }, /BloomStore needs 26\d probes per id .* more than the 255 a filter makes/],
   ])('refuses %o at construction', (extra, message) => {
     const error = (() => {
       try {

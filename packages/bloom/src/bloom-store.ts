@@ -13,7 +13,8 @@ import { BloomFilter } from './bloom-filter.js';
 import { ClaimTable } from './claim-table.js';
 import { GenerationRing, type Generation, type GenerationFilter } from './generation-ring.js';
 import { hashKey, type KeyHash } from './hash.js';
-import { bloomParameters, MAX_FILTER_BITS, perGenerationRate, type BloomParameters } from './sizing.js';
+import { bloomParameters, perGenerationRate, type BloomParameters } from './sizing.js';
+import { checkFalsePositiveRate, checkFilterFits, checkItemCount, invalidOptions as invalid } from './sizing-options.js';
 import { decodeSnapshot, encodeSnapshot, MAX_GENERATIONS, type Snapshot } from './snapshot.js';
 
 /** Options for {@link BloomStore}. */
@@ -90,23 +91,15 @@ const MAX_DURATION_MS = 2_147_483_647;
 const RECENT_COMPLETIONS = 1024;
 type InternalOptions = BloomStoreOptions & { [INTERNAL]?: { snapshot?: Snapshot; createFilter?: GenerationFilterFactory } };
 
-function invalid(message: string): WebhookError {
-  return new WebhookError('ERR_HOOKGUARD_INVALID_OPTIONS', message);
-}
-
 function resolveOptions(options: BloomStoreOptions): Resolved {
   if (options === null || typeof options !== 'object') {
     throw invalid('new BloomStore(options) needs { expectedItems, falsePositiveRate, retentionMs }.');
   }
-  const { expectedItems, falsePositiveRate, retentionMs } = options;
+  const { retentionMs } = options;
   const generations = options.generations ?? 4;
   const now = options.now ?? Date.now;
-  if (typeof expectedItems !== 'number' || !Number.isInteger(expectedItems) || expectedItems < 1) {
-    throw invalid(`BloomStore expectedItems must be a positive integer (the most ids completed per retentionMs); received ${String(expectedItems)}.`);
-  }
-  if (typeof falsePositiveRate !== 'number' || !(falsePositiveRate > 0 && falsePositiveRate < 1)) {
-    throw invalid(`BloomStore falsePositiveRate must be a number between 0 and 1 exclusive, such as 1e-6; received ${String(falsePositiveRate)}.`);
-  }
+  const expectedItems = checkItemCount('BloomStore', 'expectedItems', options.expectedItems, 'the most ids completed per retentionMs');
+  const falsePositiveRate = checkFalsePositiveRate('BloomStore', options.falsePositiveRate);
   if (typeof retentionMs !== 'number' || !Number.isInteger(retentionMs) || retentionMs < 1 || retentionMs > MAX_DURATION_MS) {
     throw invalid(
       `BloomStore retentionMs must be an integer number of milliseconds from 1 to ${MAX_DURATION_MS} (24.8 days), at least the receiver's retentionMs; received ${String(retentionMs)}.`,
@@ -187,11 +180,13 @@ export class BloomStore implements DedupStore {
       const capacity = Math.ceil(resolved.expectedItems / (resolved.generations - 1));
       const rate = perGenerationRate(resolved.falsePositiveRate, resolved.generations);
       const parameters = bloomParameters(capacity, rate);
-      if (parameters.bits > MAX_FILTER_BITS) {
-        throw invalid(
-          `BloomStore needs ${parameters.bits} bits per generation for ${capacity} ids at ${rate}, more than the ${MAX_FILTER_BITS} a filter addresses: use more generations, a higher falsePositiveRate or a smaller expectedItems.`,
-        );
-      }
+      checkFilterFits('BloomStore', parameters, {
+        capacity,
+        rate,
+        item: 'id',
+        per: ' per generation',
+        fewerBits: 'use more generations, a higher falsePositiveRate or a smaller expectedItems',
+      });
       const createFilter = internal?.createFilter ?? defaultFilter;
       const start = this.#now();
       const generations: Generation<GenerationFilter>[] = [];
