@@ -1,11 +1,11 @@
 import { ProxyTracerProvider, createNoopMeter, trace, type TracerProvider } from '@opentelemetry/api';
-import { InstrumentationBase, type InstrumentationConfig, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
+import { InstrumentationBase, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
+import { checkConfig, type HookguardInstrumentationConfig } from './instrumentation-config.js';
 import { createCounters, createInstruments, type Counters, type Instruments } from './instruments.js';
 import { telemetryRegistry, type TelemetrySubscriber } from './protocol.js';
 import { createSpanSubscriber } from './span-subscriber.js';
 
-/** Options of {@link HookguardInstrumentation}: OpenTelemetry's common instrumentation options. */
-export type HookguardInstrumentationConfig = InstrumentationConfig;
+export type { HookguardInstrumentationConfig } from './instrumentation-config.js';
 
 const PACKAGE_NAME = '@hookguard/otel';
 const PACKAGE_VERSION = '0.1.0';
@@ -46,7 +46,9 @@ function stateOf(instrumentation: HookguardInstrumentation): State {
  * the request that accepted them, and the messaging metrics. It patches no module: every copy of
  * `@hookguard/core` in the process publishes to a registry this instrumentation subscribes to, so
  * every receiver is traced with no change to `createReceiver` calls, and nothing is done (or
- * allocated) for telemetry while it is disabled.
+ * allocated) for telemetry while it is disabled. Its config takes OpenTelemetry's common options
+ * (`enabled`) and refuses any other, or an `enabled` that is not a boolean, with
+ * `ERR_HOOKGUARD_INVALID_OPTIONS`, in the constructor and in `setConfig()` alike.
  *
  * @example
  * ```ts
@@ -58,7 +60,22 @@ function stateOf(instrumentation: HookguardInstrumentation): State {
  */
 export class HookguardInstrumentation extends InstrumentationBase<HookguardInstrumentationConfig> {
   constructor(config: HookguardInstrumentationConfig = {}) {
-    super(PACKAGE_NAME, PACKAGE_VERSION, config);
+    // Checked here as well as in setConfig() (which InstrumentationBase's constructor calls) so that
+    // a message names the constructor the mistake was made in.
+    super(PACKAGE_NAME, PACKAGE_VERSION, checkConfig('new HookguardInstrumentation()', config));
+  }
+
+  /**
+   * Replaces the config, checked as the constructor's is. As with every OpenTelemetry
+   * instrumentation, `enabled` is read at construction: call `enable()` or `disable()` afterwards.
+   *
+   * @example
+   * ```ts
+   * instrumentation.setConfig({ ...instrumentation.getConfig(), enabled: false });
+   * ```
+   */
+  override setConfig(config: HookguardInstrumentationConfig): void {
+    super.setConfig(checkConfig('instrumentation.setConfig()', config));
   }
 
   protected override init(): InstrumentationModuleDefinition[] {

@@ -1,7 +1,8 @@
 // Registration as applications do it, in any order: the instrumentation registered before the SDK
-// records once the SDK is registered; disabled, it leaves the core's registry.
-import { createReceiver, silentLogger, standardWebhooks } from '@hookguard/core';
-import { registerInstrumentations } from '@opentelemetry/instrumentation';
+// records once the SDK is registered; disabled, it leaves the core's registry. And its config,
+// checked as every other hookguard option is, in the constructor and in setConfig alike.
+import { createReceiver, isWebhookError, silentLogger, standardWebhooks } from '@hookguard/core';
+import { registerInstrumentations, type InstrumentationConfig } from '@opentelemetry/instrumentation';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { Webhook } from 'standardwebhooks';
@@ -49,5 +50,91 @@ describe('HookguardInstrumentation registration', () => {
     } finally {
       await provider.shutdown();
     }
+  });
+});
+
+function thrownBy(build: () => unknown): unknown {
+  try {
+    build();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+// What is wrong with each config, and the message it gets after `<where>: `.
+const REFUSED: [string, unknown, RegExp][] = [
+  ['a misspelt key', { enable: false }, /^unknown option 'enable'\. Did you mean 'enabled'\? The options are enabled\.$/],
+  ["another instrumentation's option", { requireParentSpan: true }, /^unknown option 'requireParentSpan'\. The options are enabled\.$/],
+  ['enabled as a string', { enabled: 'false' }, /^enabled must be true or false .*; received the string "false"\.$/],
+  ['enabled as a number', { enabled: 0 }, /^enabled must be true or false .*; received 0\.$/],
+  ['enabled as null', { enabled: null }, /^enabled must be true or false .*; received null\.$/],
+  ['a config that is a string', 'enabled', /^the config must be an object such as \{ enabled: false \}; received the string "enabled"\.$/],
+  ['a config that is null', null, /^the config must be an object such as \{ enabled: false \}; received null\.$/],
+];
+
+function expectRefusal(error: unknown, where: string, message: RegExp): void {
+  expect(isWebhookError(error) && error.code).toBe('ERR_HOOKGUARD_INVALID_OPTIONS');
+  expect(error).toMatchObject({ name: 'WebhookError', status: 500 });
+  const text = (error as Error).message;
+  expect(text.startsWith(`${where}: `), text).toBe(true);
+  expect(text.slice(where.length + 2)).toMatch(message);
+}
+
+describe('HookguardInstrumentation config', () => {
+  it.each(REFUSED)('refuses %s at construction with ERR_HOOKGUARD_INVALID_OPTIONS, subscribing nothing', (_, config, message) => {
+    const before = telemetryRegistry().subscribers.length;
+    expectRefusal(
+      thrownBy(() => new HookguardInstrumentation(config as InstrumentationConfig)),
+      'new HookguardInstrumentation()',
+      message,
+    );
+    expect(telemetryRegistry().subscribers).toHaveLength(before);
+  });
+
+  it.each(REFUSED)('refuses %s in setConfig as the constructor does, keeping the config it had', (_, config, message) => {
+    const instrumentation = new HookguardInstrumentation({ enabled: false });
+    expectRefusal(
+      thrownBy(() => instrumentation.setConfig(config as InstrumentationConfig)),
+      'instrumentation.setConfig()',
+      message,
+    );
+    expect(instrumentation.getConfig()).toEqual({ enabled: false });
+  });
+
+  it("takes every option of OpenTelemetry's InstrumentationConfig, in the constructor and again in setConfig", () => {
+    // Typed Required<…>: a key added to InstrumentationConfig fails the type check until it is listed here.
+    const everyOption: Required<InstrumentationConfig> = { enabled: false };
+    const instrumentation = new HookguardInstrumentation(everyOption);
+    expect(instrumentation.getConfig()).toEqual(everyOption);
+    expect(instrumentation.isEnabled()).toBe(false);
+    instrumentation.setConfig(instrumentation.getConfig());
+    instrumentation.setConfig({ ...instrumentation.getConfig(), enabled: true });
+    expect(instrumentation.getConfig()).toEqual({ enabled: true });
+    instrumentation.setConfig({});
+    expect(instrumentation.getConfig()).toEqual({ enabled: true });
+  });
+
+  it('is enabled by default, with no config, an empty one, or enabled: undefined (an option not given), and off with enabled: false', () => {
+    const before = telemetryRegistry().subscribers.length;
+    const enabled = [
+      new HookguardInstrumentation(),
+      new HookguardInstrumentation({}),
+      new HookguardInstrumentation({ enabled: true }),
+      new HookguardInstrumentation({ enabled: undefined } as unknown as InstrumentationConfig),
+    ];
+    try {
+      for (const instrumentation of enabled) {
+        expect(instrumentation.getConfig()).toEqual({ enabled: true });
+        expect(instrumentation.isEnabled()).toBe(true);
+      }
+      expect(telemetryRegistry().subscribers).toHaveLength(before + enabled.length);
+      const off = new HookguardInstrumentation({ enabled: false });
+      expect(off.isEnabled()).toBe(false);
+      expect(telemetryRegistry().subscribers).toHaveLength(before + enabled.length);
+    } finally {
+      for (const instrumentation of enabled) instrumentation.disable();
+    }
+    expect(telemetryRegistry().subscribers).toHaveLength(before);
   });
 });
