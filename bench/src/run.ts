@@ -20,14 +20,14 @@ import { markdownTable } from './report/markdown-table.js';
 import { writeResults } from './report/results-file.js';
 import { terminalTable } from './report/terminal-table.js';
 
-const USAGE = `Usage: npm run bench -- [B1 … B8] [--only B3,B5] [--quick] [--framework hono] [--duration 3] [--rounds 3] [--diagnose] [--profile] [--markdown]
+const USAGE = `Usage: npm run bench -- [B1 … B8] [--only B3,B5] [--quick] [--framework hono] [--duration 1] [--rounds 9] [--diagnose] [--profile] [--markdown]
 
   B1 … B8, --only   run only these benchmarks (default: all)
   --quick           fewer, shorter rounds: the whole suite in under a minute
   --framework       HTTP rounds (B1, B2, B7) for these only: fastify, hono, express, and the
                     adapters on bare node:http: node (@hookguard/node, with B2's octokit rounds), web
-  --duration S      seconds per HTTP round (default 3, quick 0.5)
-  --rounds N        interleaved HTTP rounds per variant (default 3): more rounds, steadier medians
+  --duration S      seconds per HTTP round (default 1, quick 0.5)
+  --rounds N        interleaved HTTP rounds per variant (default 9, quick 3): more rounds, steadier medians
   --diagnose        B1 also runs each framework with receiver.receive() on its own raw body,
                     without the adapter, to tell the adapter's cost from the core's
   --server-node-options "…"  extra Node options for the HTTP server processes (experiments)
@@ -52,14 +52,14 @@ type Options = {
   frameworks: Framework[];
   adapters: ('node' | 'web')[];
   durationSeconds: number | undefined;
-  httpRounds: number;
+  httpRounds: number | undefined;
   serverNodeOptions: string[];
   diagnose: boolean;
 };
 
 function parseArguments(argv: readonly string[]): Options {
   const selected = new Set<BenchmarkId>();
-  const options: Options = { selected, quick: false, profile: false, markdown: false, frameworks: [], adapters: [], durationSeconds: undefined, httpRounds: 3, serverNodeOptions: [], diagnose: false };
+  const options: Options = { selected, quick: false, profile: false, markdown: false, frameworks: [], adapters: [], durationSeconds: undefined, httpRounds: undefined, serverNodeOptions: [], diagnose: false };
   const duration = (text: string): void => {
     const seconds = Number(text);
     if (!(seconds > 0)) throw new Error(`--duration needs a number of seconds; received '${text}'`);
@@ -148,8 +148,11 @@ const context: BenchContext = {
   profileDirectory,
   frameworks: FRAMEWORKS.filter((name) => options.frameworks.includes(name)),
   adapters: options.adapters,
-  httpDurationSeconds: options.durationSeconds ?? (options.quick ? 0.5 : 3),
-  httpRounds: options.httpRounds,
+  // Nine rounds of a second rather than three of three: the same time per variant, each pair of
+  // sides measured closer together, and the rotating order covers every position of up to nine
+  // variants. Medians repeated far closer run to run (BENCHMARKS.md, "Signatures compared as text").
+  httpDurationSeconds: options.durationSeconds ?? (options.quick ? 0.5 : 1),
+  httpRounds: options.httpRounds ?? (options.quick ? 3 : 9),
   serverNodeOptions: options.serverNodeOptions,
   diagnose: options.diagnose,
 };
