@@ -3,7 +3,7 @@
 // replay on, `pth` made a middleware answer every request of the app, `retry: { attempt: 3 }`
 // retried a failing event 25 times over a day. Each now throws ERR_HOOKGUARD_INVALID_OPTIONS at
 // construction, naming the option probably meant.
-import { BloomStore } from '@hookguard/bloom';
+import { BloomFilter, BloomStore } from '@hookguard/bloom';
 import { startSnapshotting } from '@hookguard/bloom/node';
 import { BullMQQueue } from '@hookguard/bullmq';
 import {
@@ -25,6 +25,7 @@ import { webhookHandler as expressHandler } from '@hookguard/express';
 import { webhookHandler as honoHandler, webhookMiddleware as honoMiddleware } from '@hookguard/hono';
 import { createInspector } from '@hookguard/inspector';
 import { webhookMiddleware as nodeMiddleware } from '@hookguard/node';
+import { HookguardInstrumentation } from '@hookguard/otel';
 import { PgBossQueue } from '@hookguard/pg-boss';
 import { PostgresDeliveryLog, PostgresStore } from '@hookguard/postgres';
 import { RedisDeliveryLog, RedisStore } from '@hookguard/redis';
@@ -68,6 +69,8 @@ const cases: [string, () => unknown, RegExp][] = [
   ['MemoryStore', () => new MemoryStore({ sweepInterval: 1_000 } as never), /new MemoryStore\(\): unknown option 'sweepInterval'\. Did you mean 'sweepIntervalMs'\?/],
   ['MemoryDeliveryLog', () => new MemoryDeliveryLog({ payload: true } as never), /new MemoryDeliveryLog\(\): unknown option 'payload'\. Did you mean 'payloads'\?/],
   ['BloomStore', () => new BloomStore({ expectedItems: 1_000, falsePositiveRate: 1e-6, retention: 1_000 } as never), /new BloomStore\(\): unknown option 'retention'\. Did you mean 'retentionMs'\?/],
+  ['BloomFilter', () => new BloomFilter({ bits: 64, hashCount: 3, seeds: 1 } as never), /new BloomFilter\(\): unknown option 'seeds'\. Did you mean 'seed'\?/],
+  ['HookguardInstrumentation', () => new HookguardInstrumentation({ enable: false } as never), /new HookguardInstrumentation\(\): unknown option 'enable'\. Did you mean 'enabled'\?/],
   ['startSnapshotting', () => startSnapshotting(new BloomStore({ expectedItems: 1_000, falsePositiveRate: 1e-6, retentionMs: 60_000 }), { path: '/tmp/never-written.snapshot', interval: 5_000 } as never), /startSnapshotting\(\): unknown option 'interval'\. Did you mean 'intervalMs'\?/],
   ['RedisStore', () => new RedisStore({ client, commandTimeout: 500 } as never), /new RedisStore\(\): unknown option 'commandTimeout'\. Did you mean 'commandTimeoutMs'\?/],
   ['RedisDeliveryLog', () => new RedisDeliveryLog({ client, maxlength: 10 } as never), /new RedisDeliveryLog\(\): unknown option 'maxlength'\. Did you mean 'maxLength'\?/],
