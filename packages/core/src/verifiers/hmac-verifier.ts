@@ -235,14 +235,13 @@ export function buildHmacVerifier(
     onMismatch: rawSecretHint({ verifier: name, rawOption: "secretEncoding: 'utf8'", unprefixed, backend, algorithm, encoding, logger, now }),
     read(rawBody, headers): SignatureMaterial {
       const value = headers.get(header);
-      if (value === undefined || value.length === 0) throw whenMissing?.(headers) ?? missingHeader(label, headerLabel);
-      let timestamp: string | undefined;
-      let seconds: number | undefined;
-      if (timestampHeader !== undefined) {
-        timestamp = headers.get(timestampHeader);
-        if (timestamp === undefined || timestamp.length === 0) throw missingHeader(label, timestampLabel);
-        seconds = requireUnixSeconds(label, timestampLabel, timestamp);
+      const timestamp = timestampHeader === undefined ? undefined : headers.get(timestampHeader);
+      const timestampMissing = timestampHeader !== undefined && (timestamp === undefined || timestamp.length === 0);
+      if (value === undefined || value.length === 0) {
+        throw whenMissing?.(headers) ?? (timestampMissing ? missingHeader(label, headerLabel, timestampLabel) : missingHeader(label, headerLabel));
       }
+      if (timestampMissing) throw missingHeader(label, timestampLabel);
+      const seconds = timestamp === undefined ? undefined : requireUnixSeconds(label, timestampLabel, timestamp);
       if (!value.startsWith(prefix)) {
         throw malformedHeader(label, headerLabel, `expected the signature to start with ${JSON.stringify(prefix)}`);
       }

@@ -182,6 +182,13 @@ describe('slack()', () => {
     ).rejects.toMatchObject({ code: 'ERR_HOOKGUARD_MISSING_HEADER', message: expect.stringContaining('X-Slack-Request-Timestamp') });
   });
 
+  it('names both headers when a request carries neither', async () => {
+    await expect(verifier.verify({ rawBody: new TextEncoder().encode('{}'), headers: toWebhookHeaders({}) })).rejects.toMatchObject({
+      code: 'ERR_HOOKGUARD_MISSING_HEADER',
+      message: expect.stringContaining('the X-Slack-Signature and X-Slack-Request-Timestamp headers are missing'),
+    });
+  });
+
   it('names the signingSecret option in configuration errors', () => {
     expect(() => slack({ signingSecret: '' })).toThrow(expect.objectContaining({ message: expect.stringContaining('signingSecret') }));
   });

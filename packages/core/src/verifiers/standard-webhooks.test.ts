@@ -113,6 +113,15 @@ describe('standardWebhooks()', () => {
     });
   });
 
+  it('names every missing header at once, not the first alone (a proxy that strips them strips several)', async () => {
+    const error = await verify(verifier, { 'content-type': 'application/json' }).catch((reason: unknown) => reason);
+    expect(error).toMatchObject({ code: 'ERR_HOOKGUARD_MISSING_HEADER' });
+    expect((error as Error).message).toContain('the webhook-id (or svix-id), webhook-timestamp (or svix-timestamp) and webhook-signature (or svix-signature) headers are missing');
+    const { 'webhook-id': _id, 'webhook-signature': _signature, ...timestampOnly } = vectorHeaders();
+    const two = await verify(verifier, timestampOnly).catch((reason: unknown) => reason);
+    expect((two as Error).message).toContain('the webhook-id (or svix-id) and webhook-signature (or svix-signature) headers are missing');
+  });
+
   it.each(['webhook-id', 'webhook-timestamp'])('rejects a delivery without %s with ERR_HOOKGUARD_MISSING_HEADER', async (header) => {
     const { [header]: _removed, ...rest } = vectorHeaders();
     const error = await verify(verifier, rest).catch((reason: unknown) => reason);

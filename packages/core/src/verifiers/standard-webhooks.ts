@@ -1,5 +1,6 @@
 import type { OptionNames } from '../errors/unknown-options.js';
 import { cryptoBackend, type CryptoBackend } from '../crypto/index.js';
+import type { WebhookError } from '../errors/webhook-error.js';
 import type { WebhookHeaders } from '../http/headers.js';
 import { decodeJsonBody, readString } from './decode-body.js';
 import { createHmacMatcher } from './hmac-matcher.js';
@@ -58,6 +59,7 @@ const SVIX_RETENTION_MS = 2 * 24 * 60 * 60 * 1000;
 type HeaderNames = { id: string; timestamp: string; signature: string };
 const WEBHOOK: HeaderNames = { id: 'webhook-id', timestamp: 'webhook-timestamp', signature: 'webhook-signature' };
 const SVIX: HeaderNames = { id: 'svix-id', timestamp: 'svix-timestamp', signature: 'svix-signature' };
+const HEADER_KEYS: readonly (keyof HeaderNames)[] = ['id', 'timestamp', 'signature'];
 
 /**
  * Verifies the [Standard Webhooks](https://www.standardwebhooks.com) scheme: HMAC-SHA256 over
@@ -123,10 +125,13 @@ export function buildStandardWebhooks(
   // prefers svix-* and falls back to the unbranded webhook-* names, as the Svix SDK does.
   const names = flavour === 'svix' ? SVIX : WEBHOOK;
   const fallback = flavour === 'svix' ? WEBHOOK : SVIX;
-  const header = (headers: WebhookHeaders, key: keyof HeaderNames): string => {
+  const header = (headers: WebhookHeaders, key: keyof HeaderNames): string | undefined => {
     const value = headers.get(names[key]) ?? headers.get(fallback[key]);
-    if (value === undefined || value.length === 0) throw missingHeader(label, `${names[key]} (or ${fallback[key]})`);
-    return value;
+    return value === undefined || value.length === 0 ? undefined : value;
+  };
+  const missing = (values: Record<keyof HeaderNames, string | undefined>): WebhookError => {
+    const [first, ...rest] = HEADER_KEYS.filter((key) => values[key] === undefined).map((key) => `${names[key]} (or ${fallback[key]})`);
+    return missingHeader(label, first!, ...rest);
   };
 
   return createSchemeVerifier({
@@ -149,6 +154,7 @@ export function buildStandardWebhooks(
       const id = header(headers, 'id');
       const timestamp = header(headers, 'timestamp');
       const signatureList = header(headers, 'signature');
+      if (id === undefined || timestamp === undefined || signatureList === undefined) throw missing({ id, timestamp, signature: signatureList });
       const timestampSeconds = requireUnixSeconds(label, names.timestamp, timestamp);
       const { signatures, offered } = parseSignatureList(label, names.signature, signatureList);
       return { timestampSeconds, signatures, offered, parts: [`${id}.${timestamp}.`, rawBody], id };

@@ -3,11 +3,15 @@ import { WebhookError } from '../errors/webhook-error.js';
 // One place for the wording of request-time rejections, so every scheme says the same thing the
 // same way. None of these ever receives a secret, an expected signature or a payload.
 
-/** A header the scheme needs is absent (or empty). */
-export function missingHeader(scheme: string, header: string): WebhookError {
+/**
+ * Headers the scheme needs are absent (or empty), every one named: a proxy that strips one
+ * usually strips several, and fixing them one 400 at a time would take as many deliveries.
+ */
+export function missingHeader(scheme: string, ...headers: readonly [string, ...string[]]): WebhookError {
+  const named = headers.length === 1 ? `the ${headers[0]} header is` : `the ${headers.slice(0, -1).join(', ')} and ${headers.at(-1)} headers are`;
   return new WebhookError(
     'ERR_HOOKGUARD_MISSING_HEADER',
-    `${scheme}: the ${header} header is missing. Every ${scheme} delivery carries it; check that the ` +
+    `${scheme}: ${named} missing. Every ${scheme} delivery carries ${headers.length === 1 ? 'it' : 'them'}; check that the ` +
       `request comes from the sender and that no proxy strips or renames headers.`,
   );
 }
