@@ -31,7 +31,7 @@ class InvalidOptionsError extends Error {
 function shown(value: unknown): string {
   if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
   if (value === null || typeof value === 'boolean' || typeof value === 'number') return String(value);
-  return typeof value;
+  return Array.isArray(value) ? 'an array' : typeof value;
 }
 
 /**
@@ -46,7 +46,7 @@ function shown(value: unknown): string {
  */
 export function checkConfig(where: string, config: HookguardInstrumentationConfig | undefined): HookguardInstrumentationConfig {
   if (config === undefined) return {};
-  if (typeof config !== 'object' || config === null) {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new InvalidOptionsError(`${where}: the config must be an object such as { enabled: false }; received ${shown(config)}.`);
   }
   const names = Object.keys(CONFIG_OPTIONS);

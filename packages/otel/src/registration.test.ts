@@ -71,6 +71,7 @@ const REFUSED: [string, unknown, RegExp][] = [
   ['enabled as null', { enabled: null }, /^enabled must be true or false .*; received null\.$/],
   ['a config that is a string', 'enabled', /^the config must be an object such as \{ enabled: false \}; received the string "enabled"\.$/],
   ['a config that is null', null, /^the config must be an object such as \{ enabled: false \}; received null\.$/],
+  ['a config that is an array', [{ enabled: false }], /^the config must be an object such as \{ enabled: false \}; received an array\.$/],
 ];
 
 function expectRefusal(error: unknown, where: string, message: RegExp): void {
