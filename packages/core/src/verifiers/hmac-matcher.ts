@@ -16,7 +16,10 @@ const DIGEST_BYTES: Record<HmacAlgorithm, number> = { 'SHA-256': 32, 'SHA-512': 
  * rather than `true` because, where the signed content is the body alone, it is a keyed digest of
  * the body that dedup can key on without hashing the body a second time.
  */
-export type HmacMatcher = (parts: readonly (string | Uint8Array)[], candidates: readonly string[]) => string | undefined | Promise<string | undefined>;
+export type HmacMatcher = ((parts: readonly (string | Uint8Array)[], candidates: readonly string[]) => string | undefined | Promise<string | undefined>) & {
+  /** How the candidates, and the matched HMAC answered, are written. */
+  readonly encoding: SignatureEncoding;
+};
 
 /**
  * Imports every key once, at construction, and compares in constant time. Keys are tried in
@@ -51,12 +54,13 @@ export function createHmacMatcher(backend: CryptoBackend, algorithm: HmacAlgorit
     }
     return undefined;
   };
-  return (parts, candidates) => {
+  const match = (parts: readonly (string | Uint8Array)[], candidates: readonly string[]): string | undefined | Promise<string | undefined> => {
     // A candidate of the wrong length can never match; skipping the HMAC then costs nothing secret.
     let plausible = false;
     for (const candidate of candidates) if (candidate.length === paddedLength || candidate.length === unpaddedLength) plausible = true;
     return plausible ? tryFrom(0, parts, candidates) : undefined;
   };
+  return Object.assign(match, { encoding });
 }
 
 /**

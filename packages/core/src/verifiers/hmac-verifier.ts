@@ -224,7 +224,6 @@ export function buildHmacVerifier(
     signatureHeader: headerLabel,
     timestampHeader: timestampLabel,
     matcher: createHmacMatcher(backend, algorithm, secrets.keys, encoding),
-    signatureEncoding: encoding,
     secretCount: secrets.keys.length,
     paddedSecret: secrets.padded,
     freshness: timestampHeader === undefined ? undefined : { toleranceSeconds, now },

@@ -1,6 +1,6 @@
 import { bytesFromBase64, hexFromBytes } from '../crypto/encoding.js';
 import { asWebhookHeaders, type WebhookHeaders } from '../http/headers.js';
-import type { HmacMatcher, SignatureEncoding } from './hmac-matcher.js';
+import type { HmacMatcher } from './hmac-matcher.js';
 import { assertFresh } from './timestamp.js';
 import type { WebhookError } from '../errors/webhook-error.js';
 import { VERIFY_NOW, type VerifiedDelivery, type Verifier, type VerifyInput, type VerifyNow } from './verifier.js';
@@ -34,8 +34,6 @@ export type SchemeSpec = {
   /** The header (or header field) holding the signed timestamp, as messages name it. */
   timestampHeader: string;
   matcher: HmacMatcher;
-  /** How the scheme writes signatures: the form the matcher answers the matched HMAC in. */
-  signatureEncoding: SignatureEncoding;
   secretCount: number;
   paddedSecret: boolean;
   /** Present when the scheme signs a timestamp that must be fresh. */
@@ -84,7 +82,7 @@ export function createSchemeVerifier(spec: SchemeSpec): Verifier {
       // exactly these bytes, so the body is not hashed a second time. A redelivery signed under
       // another secret (across a rotation) gets another key: a duplicate then, never a loss.
       // Keys are the digest's hex whatever the encoding, as they were when digests were decoded.
-      return withDedupId(delivery, `hmac:${spec.signatureEncoding === 'hex' ? matched : hexFromBytes(bytesFromBase64(matched)!)}`);
+      return withDedupId(delivery, `hmac:${spec.matcher.encoding === 'hex' ? matched : hexFromBytes(bytesFromBase64(matched)!)}`);
     }
     // The signed content holds more (a timestamp a retry re-signs): key on the body alone.
     const hashing = bodyDigest(rawBody);

@@ -141,7 +141,6 @@ export function buildStandardWebhooks(
     signatureHeader: names.signature,
     timestampHeader: names.timestamp,
     matcher: createHmacMatcher(backend, 'SHA-256', secrets.keys, 'base64'),
-    signatureEncoding: 'base64',
     secretCount: secrets.keys.length,
     paddedSecret: secrets.padded,
     freshness: { toleranceSeconds, now },

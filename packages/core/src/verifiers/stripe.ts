@@ -78,7 +78,6 @@ export function buildStripe(options: StripeOptions, backend: CryptoBackend): Ver
     signatureHeader: HEADER_LABEL,
     timestampHeader: `${HEADER_LABEL} t=`,
     matcher: createHmacMatcher(backend, 'SHA-256', secrets.keys, 'hex'),
-    signatureEncoding: 'hex',
     secretCount: secrets.keys.length,
     paddedSecret: secrets.padded,
     freshness: { toleranceSeconds, now },
