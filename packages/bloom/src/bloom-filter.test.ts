@@ -92,6 +92,14 @@ describe('BloomFilter', () => {
     expect(falsePositives(filter, 'k', 1000)).toBe(0);
   });
 
+  it.each([[-1], [2 ** 32], [1.5], [Number.NaN], ['7'], [null]])('refuses clear(%s) and keeps its items and seed', (seed) => {
+    const filter = new BloomFilter({ bits: 1024, hashCount: 3, seed: 9 });
+    filter.add('kept');
+    expect(() => filter.clear(seed as number)).toThrow(/^BloomFilter\.clear\(\) seed must be an unsigned 32-bit integer; received /);
+    expect(filter.has('kept')).toBe(true);
+    expect(filter.seed).toBe(9);
+  });
+
   it.each([
     [{ bits: 7, hashCount: 1 }, /bits must be an integer from 8/],
     [{ bits: 2 ** 32, hashCount: 1 }, /bits must be an integer from 8/],

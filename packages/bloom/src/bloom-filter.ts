@@ -2,7 +2,7 @@ import { refuseUnknownOptions, type OptionNames } from '@hookguard/core';
 import { fmix32, hashKey, type KeyHash } from './hash.js';
 import { randomSeed } from './random-seed.js';
 import { bloomParameters, MAX_FILTER_BITS, MAX_HASH_COUNT } from './sizing.js';
-import { checkFalsePositiveRate, checkFilterFits, checkItemCount, invalidOptions, shown } from './sizing-options.js';
+import { checkFalsePositiveRate, checkFilterFits, checkItemCount, checkSeed, invalidOptions, shown } from './sizing-options.js';
 
 /**
  * Options for {@link BloomFilter}. An option not listed here, or a value of the wrong type or out
@@ -91,10 +91,7 @@ export class BloomFilter {
       throw invalidOptions(`BloomFilter hashCount must be an integer from 1 to ${MAX_HASH_COUNT}; received ${shown(hashCount)}.`);
     }
     // Only an absent seed is drawn at random: a null one is a mistake, not a request for a random seed.
-    const seed = options.seed === undefined ? randomSeed() : options.seed;
-    if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
-      throw invalidOptions(`BloomFilter seed must be an unsigned 32-bit integer; received ${shown(seed)}.`);
-    }
+    const seed = checkSeed('BloomFilter seed', options.seed === undefined ? randomSeed() : options.seed);
     const byteLength = Math.ceil(bits / 8);
     // Uint8Array.set() takes any array-like: an ArrayBuffer would copy nothing, a Uint16Array would truncate values.
     if (data !== undefined && !(data instanceof Uint8Array)) {
@@ -191,10 +188,13 @@ export class BloomFilter {
     return true;
   }
 
-  /** Forgets every item; with `seed`, later items use that seed. */
+  /**
+   * Forgets every item; with `seed`, later items use that seed. A seed the constructor would refuse
+   * throws `ERR_HOOKGUARD_INVALID_OPTIONS` before anything is forgotten.
+   */
   clear(seed: number = this.#seed): void {
+    this.#seed = checkSeed('BloomFilter.clear() seed', seed);
     this.#array.fill(0);
-    this.#seed = seed >>> 0;
   }
 
   /** Number of bits set (a full scan of the array). */

@@ -13,6 +13,22 @@ export function shown(value: unknown): string {
 }
 
 /**
+ * A filter's seed: an unsigned 32-bit integer, returned as given (never coerced: `-1` or `'7'`
+ * would silently become another seed).
+ *
+ * @example
+ * ```ts
+ * const seed = checkSeed('BloomFilter seed', options.seed ?? randomSeed());
+ * ```
+ */
+export function checkSeed(what: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
+    throw invalidOptions(`${what} must be an unsigned 32-bit integer; received ${shown(value)}.`);
+  }
+  return value;
+}
+
+/**
  * The number of items a filter is sized for (`BloomStore`'s `expectedItems`,
  * `BloomFilter.forCapacity`'s `capacity`): a positive safe integer.
  *
