@@ -9,6 +9,7 @@
  *
  *   npm run build && node_modules/.bin/tsx bench/src/diagnostics/instruction-counts.ts minimal hookguard [--requests 4000,12000]
  *   … minimal-github hookguard-github octokit
+ *   … fastify-minimal fastify-hookguard   (B1's framework servers: <fastify|hono|express>-<bare|minimal|hookguard|by-hand>)
  *   … --keep /tmp/counts   (keeps callgrind's files, <kind>-<requests>.callgrind, for callgrind_annotate)
  *
  * Instructions are not time: cache misses, the collector's helper threads and the kernel's work
@@ -22,15 +23,16 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ADAPTER_SERVERS, type AdapterServer } from '../adapters/adapter-servers.js';
+import type { AdapterServer } from '../adapters/adapter-servers.js';
 import { signedDeliveries } from '../http/deliveries.js';
 import { callgrindArgs, collectedInstructions } from './callgrind.js';
+import { FRAMEWORK_KINDS, INSTRUCTION_KINDS } from './instruction-kinds.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { requests: { type: 'string', default: '4000,12000' }, keep: { type: 'string' } } });
-const kinds = positionals.filter((kind): kind is AdapterServer => (ADAPTER_SERVERS as readonly string[]).includes(kind));
+const kinds = positionals.filter((kind) => INSTRUCTION_KINDS.includes(kind));
 const [fewer, more] = values.requests.split(',').map(Number) as [number, number];
 if (kinds.length === 0 || kinds.length !== positionals.length || !(fewer > 0 && more > fewer)) {
-  console.error(`usage: instruction-counts.ts <${ADAPTER_SERVERS.join('|')}> … [--requests 4000,12000] [--keep directory]`);
+  console.error(`usage: instruction-counts.ts <${INSTRUCTION_KINDS.join('|')}> … [--requests 4000,12000] [--keep directory]`);
   process.exit(2);
 }
 
@@ -39,7 +41,7 @@ const SERVER = fileURLToPath(new URL('./instruction-server.ts', import.meta.url)
 const WEB_SERVERS: readonly AdapterServer[] = ['web', 'web-minimal', 'web-minimal-fingerprint'];
 
 /** Raw HTTP/1.1 requests for `count` new deliveries of the provider `kind` is sent in the rounds. */
-function requests(kind: AdapterServer, count: number): Buffer[] {
+function requests(kind: string, count: number): Buffer[] {
   const github = kind.includes('github') || kind === 'octokit';
   return signedDeliveries(github ? 'github' : 'standard-webhooks', count).map(({ headers, body }) => {
     const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
@@ -99,12 +101,12 @@ function sendInTurn(socket: Socket, all: readonly Buffer[]): Promise<Map<number,
 }
 
 /** Instructions the `kind` server executed, from its start to its exit, answering `count` deliveries. */
-async function countInstructions(kind: AdapterServer, count: number): Promise<number> {
+async function countInstructions(kind: string, count: number): Promise<number> {
   const all = requests(kind, count);
   const child = spawn(
     'valgrind',
     callgrindArgs(values.keep === undefined ? '/dev/null' : join(values.keep, `${kind}-${count}.callgrind`), SERVER, [kind]),
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -121,6 +123,9 @@ async function countInstructions(kind: AdapterServer, count: number): Promise<nu
   await new Promise((resolve) => socket.once('connect', resolve));
   const statuses = await sendInTurn(socket, all);
   socket.end();
+  // A framework server owns its sockets and exits when its standard input ends.
+  if (FRAMEWORK_KINDS.includes(kind)) await new Promise((resolve) => socket.once('close', resolve));
+  child.stdin.end();
   const code = await exited;
   const collected = collectedInstructions(stderr);
   if (code !== 0 || collected === undefined) throw new Error(`the ${kind} server under callgrind ended with ${code}:\n${stderr}`);
@@ -128,9 +133,9 @@ async function countInstructions(kind: AdapterServer, count: number): Promise<nu
   return collected;
 }
 
-const perRequest = new Map<AdapterServer, number>();
+const perRequest = new Map<string, number>();
 for (const kind of kinds) {
-  if (WEB_SERVERS.includes(kind)) console.error(`note: ${kind} includes the node:http → Request bridge of the rounds`);
+  if ((WEB_SERVERS as readonly string[]).includes(kind)) console.error(`note: ${kind} includes the node:http → Request bridge of the rounds`);
   const small = await countInstructions(kind, fewer);
   const large = await countInstructions(kind, more);
   const each = (large - small) / (more - fewer);
