@@ -18,7 +18,7 @@ export function shown(value: unknown): string {
  *
  * @example
  * ```ts
- * const seed = checkSeed('BloomFilter seed', options.seed ?? randomSeed());
+ * const seed = checkSeed('BloomFilter seed', options.seed === undefined ? randomSeed() : options.seed);
  * ```
  */
 export function checkSeed(what: string, value: unknown): number {
