@@ -10,7 +10,14 @@
  *   counted work on a busy machine and not on an idle one (GitHub deliveries through
  *   `@hookguard/node`: 162,850 instructions per request idle, 181,248 and 186,930 with both cores
  *   busy; with the flag, 169,421 idle and 168,122 busy). Counts taken before 2026-12-04 14:40 UTC
- *   were taken without it and are not comparable with later ones (BENCHMARKS.md).
+ *   were taken without it and are not comparable with later ones (BENCHMARKS.md);
+ * - `--initial-old-space-size=512`: no full collection in a count at all. Without it the first one
+ *   fell inside the counted requests in some runs of a server and not in others (why was not
+ *   established), and with `--no-incremental-marking` it deoptimizes the optimized code whose
+ *   embedded objects died, which is then compiled again: 50,000–76,000 instructions per request
+ *   more in a count that held it (Fastify's minimal route: 176,187 and 176,918 in two counts,
+ *   236,847 and 252,226 in two others). What remembered ids cost the collector is measured apart (B8,
+ *   memory-steady-state.ts). Counts taken before 2026-12-05 07:30 UTC were taken without it.
  *
  * @example
  * ```ts
@@ -25,6 +32,7 @@ export function callgrindArgs(outFile: string, script: string, scriptArgs: reado
     '--single-threaded',
     '--predictable-gc-schedule',
     '--no-incremental-marking',
+    '--initial-old-space-size=512',
     '--import',
     'tsx',
     script,
