@@ -30,6 +30,8 @@ function variantsFor(framework: Framework, selected: ReadonlySet<BenchmarkId>, c
   if (selected.has('B1')) add('bare', 'bare', 'memory', 'unique');
   // B1's ceiling: the least any verifying, deduplicating route does (information, not a goal).
   if (selected.has('B1')) add('minimal', 'minimal', 'memory', 'unique');
+  // Issue 20: the fingerprint, a guarantee whose cost no code removes, measured on its own.
+  if (selected.has('B1') && !context.quick) add('minimal-fingerprint', 'minimal-fingerprint', 'memory', 'unique');
   if (selected.has('B2')) add('by-hand', 'by-hand', 'memory', 'unique');
   if (b7) add('hookguard-bloom', 'hookguard', 'bloom', 'unique');
   // Extra information, not a goal: the cheaper path where every delivery was seen before.
@@ -127,6 +129,29 @@ function frameworkFigures(framework: Framework, results: Results, selected: Read
       ...httpFigures('B1', `B1.${framework}.ceiling`, `${name} + minimal node:crypto verify + Set ÷ bare ${name}: B1's ceiling for any verifying receiver`, minimal, [`bare ${name}`, get('bare')], undefined),
       ...httpFigures('B1', `B1.${framework}.vs-minimal`, `${name} + hookguard ÷ ${name} + minimal node:crypto verify + Set`, hookguard, minimal, VS_MINIMAL_GOAL, 'cpu'),
     );
+    if (results.has('minimal-fingerprint')) {
+      // The minimal route plus the body fingerprint hookguard keeps: hookguard ÷ it is what hookguard
+      // costs beyond that guarantee, it ÷ the minimal route what the guarantee costs any route.
+      const fingerprinting: [string, HttpRound[]] = [`${name} + minimal verify + fingerprint + Map`, get('minimal-fingerprint')];
+      figures.push(
+        ...httpFigures(
+          'B1',
+          `B1.${framework}.vs-minimal-fingerprint`,
+          `${name} + hookguard ÷ ${name} + minimal verify + the same body fingerprint (SHA-256) kept with each id in a Map`,
+          hookguard,
+          fingerprinting,
+          undefined,
+        ),
+        ...httpFigures(
+          'B1',
+          `B1.${framework}.fingerprint`,
+          `${name} + minimal verify + fingerprint + Map ÷ ${name} + minimal verify + Set: what the fingerprint guarantee costs any route`,
+          fingerprinting,
+          minimal,
+          undefined,
+        ),
+      );
+    }
     if (results.has('hookguard-duplicates')) {
       figures.push(
         ...httpFigures(

@@ -9,7 +9,7 @@
  *
  *   npm run build && node_modules/.bin/tsx bench/src/diagnostics/instruction-counts.ts minimal hookguard [--requests 4000,12000]
  *   … minimal-github hookguard-github octokit
- *   … fastify-minimal fastify-hookguard   (B1's framework servers: <fastify|hono|express>-<bare|minimal|hookguard|by-hand>)
+ *   … fastify-minimal fastify-hookguard   (B1's framework servers: <fastify|hono|express>-<bare|minimal|minimal-fingerprint|hookguard|by-hand>)
  *   … --keep /tmp/counts   (keeps callgrind's files, <kind>-<requests>.callgrind, for callgrind_annotate)
  *
  * Instructions are not time: cache misses, the collector's helper threads and the kernel's work

@@ -2,7 +2,7 @@ import { ADAPTER_SERVERS } from '../adapters/adapter-servers.js';
 import { FRAMEWORKS, type Handling, type ServerConfig } from '../http/server-config.js';
 
 /** The framework servers instruction-counts.ts runs: `<framework>-<handling>`, memory store. */
-const FRAMEWORK_HANDLINGS = ['bare', 'minimal', 'hookguard', 'by-hand'] as const satisfies readonly Handling[];
+const FRAMEWORK_HANDLINGS = ['bare', 'minimal', 'minimal-fingerprint', 'hookguard', 'by-hand'] as const satisfies readonly Handling[];
 export const FRAMEWORK_KINDS = FRAMEWORKS.flatMap((framework) => FRAMEWORK_HANDLINGS.map((handling) => `${framework}-${handling}`));
 
 /** Every server instruction-counts.ts can count: the adapter-round servers and the framework ones. */

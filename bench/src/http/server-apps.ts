@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createReceiver, MemoryStore, standardWebhooks, type DedupStore, type ReceiveResult, type Receiver } from '@hookguard/core';
-import { byHandReceiver, JSON_CONTENT_TYPE, minimalReceiver, RECEIVED, type Answer } from './by-hand.js';
+import { byHandReceiver, JSON_CONTENT_TYPE, minimalFingerprintingReceiver, minimalReceiver, RECEIVED, type Answer } from './by-hand.js';
 import { EVENT_TYPE, SECRET } from './deliveries.js';
 import type { ServerConfig, ServerCounters } from './server-config.js';
 
@@ -54,12 +54,15 @@ function listening(server: Server): Promise<RunningServer> {
   });
 }
 
+/** The routes that verify by hand, by handling. */
+const ROUTE_RECEIVERS = { 'by-hand': byHandReceiver, minimal: minimalReceiver, 'minimal-fingerprint': minimalFingerprintingReceiver } as const;
+
 /** What a route without the adapter does with the raw body it read: answer, count. */
 type Answerer = (body: Buffer, headers: Record<string, string>) => Answer | Promise<Answer>;
 
 async function answererFor(config: ServerConfig, counters: ServerCounters): Promise<Answerer> {
-  if (config.handling === 'by-hand' || config.handling === 'minimal') {
-    const receive = config.handling === 'by-hand' ? byHandReceiver(counters) : minimalReceiver(counters);
+  if (config.handling === 'by-hand' || config.handling === 'minimal' || config.handling === 'minimal-fingerprint') {
+    const receive = ROUTE_RECEIVERS[config.handling](counters);
     return (body, headers) => {
       counters.requests++;
       return receive(body, headers);
@@ -82,7 +85,7 @@ async function answererFor(config: ServerConfig, counters: ServerCounters): Prom
 }
 
 // Every route without the adapter reads the raw body the framework's own cheapest way, so bare,
-// by-hand, minimal and direct servers differ only in what they do with it.
+// by-hand, minimal (with or without the fingerprint) and direct servers differ only in what they do with it.
 async function startExpress(config: ServerConfig, counters: ServerCounters): Promise<RunningServer> {
   const { express } = await import('../modules/express.js');
   const app = express();

@@ -8,10 +8,12 @@ export type Framework = (typeof FRAMEWORKS)[number];
  * - `hookguard`: the @hookguard adapter and receiver (verify, parse, dedup, dispatch);
  * - `by-hand`: the usual hand-written route, the `standardwebhooks` package's `verify` and a `Set`;
  * - `minimal`: the least a verifying route can do: a minimal node:crypto verify and a `Set`;
+ * - `minimal-fingerprint`: `minimal` plus the body fingerprint hookguard keeps (a SHA-256 of the
+ *   body, 30 bits of it kept with each id in a `Map`): the one guarantee whose cost no code removes;
  * - `direct`: reads the body as `bare` does, then calls `receiver.receive()` with the bytes,
  *   without the adapter: what separates the adapter's cost from the core's.
  */
-export type Handling = 'bare' | 'hookguard' | 'by-hand' | 'minimal' | 'direct';
+export type Handling = 'bare' | 'hookguard' | 'by-hand' | 'minimal' | 'minimal-fingerprint' | 'direct';
 
 /** The dedup store behind a `hookguard` server. */
 export type StoreKind = 'memory' | 'bloom';
