@@ -17,7 +17,12 @@
  *   embedded objects died, which is then compiled again: 50,000–76,000 instructions per request
  *   more in a count that held it (Fastify's minimal route: 176,187 and 176,918 in two counts,
  *   236,847 and 252,226 in two others). What remembered ids cost the collector is measured apart (B8,
- *   memory-steady-state.ts). Counts taken before 2026-12-05 07:30 UTC were taken without it.
+ *   memory-steady-state.ts). Counts taken before 2026-12-05 07:30 UTC were taken without it;
+ * - `--hash-seed=1 --random-seed=1`: the same string hashes (so the same collisions in every hash
+ *   table) and the same random choices in each count. Four counts of GitHub deliveries through
+ *   `@hookguard/node` taken together: 165,077 and 165,407 instructions per request with them,
+ *   166,137 and 168,282 without (BENCHMARKS.md, "The fingerprint on every framework"). Counts
+ *   taken before 2026-12-05 09:35 UTC were taken without them.
  *
  * @example
  * ```ts
@@ -33,6 +38,8 @@ export function callgrindArgs(outFile: string, script: string, scriptArgs: reado
     '--predictable-gc-schedule',
     '--no-incremental-marking',
     '--initial-old-space-size=512',
+    '--hash-seed=1',
+    '--random-seed=1',
     '--import',
     'tsx',
     script,
