@@ -175,6 +175,13 @@ export async function runAdapterBenchmarks(selected: ReadonlySet<BenchmarkId>, c
         ['node:http → Request + @hookguard/web', get('web')],
         ['node:http → Request + arrayBuffer() + minimal verify + fingerprint + Map', get('web-minimal-fingerprint')],
       ),
+      ...figures(
+        'B1',
+        'B1.web.fingerprint',
+        'the minimal Web handler with the body fingerprint + Map ÷ without it (+ Set): what the fingerprint guarantee costs any Web handler',
+        ['node:http → Request + arrayBuffer() + minimal verify + fingerprint + Map', get('web-minimal-fingerprint')],
+        ['node:http → Request + arrayBuffer() + minimal verify + Set', get('web-minimal')],
+      ),
     );
   }
   if (selected.has('B2') && node) {
