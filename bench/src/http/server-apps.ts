@@ -85,7 +85,8 @@ async function answererFor(config: ServerConfig, counters: ServerCounters): Prom
 }
 
 // Every route without the adapter reads the raw body the framework's own cheapest way, so bare,
-// by-hand, minimal (with or without the fingerprint) and direct servers differ only in what they do with it.
+// by-hand, minimal (with or without the fingerprint) and direct servers differ only in what they
+// do with it.
 async function startExpress(config: ServerConfig, counters: ServerCounters): Promise<RunningServer> {
   const { express } = await import('../modules/express.js');
   const app = express();
