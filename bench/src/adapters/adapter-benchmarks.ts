@@ -135,6 +135,7 @@ export async function runAdapterBenchmarks(selected: ReadonlySet<BenchmarkId>, c
     const hookguard: [string, AdapterRound[]] = ['node:http + @hookguard/node', get('hookguard')];
     const bare: [string, AdapterRound[]] = ['bare node:http', get('bare')];
     const minimal: [string, AdapterRound[]] = ['node:http + minimal verify + Set', get('minimal')];
+    const fingerprinting: [string, AdapterRound[]] = ['node:http + minimal verify + fingerprint + Map', get('minimal-fingerprint')];
     out.push(
       ...figures('B1', 'B1.node', 'node:http + @hookguard/node ÷ bare node:http (raw body, no verification)', hookguard, bare),
       ...figures('B1', 'B1.node.ceiling', "node:http + minimal node:crypto verify + Set ÷ bare node:http: B1's ceiling for any verifying receiver", minimal, bare),
@@ -146,25 +147,28 @@ export async function runAdapterBenchmarks(selected: ReadonlySet<BenchmarkId>, c
         'B1.node.vs-minimal-fingerprint',
         'node:http + @hookguard/node ÷ node:http + minimal verify + the same body fingerprint (SHA-256) kept with each id in a Map',
         hookguard,
-        ['node:http + minimal verify + fingerprint + Map', get('minimal-fingerprint')],
+        fingerprinting,
       ),
       ...figures(
         'B1',
         'B1.node.fingerprint',
         'node:http + minimal verify + fingerprint + Map ÷ node:http + minimal verify + Set: what the fingerprint guarantee costs any route',
-        ['node:http + minimal verify + fingerprint + Map', get('minimal-fingerprint')],
+        fingerprinting,
         minimal,
       ),
     );
   }
   if (selected.has('B1') && web) {
+    const handler: [string, AdapterRound[]] = ['node:http → Request + @hookguard/web', get('web')];
+    const minimal: [string, AdapterRound[]] = ['node:http → Request + arrayBuffer() + minimal verify + Set', get('web-minimal')];
+    const fingerprinting: [string, AdapterRound[]] = ['node:http → Request + arrayBuffer() + minimal verify + fingerprint + Map', get('web-minimal-fingerprint')];
     out.push(
       ...figures(
         'B1',
         'B1.web.vs-minimal',
         '@hookguard/web handler ÷ a Web handler reading request.arrayBuffer() + minimal node:crypto verify + Set (both behind the same node:http → Request bridge)',
-        ['node:http → Request + @hookguard/web', get('web')],
-        ['node:http → Request + arrayBuffer() + minimal verify + Set', get('web-minimal')],
+        handler,
+        minimal,
         VS_MINIMAL_GOAL,
         'cpu',
       ),
@@ -172,15 +176,15 @@ export async function runAdapterBenchmarks(selected: ReadonlySet<BenchmarkId>, c
         'B1',
         'B1.web.vs-minimal-fingerprint',
         '@hookguard/web handler ÷ the same minimal Web handler plus the body fingerprint (SHA-256) kept with each id in a Map',
-        ['node:http → Request + @hookguard/web', get('web')],
-        ['node:http → Request + arrayBuffer() + minimal verify + fingerprint + Map', get('web-minimal-fingerprint')],
+        handler,
+        fingerprinting,
       ),
       ...figures(
         'B1',
         'B1.web.fingerprint',
         'the minimal Web handler with the body fingerprint + Map ÷ without it (+ Set): what the fingerprint guarantee costs any Web handler',
-        ['node:http → Request + arrayBuffer() + minimal verify + fingerprint + Map', get('web-minimal-fingerprint')],
-        ['node:http → Request + arrayBuffer() + minimal verify + Set', get('web-minimal')],
+        fingerprinting,
+        minimal,
       ),
     );
   }
