@@ -1,18 +1,24 @@
 /**
  * The store operations as Lua scripts, each on exactly one key (`KEYS[1]`), so Redis runs each
  * atomically and a Cluster routes it by that key's slot. Lease deadlines come from the server's
- * `TIME`; expiry is the key's own TTL, also counted by the server.
+ * `TIME`, or for a first claim from the key's TTL; expiry is the key's own TTL, also counted by
+ * the server.
  *
  * A record is one string (docs/stores/redis.md, "Record layout"):
  *
- * | state      | value                                                                  | TTL                                     |
- * |------------|------------------------------------------------------------------------|-----------------------------------------|
- * | processing | `p<attempt>:<lease start s>:<µs>:<lease ms>:<digest>:<token>[\|<last error>]` | max(retention, lease), kept ≥ the lease |
+ * | state       | value                                                                  | TTL                                     |
+ * |-------------|------------------------------------------------------------------------|-----------------------------------------|
+ * | first claim | `n<TTL ms>:<lease ms>:<digest>:<token>` (attempt 1, no last error)      | `<TTL ms>` = max(retention, lease)      |
+ * | processing  | `p<attempt>:<lease start s>:<µs>:<lease ms>:<digest>:<token>[\|<last error>]` | max(retention, lease), kept ≥ the lease |
  * | released   | `r<attempts counted>:<token>[\|<last error>]`                           | unchanged                               |
  * | completed  | `<tag><digest>` or `<tag><digest>\|<result JSON>`                      | retention from completion               |
  *
- * The lease start is `TIME` as Redis gives it (seconds, microseconds), so writing a claim needs no
- * number formatting, the slowest step of a small script. `<digest>` is `0` without a fingerprint,
+ * A first claim is written by the store's plain `SET … NX GET` (redis-store.ts), not by a script,
+ * so it cannot hold the server's time: its lease started when the key got its TTL, and
+ * `<lease ms> - (<TTL ms> - PTTL)` is what is left of it. Every script that rewrites one writes a
+ * processing record instead. A script of an older version refuses it as a foreign value (an error,
+ * never a takeover). In a processing record the lease start is `TIME` as Redis gives it (seconds,
+ * microseconds), so writing a claim needs no number formatting, the slowest step of a small script. `<digest>` is `0` without a fingerprint,
  * else the decimal the store computes from it ({@link fingerprintDigest}), so the script hashes
  * nothing. `<tag>` is the first 9 characters of the token that completed the record, 9 digits the
  * store puts at the start of every token (`900000000` for a token without them), so a `complete`
@@ -70,6 +76,16 @@ if state == 112 then
     if left > 0 then return -math.ceil(left / 1000) end
     attempt = held + 1
   end
+elseif state == 110 then
+  local ttl, ms, token = string.match(record, '^n(%d+):(%d+):%d+:(.*)$')
+  last = ''
+  if token == ARGV[1] then
+    attempt = 1
+  else
+    local left = ms - (ttl - redis.call('PTTL', KEYS[1]))
+    if left > 0 then return -left end
+    attempt = 2
+  end
 elseif state == 114 then
   local counted, rest = string.match(record, '^r(%d+)[^|]*(.*)$')
   attempt = counted + 1
@@ -92,7 +108,12 @@ if state >= 48 and state <= 57 then
   if tag and string.sub(record, 1, 9) == tag then return 1 end
   return 0
 end
-local digest, token = string.match(record, '^p%d+:%d+:%d+:%d+:(%d+):([^|]*)')
+local digest, token
+if state == 110 then
+  digest, token = string.match(record, '^n%d+:%d+:(%d+):(.*)$')
+else
+  digest, token = string.match(record, '^p%d+:%d+:%d+:%d+:(%d+):([^|]*)')
+end
 if token ~= ARGV[1] then return 0 end
 local value = (tag or '900000000') .. digest
 if ARGV[3] then value = value .. '|' .. ARGV[3] end
@@ -108,7 +129,12 @@ if string.byte(record) == 114 then
   if string.match(record, '^r%d+:([^|]*)') == ARGV[1] then return 1 end
   return 0
 end
-local attempt, token, last = string.match(record, '^p(%d+):%d+:%d+:%d+:%d+:([^|]*)(.*)$')
+local attempt, token, last
+if string.byte(record) == 110 then
+  attempt, last, token = 1, '', string.match(record, '^n%d+:%d+:%d+:(.*)$')
+else
+  attempt, token, last = string.match(record, '^p(%d+):%d+:%d+:%d+:%d+:([^|]*)(.*)$')
+end
 if token ~= ARGV[1] then return 0 end
 if ARGV[2] == 'u' then attempt = attempt - 1 end
 if ARGV[3] then last = '|' .. ARGV[3] end
@@ -120,7 +146,12 @@ return 1
 export const EXTEND_SCRIPT = `
 local record = redis.call('GET', KEYS[1])
 if not record then return -1 end
-local attempt, digest, token, last = string.match(record, '^p(%d+):%d+:%d+:%d+:(%d+):([^|]*)(.*)$')
+local attempt, digest, token, last
+if string.byte(record) == 110 then
+  attempt, last, digest, token = 1, '', string.match(record, '^n%d+:%d+:(%d+):(.*)$')
+else
+  attempt, digest, token, last = string.match(record, '^p(%d+):%d+:%d+:%d+:(%d+):([^|]*)(.*)$')
+end
 if token ~= ARGV[1] then return 0 end
 local time = redis.call('TIME')
 local value = 'p' .. attempt .. ':' .. time[1] .. ':' .. time[2] .. ':' .. ARGV[2] .. ':' .. digest .. ':' .. token .. last
@@ -137,7 +168,12 @@ return 1
 export const ABANDON_SCRIPT = `
 local record = redis.call('GET', KEYS[1])
 if not record then return 0 end
-local attempt, token, last = string.match(record, '^p(%d+):%d+:%d+:%d+:%d+:([^|]*)(.*)$')
+local attempt, token, last
+if string.byte(record) == 110 then
+  attempt, last, token = '1', '', string.match(record, '^n%d+:%d+:%d+:(.*)$')
+else
+  attempt, token, last = string.match(record, '^p(%d+):%d+:%d+:%d+:%d+:([^|]*)(.*)$')
+end
 if token ~= ARGV[1] then return 0 end
 if attempt == '1' and last == '' then
   redis.call('DEL', KEYS[1])

@@ -64,10 +64,10 @@ async function expectEveryOperationUnavailable(store: RedisStore, key: string): 
   ]);
 }
 
-async function scriptCalls(client: Redis): Promise<{ evalsha: number; eval: number }> {
+async function commandCalls(client: Redis): Promise<{ set: number; evalsha: number; eval: number }> {
   const stats = await client.info('commandstats');
   const calls = (name: string): number => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
-  return { evalsha: calls('evalsha'), eval: calls('eval') };
+  return { set: calls('set'), evalsha: calls('evalsha'), eval: calls('eval') };
 }
 
 /** Claims (as `attempt`) and completes `key`, retrying while the client reconnects. */
@@ -117,27 +117,31 @@ describe.skipIf(!installed && process.env.CI !== 'true')('RedisStore when Redis 
     await completesOnceBack(store, 'before-crash');
   });
 
-  it('rejects while Redis is stalled and withdraws the claim that lands late, so a redelivery claims at once', async () => {
+  it('rejects while Redis is stalled and withdraws the claims that land late, so redeliveries claim at once', async () => {
     const server = await startServer();
     const { client, store } = connect();
     await completesOnceBack(store, 'warm-up');
-    const failed = await store.claim('stalled', options);
-    expect(failed.status === 'claimed' && (await store.release('stalled', failed.token))).toBe(true);
-    const before = await scriptCalls(client);
+    const failed = await store.claim('stalled-retry', options);
+    expect(failed.status === 'claimed' && (await store.release('stalled-retry', failed.token))).toBe(true);
+    const before = await commandCalls(client);
     server.pause();
     let paused = true;
     cleanups.push(() => {
       if (paused) server.resume();
     });
-    await expectUnavailable(() => store.claim('stalled', options));
+    await Promise.all([expectUnavailable(() => store.claim('stalled-new', options)), expectUnavailable(() => store.claim('stalled-retry', options))]);
     server.resume();
     paused = false;
-    // Attempt 1 ran and failed; the stalled claim never ran a handler, so it does not count.
-    expect(await store.claim('stalled', options)).toMatchObject({ status: 'claimed', attempt: 2 });
-    // The stalled claim did run once Redis resumed (EVALSHA), followed by its withdrawal (EVAL).
-    const after = await scriptCalls(client);
-    expect(after.evalsha - before.evalsha).toBe(2);
-    expect(after.eval - before.eval).toBe(1);
+    // Each stalled claim ran once Redis resumed (a SET that set the new key and left the released
+    // one as it was), then its withdrawal (EVAL), which deleted the new key's record.
+    await waitFor(async () => (await commandCalls(client)).eval - before.eval === 2, 5_000, () => 'the two withdrawals did not run');
+    const after = await commandCalls(client);
+    expect(after.set - before.set).toBe(2);
+    expect(after.evalsha - before.evalsha).toBe(0);
+    // Neither stalled claim ran a handler: the new key is claimed afresh, and the released one as
+    // attempt 2 (attempt 1 ran and failed).
+    expect(await store.claim('stalled-new', options)).toMatchObject({ status: 'claimed', attempt: 1 });
+    expect(await store.claim('stalled-retry', options)).toMatchObject({ status: 'claimed', attempt: 2 });
   });
 
   it('reloads its scripts transparently after SCRIPT FLUSH (NOSCRIPT)', async () => {

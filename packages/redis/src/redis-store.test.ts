@@ -45,10 +45,15 @@ async function serverTimeMs(): Promise<number> {
   return Number(seconds) * 1000 + Number(micros) / 1000;
 }
 
-function leaseDeadline(record: string | null): number {
-  const [, seconds, micros, leaseMs] = /^p\d+:(\d+):(\d+):(\d+):/.exec(record ?? '') ?? [];
-  if (leaseMs === undefined) throw new Error(`not a processing record: ${String(record)}`);
-  return Number(seconds) * 1000 + Number(micros) / 1000 + Number(leaseMs);
+/** What is left of the lease on `key`'s processing record, by the Redis clock. */
+async function leaseLeftMs(key: string): Promise<number> {
+  const record = await client.get(key);
+  // A first claim: the lease started when the key was set with its TTL, which counts down since.
+  const [, ttlMs, leaseMs] = /^n(\d+):(\d+):/.exec(record ?? '') ?? [];
+  if (leaseMs !== undefined) return Number(leaseMs) - (Number(ttlMs) - (await client.pttl(key)));
+  const [, seconds, micros, ms] = /^p\d+:(\d+):(\d+):(\d+):/.exec(record ?? '') ?? [];
+  if (ms === undefined) throw new Error(`not a processing record: ${String(record)}`);
+  return Number(seconds) * 1000 + Number(micros) / 1000 + Number(ms) - (await serverTimeMs());
 }
 
 describeWithRedis('RedisStore', () => {
@@ -68,7 +73,7 @@ describeWithRedis('RedisStore', () => {
         const key = `skew:${skewMs}`;
         const first = await store.claim(key, { leaseMs: LEASE_MS, retentionMs: LEASE_MS * 4 });
         expect(first).toMatchObject({ status: 'claimed', attempt: 1 });
-        const remaining = leaseDeadline(await client.get(prefix + key)) - (await serverTimeMs());
+        const remaining = await leaseLeftMs(prefix + key);
         expect(remaining).toBeGreaterThan(0);
         expect(remaining).toBeLessThanOrEqual(LEASE_MS);
         const second = await store.claim(key, { leaseMs: LEASE_MS, retentionMs: LEASE_MS * 4 });
@@ -82,14 +87,14 @@ describeWithRedis('RedisStore', () => {
     }
   });
 
-  it('stores a record as one string key under the prefix, a completed one as an integer that starts with the token tag', async () => {
+  it('stores a record as one string key under the prefix, a first claim timed by its TTL, a completed one as an integer that starts with the token tag', async () => {
     const store = new RedisStore({ client, prefix });
     for (const [key, fingerprint] of [['layout-fingerprint', 'body-digest'], ['layout-plain', undefined]] as const) {
       const claim = await store.claim(key, { leaseMs: 60_000, retentionMs: 3_600_000, ...(fingerprint ? { fingerprint } : {}) });
       if (claim.status !== 'claimed') throw new Error(`expected a claim, got ${claim.status}`);
       expect(await client.type(prefix + key)).toBe('string');
       expect(claim.token).toMatch(/^[1-8]\d{8}-[0-9a-f-]{27}$/);
-      expect(await client.get(prefix + key)).toMatch(new RegExp(`^p1:\\d+:\\d+:60000:${fingerprint ? '\\d+' : '0'}:${claim.token}$`));
+      expect(await client.get(prefix + key)).toMatch(new RegExp(`^n3600000:60000:${fingerprint ? '\\d+' : '0'}:${claim.token}$`));
       expect(await client.pttl(prefix + key)).toBeGreaterThan(3_500_000);
       await store.complete(key, claim.token, { retentionMs: 86_400_000 });
       expect(await client.call('OBJECT', 'ENCODING', prefix + key)).toBe('int');
@@ -168,7 +173,7 @@ describeWithRedis('RedisStore', () => {
       const store = new RedisStore({ client: pipelined, prefix: 'store:' });
       const claims = await Promise.all(['a', 'b', 'a'].map((key) => store.claim(key, { leaseMs: 60_000, retentionMs: 60_000 })));
       expect(claims.map((claim) => claim.status)).toEqual(['claimed', 'claimed', 'processing']);
-      expect(await client.get(`${prefix}client:store:a`)).toMatch(/^p1:/);
+      expect(await client.get(`${prefix}client:store:a`)).toMatch(/^n60000:/);
       const first = claims[0]!;
       if (first.status !== 'claimed') throw new Error('unreachable');
       expect(await store.complete('a', first.token, { retentionMs: 60_000, result: 'ok' })).toBe(true);

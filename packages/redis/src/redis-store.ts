@@ -15,7 +15,7 @@ import {
 import { checkEvictionPolicy } from './eviction-policy.js';
 import { fingerprintDigest } from './fingerprint-digest.js';
 import { ABANDON_SCRIPT, CLAIM_SCRIPT, COMPLETE_SCRIPT, EXTEND_SCRIPT, RELEASE_SCRIPT } from './lua-scripts.js';
-import { ScriptRunner, luaScript, type RedisClient, type ScriptArgument } from './script-runner.js';
+import { FollowUp, ScriptRunner, luaScript, plainCommand, type RedisClient, type ScriptArgument } from './script-runner.js';
 
 /** Options for {@link RedisStore}. */
 export type RedisStoreOptions = {
@@ -87,7 +87,10 @@ function newToken(): string {
   return String(100_000_000 + (Number.parseInt(uuid.slice(0, 8), 16) % 800_000_000)) + uuid.slice(8);
 }
 
-// The claim script's reply protocol is described in lua-scripts.ts; its first argument is the token.
+/**
+ * A claim's arguments: the token, the lease and the TTL in milliseconds, and the fingerprint's
+ * digest when there is one. The claim script's reply protocol is described in lua-scripts.ts.
+ */
 function decodeClaim(reply: unknown, args: readonly ScriptArgument[]): ClaimResult {
   if (typeof reply === 'number') {
     return reply > 0
@@ -107,6 +110,40 @@ function decodeClaim(reply: unknown, args: readonly ScriptArgument[]): ClaimResu
   return { status: 'completed', fingerprintMatches, result: JSON.parse(reply.slice(1)) as unknown };
 }
 
+const CLAIM_BY_SCRIPT = new FollowUp(CLAIM, decodeClaim);
+
+/**
+ * The claim as one plain `SET … NX GET` (Redis 7.0 and later), which Redis runs several times faster
+ * than the claim script: it writes a new record with the lease timed by the key's TTL (lua-scripts.ts)
+ * and answers whatever the key held. A new key is then claimed and a completed one answered here;
+ * any other record (a claim in flight, a released one) goes on to the claim script.
+ */
+const CLAIM_BY_SET = plainCommand(
+  'claim',
+  'set',
+  ([token, lease, ttl, digest = 0]) => [`n${ttl}:${lease}:${digest}:${token}`, 'PX', ttl!, 'NX', 'GET'],
+  CLAIM_BY_SCRIPT,
+);
+
+function decodeSetClaim(reply: unknown, args: readonly ScriptArgument[]): ClaimResult | FollowUp<ClaimResult> {
+  if (reply === null) return { status: 'claimed', token: args[0] as string, attempt: 1 };
+  if (typeof reply !== 'string' || reply.length === 0) throw new TypeError(`unexpected reply to the claim: ${typeof reply}`);
+  const first = reply.charCodeAt(0);
+  return first >= 48 && first <= 57 ? decodeCompleted(reply, args[3]) : CLAIM_BY_SCRIPT;
+}
+
+/**
+ * A completed record as the claim script reads it: `<tag><digest>[|<result JSON>]`, the digest
+ * compared with the claim's own (`undefined` when either has none).
+ */
+function decodeCompleted(record: string, digest: ScriptArgument | undefined): ClaimResult {
+  const bar = record.indexOf('|');
+  const stored = bar === -1 ? record.slice(9) : record.slice(9, bar);
+  const fingerprintMatches = digest === undefined || stored === '0' || stored === '' ? undefined : stored === String(digest);
+  if (bar === -1) return { status: 'completed', fingerprintMatches };
+  return { status: 'completed', fingerprintMatches, result: JSON.parse(record.slice(bar + 1)) as unknown };
+}
+
 const REDIS_STORE_OPTIONS: OptionNames<RedisStoreOptions> = {
   client: true,
   prefix: true,
@@ -117,9 +154,10 @@ const REDIS_STORE_OPTIONS: OptionNames<RedisStoreOptions> = {
 
 /**
  * A dedup store in Redis or Redis Cluster, shared by every process that uses the same Redis.
- * Each operation is one Lua script on one key, timed by the Redis server's clock, so it is atomic,
- * correct under client clock skew, and routed by the key's slot on a Cluster. A new event costs
- * two round trips (claim, complete); a duplicate costs one.
+ * Each operation is one command on one key (a Lua script, or a plain `SET … NX GET` for the
+ * common claim), timed by the Redis server's clock, so it is atomic, correct under client clock
+ * skew, and routed by the key's slot on a Cluster. A new event costs two round trips (claim,
+ * complete); a duplicate costs one.
  *
  * Run Redis with `maxmemory-policy noeviction`: an evicted record is a forgotten event, answered
  * as new (a duplicate). See docs/stores/redis.md for the record layout and operational advice.
@@ -174,7 +212,9 @@ export class RedisStore implements DedupStore {
     const { fingerprint } = options;
     const redisKey = this.#prefix + key;
     const args = fingerprint === undefined ? [token, lease, ttl] : [token, lease, ttl, fingerprintDigest(fingerprint)];
-    return this.#runner.run(CLAIM, redisKey, args, decodeClaim, withdrawClaim);
+    return this.#runner.supports(CLAIM_BY_SET)
+      ? this.#runner.run(CLAIM_BY_SET, redisKey, args, decodeSetClaim, withdrawClaim)
+      : this.#runner.run(CLAIM, redisKey, args, decodeClaim, withdrawClaim);
   }
 
   complete(key: string, token: string, options: CompleteOptions): Promise<boolean> {

@@ -26,6 +26,52 @@ export function luaScript(operation: Operation, lua: string, { inline = false }:
   return { operation, lua, sha: createHash('sha1').update(lua).digest('hex'), inline };
 }
 
+/**
+ * The same operation as one of Redis's own commands instead of a script, where one does it in
+ * the common case (Redis runs a plain command several times faster than a script). Whenever
+ * Redis refuses it with an error reply (an older server that lacks the syntax, `OOM`,
+ * `READONLY`), the operation goes on as `fallback`, which gives the answer the script would.
+ */
+export type PlainCommand = {
+  readonly operation: Operation;
+  /** The command's name, e.g. `set`; its key comes first. */
+  readonly name: string;
+  /** The command's arguments after the key, built from the operation's arguments. */
+  readonly build: (args: readonly ScriptArgument[]) => ScriptArgument[];
+  readonly fallback: FollowUp<unknown>;
+};
+
+/** Prepares a {@link PlainCommand}. */
+export function plainCommand(
+  operation: Operation,
+  name: string,
+  build: (args: readonly ScriptArgument[]) => ScriptArgument[],
+  fallback: FollowUp<unknown>,
+): PlainCommand {
+  return { operation, name, build, fallback };
+}
+
+/** A script or a plain command: what {@link ScriptRunner.run} sends. */
+export type StoreCommand = LuaScript | PlainCommand;
+
+/**
+ * What a reply decoder returns when the answer takes another command: the operation sends
+ * `script` with the same key and arguments, under the same deadline, and decodes its reply with
+ * `decode`.
+ */
+export class FollowUp<T> {
+  constructor(
+    readonly script: LuaScript,
+    readonly decode: ReplyDecoder<T>,
+  ) {}
+}
+
+const isPlain = (command: StoreCommand): command is PlainCommand => 'build' in command;
+const isReplyError = (error: unknown): error is Error => error instanceof Error && error.name === 'ReplyError';
+// What Redis (and proxies in front of it) answer to options they do not know: Redis before 7.0
+// refuses `SET … NX GET` with `ERR syntax error`.
+const isUnsupported = (error: Error): boolean => /syntax|unknown|wrong number|not supported|unsupported/i.test(error.message);
+
 /** The error every failed operation rejects with, so the receiver applies its store-error policy. */
 export function storeUnavailable(operation: Operation, cause: unknown): WebhookError {
   // Redis and ioredis end some messages with a period ('Connection is closed.'): one is enough.
@@ -48,8 +94,11 @@ function timedOut(operation: Operation, timeoutMs: number): WebhookError {
 
 const isNoScript = (error: unknown): boolean => error instanceof Error && error.message.startsWith('NOSCRIPT');
 
-/** Turns a script's reply into the operation's answer; `args` are the ones it was sent with. */
-export type ReplyDecoder<T> = (reply: unknown, args: readonly ScriptArgument[]) => T;
+/**
+ * Turns a reply into the operation's answer, or into the {@link FollowUp} that gives it; `args`
+ * are the operation's arguments.
+ */
+export type ReplyDecoder<T> = (reply: unknown, args: readonly ScriptArgument[]) => T | FollowUp<T>;
 
 /** Runs once when an operation rejects, e.g. to withdraw a command that may still land. */
 export type FailureHandler = (runner: ScriptRunner, key: string, args: readonly ScriptArgument[]) => void;
@@ -69,6 +118,8 @@ export type FailureHandler = (runner: ScriptRunner, key: string, args: readonly 
 export class ScriptRunner {
   readonly timeoutMs: number;
   readonly timeouts: TimeoutQueue;
+  /** The plain commands this server refused as unknown syntax: their scripts run instead. */
+  readonly #unsupported = new Set<PlainCommand>();
   readonly #client: RedisClient;
   readonly #autoPipelining: boolean;
   readonly #commandOptions: { replyEncoding: 'utf8'; keyPrefix?: string };
@@ -87,29 +138,39 @@ export class ScriptRunner {
    * Redis fails or has not answered within the timeout. `onFailure` runs once on rejection.
    */
   run<T>(
-    script: LuaScript,
+    command: StoreCommand,
     key: string,
     args: readonly ScriptArgument[],
     decode: ReplyDecoder<T>,
     onFailure?: FailureHandler,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const call = new ScriptCall(this, script, key, args, decode, onFailure, resolve, reject);
+      const call = new ScriptCall(this, command, key, args, decode, onFailure, resolve, reject);
       this.timeouts.add(call);
-      call.send(script.inline);
+      call.send(!isPlain(command) && command.inline);
     });
   }
 
-  /** Sends one `EVALSHA` (or `EVAL` with the whole script) and resolves with its reply. */
-  send(script: LuaScript, whole: boolean, key: string, args: readonly ScriptArgument[]): Promise<unknown> {
-    const command = whole ? 'eval' : 'evalsha';
-    const body = whole ? script.lua : script.sha;
+  /** `false` once this server refused `command` as unknown syntax (Redis before 7.0). */
+  supports(command: PlainCommand): boolean {
+    return !this.#unsupported.has(command);
+  }
+
+  /** Remembers that this server does not know `command`'s syntax. */
+  refused(command: PlainCommand): void {
+    this.#unsupported.add(command);
+  }
+
+  /** Sends `command` (a script as `EVALSHA`, or `EVAL` with the whole script) and resolves with its reply. */
+  send(command: StoreCommand, whole: boolean, key: string, args: readonly ScriptArgument[]): Promise<unknown> {
+    const name = isPlain(command) ? command.name : whole ? 'eval' : 'evalsha';
+    const sent = isPlain(command) ? [key, ...command.build(args)] : [whole ? command.lua : command.sha, 1, key, ...args];
     try {
       if (this.#autoPipelining) {
         // Through the client's own command function, so its automatic pipelining applies.
-        return this.#client[command](body, 1, key, ...args) as Promise<unknown>;
+        return (this.#client as unknown as Record<string, (...sent: ScriptArgument[]) => Promise<unknown>>)[name]!(...sent);
       }
-      const pending = new Command(command, [body, 1, key, ...args], this.#commandOptions);
+      const pending = new Command(name, sent, this.#commandOptions);
       this.#client.sendCommand(pending);
       return pending.promise;
     } catch (error) {
@@ -126,10 +187,10 @@ class ScriptCall<T> implements Expirable {
 
   constructor(
     readonly runner: ScriptRunner,
-    readonly script: LuaScript,
+    public command: StoreCommand,
     readonly key: string,
     readonly args: readonly ScriptArgument[],
-    readonly decode: ReplyDecoder<T>,
+    public decode: ReplyDecoder<T>,
     readonly onFailure: FailureHandler | undefined,
     readonly resolve: (value: T) => void,
     readonly reject: (error: WebhookError) => void,
@@ -138,7 +199,7 @@ class ScriptCall<T> implements Expirable {
   }
 
   send(whole: boolean): void {
-    this.runner.send(this.script, whole, this.key, this.args).then(
+    this.runner.send(this.command, whole, this.key, this.args).then(
       (reply) => this.#reply(reply),
       (error: unknown) => this.#error(error),
     );
@@ -147,16 +208,20 @@ class ScriptCall<T> implements Expirable {
   // A command that timed out may still run later (it was queued or already sent): see
   // docs/stores/redis.md, "Command timeout".
   expire(): void {
-    this.#fail(timedOut(this.script.operation, this.runner.timeoutMs));
+    this.#fail(timedOut(this.command.operation, this.runner.timeoutMs));
   }
 
   #reply(reply: unknown): void {
     if (this.settled) return;
-    let value: T;
+    let value: T | FollowUp<T>;
     try {
       value = this.decode(reply, this.args);
     } catch (error) {
-      this.#fail(storeUnavailable(this.script.operation, error));
+      this.#fail(storeUnavailable(this.command.operation, error));
+      return;
+    }
+    if (value instanceof FollowUp) {
+      this.#follow(value);
       return;
     }
     this.settled = true;
@@ -164,14 +229,28 @@ class ScriptCall<T> implements Expirable {
     this.resolve(value);
   }
 
+  // The next command of the same operation: same key, arguments and deadline.
+  #follow(next: FollowUp<T>): void {
+    this.command = next.script;
+    this.decode = next.decode;
+    this.send(next.script.inline);
+  }
+
   #error(error: unknown): void {
     if (this.settled) return;
+    const { command } = this;
+    if (isPlain(command) && isReplyError(error)) {
+      // Refused, so it did nothing: the script does the same and answers as the command would have.
+      if (isUnsupported(error)) this.runner.refused(command);
+      this.#follow(command.fallback as FollowUp<T>);
+      return;
+    }
     if (!this.#reloaded && isNoScript(error)) {
       this.#reloaded = true;
       this.send(true);
       return;
     }
-    this.#fail(storeUnavailable(this.script.operation, error));
+    this.#fail(storeUnavailable(command.operation, error));
   }
 
   #fail(error: WebhookError): void {

@@ -1,6 +1,6 @@
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 
-/** A TCP proxy on loopback in front of a Redis server that can lose a reply on purpose. */
+/** A TCP proxy on loopback in front of a Redis server that can lose a reply on purpose, or rewrite commands. */
 export type RedisLossyProxy = {
   /** The port the proxy listens on, at 127.0.0.1. */
   readonly port: number;
@@ -26,7 +26,10 @@ export type RedisLossyProxy = {
  * const lost = proxy.loseNextReply();
  * ```
  */
-export async function startRedisLossyProxy(targetPort: number): Promise<RedisLossyProxy> {
+export async function startRedisLossyProxy(
+  targetPort: number,
+  { rewriteCommands }: { /** Changes the client's bytes before Redis reads them (keep RESP lengths). */ rewriteCommands?: (chunk: Buffer) => Buffer } = {},
+): Promise<RedisLossyProxy> {
   const sockets = new Set<Socket>();
   let connections = 0;
   let armed: (() => void) | undefined;
@@ -40,7 +43,7 @@ export async function startRedisLossyProxy(targetPort: number): Promise<RedisLos
     }
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
-    client.on('data', (chunk) => upstream.write(chunk));
+    client.on('data', (chunk: Buffer) => upstream.write(rewriteCommands === undefined ? chunk : rewriteCommands(chunk)));
     upstream.on('data', (chunk) => {
       if (armed === undefined) {
         client.write(chunk);
