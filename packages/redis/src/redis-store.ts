@@ -121,7 +121,7 @@ const CLAIM_BY_SCRIPT = new FollowUp(CLAIM, decodeClaim);
 const CLAIM_BY_SET = plainCommand(
   'claim',
   'set',
-  ([token, lease, ttl, digest = 0]) => [`n${ttl}:${lease}:${digest}:${token}`, 'PX', ttl!, 'NX', 'GET'],
+  (key, [token, lease, ttl, digest = 0]) => [key, `n${ttl}:${lease}:${digest}:${token}`, 'PX', ttl!, 'NX', 'GET'],
   CLAIM_BY_SCRIPT,
 );
 

@@ -34,10 +34,10 @@ export function luaScript(operation: Operation, lua: string, { inline = false }:
  */
 export type PlainCommand = {
   readonly operation: Operation;
-  /** The command's name, e.g. `set`; its key comes first. */
+  /** The command's name, e.g. `set`. */
   readonly name: string;
-  /** The command's arguments after the key, built from the operation's arguments. */
-  readonly build: (args: readonly ScriptArgument[]) => ScriptArgument[];
+  /** The command's arguments, its key first, built from the operation's key and arguments. */
+  readonly build: (key: string, args: readonly ScriptArgument[]) => ScriptArgument[];
   readonly fallback: FollowUp<unknown>;
 };
 
@@ -45,7 +45,7 @@ export type PlainCommand = {
 export function plainCommand(
   operation: Operation,
   name: string,
-  build: (args: readonly ScriptArgument[]) => ScriptArgument[],
+  build: (key: string, args: readonly ScriptArgument[]) => ScriptArgument[],
   fallback: FollowUp<unknown>,
 ): PlainCommand {
   return { operation, name, build, fallback };
@@ -164,7 +164,7 @@ export class ScriptRunner {
   /** Sends `command` (a script as `EVALSHA`, or `EVAL` with the whole script) and resolves with its reply. */
   send(command: StoreCommand, whole: boolean, key: string, args: readonly ScriptArgument[]): Promise<unknown> {
     const name = isPlain(command) ? command.name : whole ? 'eval' : 'evalsha';
-    const sent = isPlain(command) ? [key, ...command.build(args)] : [whole ? command.lua : command.sha, 1, key, ...args];
+    const sent = isPlain(command) ? command.build(key, args) : [whole ? command.lua : command.sha, 1, key, ...args];
     try {
       if (this.#autoPipelining) {
         // Through the client's own command function, so its automatic pipelining applies.
