@@ -93,7 +93,7 @@ describeWithRedis('RedisStore', () => {
       const claim = await store.claim(key, { leaseMs: 60_000, retentionMs: 3_600_000, ...(fingerprint ? { fingerprint } : {}) });
       if (claim.status !== 'claimed') throw new Error(`expected a claim, got ${claim.status}`);
       expect(await client.type(prefix + key)).toBe('string');
-      expect(claim.token).toMatch(/^[1-8]\d{8}-[0-9a-f-]{27}$/);
+      expect(claim.token).toMatch(/^[1-8]\d{8}-[0-9a-f]{16}-[0-9a-z]+$/);
       expect(await client.get(prefix + key)).toMatch(new RegExp(`^n3600000:60000:${fingerprint ? '\\d+' : '0'}:${claim.token}$`));
       expect(await client.pttl(prefix + key)).toBeGreaterThan(3_500_000);
       await store.complete(key, claim.token, { retentionMs: 86_400_000 });

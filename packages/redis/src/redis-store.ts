@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   WebhookError,
   capLastError,
@@ -80,11 +80,17 @@ function withdrawClaim(runner: ScriptRunner, key: string, args: readonly ScriptA
   runner.run(ABANDON, key, [args[0]!], isDone).catch(ignore);
 }
 
-// The token starts with 9 digits (from 100000000 to 899999999), which a completed record keeps,
-// so a re-sent complete is recognised (lua-scripts.ts); the rest of the UUID keeps it unique.
+// A token is `<tag>-<process>-<serial>`: the tag, 9 digits from 100000000 to 899999999, is what a
+// completed record keeps so that a re-sent complete is recognised (lua-scripts.ts); 64 random bits
+// drawn once per process and a serial keep the token unique. Consecutive tokens of a process have
+// consecutive tags from a random start, so two tokens share a tag only across processes, by a
+// chance of one in 800 million, as with a random tag each time. A UUID per claim cost 0.4 µs of the
+// client's time against 0.05 (docs/stores/redis.md, "Figures").
+const TOKEN_PROCESS = `-${randomBytes(8).toString('hex')}-`;
+let tokenSerial = randomBytes(4).readUInt32BE(0) % 800_000_000;
 function newToken(): string {
-  const uuid = randomUUID();
-  return String(100_000_000 + (Number.parseInt(uuid.slice(0, 8), 16) % 800_000_000)) + uuid.slice(8);
+  tokenSerial++;
+  return String(100_000_000 + (tokenSerial % 800_000_000)) + TOKEN_PROCESS + tokenSerial.toString(36);
 }
 
 /**
