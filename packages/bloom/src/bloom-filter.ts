@@ -1,7 +1,8 @@
 import { refuseUnknownOptions, type OptionNames } from '@hookguard/core';
 import { fmix32, hashKey, type KeyHash } from './hash.js';
 import { randomSeed } from './random-seed.js';
-import { bloomParameters, MAX_FILTER_BITS, MAX_HASH_COUNT } from './sizing.js';
+import { MAX_FILTER_BITS, MAX_HASH_COUNT } from './filter-limits.js';
+import { bloomParameters } from './sizing.js';
 import { checkFalsePositiveRate, checkFilterFits, checkItemCount, checkSeed, invalidOptions, shown } from './sizing-options.js';
 
 /**

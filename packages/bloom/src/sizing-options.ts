@@ -1,5 +1,6 @@
 import { WebhookError } from '@hookguard/core';
-import { MAX_FILTER_BITS, MAX_HASH_COUNT, type BloomParameters } from './sizing.js';
+import { MAX_FILTER_BITS, MAX_HASH_COUNT } from './filter-limits.js';
+import type { BloomParameters } from './sizing.js';
 
 /** An `ERR_HOOKGUARD_INVALID_OPTIONS` error with `message`. */
 export function invalidOptions(message: string): WebhookError {

@@ -1,3 +1,5 @@
+import { checkFalsePositiveRate, checkItemCount, invalidOptions, shown } from './sizing-options.js';
+
 /** The size of one standard Bloom filter. */
 export type BloomParameters = {
   /** Number of bits in the filter. */
@@ -6,11 +8,6 @@ export type BloomParameters = {
   hashCount: number;
 };
 
-/** The largest filter {@link BloomFilter} addresses: probe positions are 32-bit. */
-export const MAX_FILTER_BITS = 0xffff_ffff;
-
-/** The most probes per item {@link BloomFilter} makes: a snapshot keeps the count in one byte. */
-export const MAX_HASH_COUNT = 255;
 
 /**
  * The fewest bits any Bloom filter needs per item for a false-positive rate: `-ln(p) / ln(2)^2`.
@@ -21,6 +18,7 @@ export const MAX_HASH_COUNT = 255;
  * ```
  */
 export function optimalBitsPerItem(falsePositiveRate: number): number {
+  checkFalsePositiveRate('optimalBitsPerItem()', falsePositiveRate);
   return -Math.log(falsePositiveRate) / (Math.LN2 * Math.LN2);
 }
 
@@ -34,6 +32,13 @@ export function optimalBitsPerItem(falsePositiveRate: number): number {
  * ```
  */
 export function expectedFalsePositiveRate(parameters: BloomParameters, items: number): number {
+  const { bits, hashCount } = (parameters ?? {}) as Partial<BloomParameters>;
+  if (typeof bits !== 'number' || !Number.isSafeInteger(bits) || bits < 1 || typeof hashCount !== 'number' || !Number.isSafeInteger(hashCount) || hashCount < 1) {
+    throw invalidOptions(`expectedFalsePositiveRate() needs { bits, hashCount } as positive integers, such as bloomParameters() returns; received bits ${shown(bits)}, hashCount ${shown(hashCount)}.`);
+  }
+  if (typeof items !== 'number' || !Number.isSafeInteger(items) || items < 0) {
+    throw invalidOptions(`expectedFalsePositiveRate() items must be an integer of 0 or more; received ${shown(items)}.`);
+  }
   return Math.pow(-Math.expm1((-parameters.hashCount * items) / parameters.bits), parameters.hashCount);
 }
 
@@ -49,6 +54,8 @@ export function expectedFalsePositiveRate(parameters: BloomParameters, items: nu
  * ```
  */
 export function bloomParameters(capacity: number, falsePositiveRate: number): BloomParameters {
+  checkItemCount('bloomParameters()', 'capacity', capacity, 'the items the filter holds when full');
+  checkFalsePositiveRate('bloomParameters()', falsePositiveRate);
   const ideal = -Math.log2(falsePositiveRate);
   let best: BloomParameters | undefined;
   for (const hashCount of new Set([Math.max(1, Math.floor(ideal)), Math.max(1, Math.ceil(ideal))])) {
@@ -70,5 +77,7 @@ export function bloomParameters(capacity: number, falsePositiveRate: number): Bl
  * ```
  */
 export function perGenerationRate(falsePositiveRate: number, generations: number): number {
+  checkFalsePositiveRate('perGenerationRate()', falsePositiveRate);
+  checkItemCount('perGenerationRate()', 'generations', generations, 'the filters a key is checked against');
   return -Math.expm1(Math.log1p(-falsePositiveRate) / generations);
 }

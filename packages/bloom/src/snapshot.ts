@@ -1,6 +1,6 @@
 import { WebhookError } from '@hookguard/core';
 import { crc32 } from './crc32.js';
-import { MAX_FILTER_BITS } from './sizing.js';
+import { MAX_FILTER_BITS } from './filter-limits.js';
 
 /** The parameters a snapshot was written with. */
 export type SnapshotParameters = {
