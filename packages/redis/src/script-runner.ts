@@ -104,10 +104,12 @@ export type ReplyDecoder<T> = (reply: unknown, args: readonly ScriptArgument[]) 
 export type FailureHandler = (runner: ScriptRunner, key: string, args: readonly ScriptArgument[]) => void;
 
 /**
- * Runs the store's scripts through a user's ioredis client: `EVALSHA`, falling back to `EVAL`
- * (which also caches the script) when the server answers `NOSCRIPT` (a restarted server, a
- * promoted replica, `SCRIPT FLUSH`). Commands carry their key, so a Cluster routes each by its
- * slot. Every call settles within `timeoutMs`, even while ioredis queues or retries the command.
+ * Runs the store's commands through a user's ioredis client: scripts as `EVALSHA`, falling back
+ * to `EVAL` (which also caches the script) when the server answers `NOSCRIPT` (a restarted server,
+ * a promoted replica, `SCRIPT FLUSH`), and plain commands as they are, going on to their script
+ * when Redis refuses them. Commands carry their key, so a Cluster routes each by its slot. Every
+ * call settles within `timeoutMs`, its follow-ups included, even while ioredis queues or retries
+ * the command.
  *
  * @example
  * ```ts
@@ -161,7 +163,7 @@ export class ScriptRunner {
     this.#unsupported.add(command);
   }
 
-  /** Sends `command` (a script as `EVALSHA`, or `EVAL` with the whole script) and resolves with its reply. */
+  /** Sends `command` (a plain command as it is, a script as `EVALSHA` or, `whole`, `EVAL`) and resolves with its reply. */
   send(command: StoreCommand, whole: boolean, key: string, args: readonly ScriptArgument[]): Promise<unknown> {
     const name = isPlain(command) ? command.name : whole ? 'eval' : 'evalsha';
     const sent = isPlain(command) ? command.build(key, args) : [whole ? command.lua : command.sha, 1, key, ...args];
