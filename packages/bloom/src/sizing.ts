@@ -8,7 +8,6 @@ export type BloomParameters = {
   hashCount: number;
 };
 
-
 /**
  * The fewest bits any Bloom filter needs per item for a false-positive rate: `-ln(p) / ln(2)^2`.
  *

@@ -10,19 +10,20 @@
  * |-------------|------------------------------------------------------------------------|-----------------------------------------|
  * | first claim | `n<TTL ms>:<lease ms>:<digest>:<token>` (attempt 1, no last error)      | `<TTL ms>` = max(retention, lease)      |
  * | processing  | `p<attempt>:<lease start s>:<µs>:<lease ms>:<digest>:<token>[\|<last error>]` | max(retention, lease), kept ≥ the lease |
- * | released   | `r<attempts counted>:<token>[\|<last error>]`                           | unchanged                               |
- * | completed  | `<tag><digest>` or `<tag><digest>\|<result JSON>`                      | retention from completion               |
+ * | released    | `r<attempts counted>:<token>[\|<last error>]`                           | unchanged                               |
+ * | completed   | `<tag><digest>` or `<tag><digest>\|<result JSON>`                      | retention from completion               |
  *
  * A first claim is written by the store's plain `SET … NX GET` (redis-store.ts), not by a script,
  * so it cannot hold the server's time: its lease started when the key got its TTL, and
  * `<lease ms> - (<TTL ms> - PTTL)` is what is left of it. Every script that rewrites one writes a
  * processing record instead. A script of an older version refuses it as a foreign value (an error,
  * never a takeover). In a processing record the lease start is `TIME` as Redis gives it (seconds,
- * microseconds), so writing a claim needs no number formatting, the slowest step of a small script. `<digest>` is `0` without a fingerprint,
- * else the decimal the store computes from it ({@link fingerprintDigest}), so the script hashes
- * nothing. `<tag>` is the first 9 characters of the token that completed the record, 9 digits the
- * store puts at the start of every token (`900000000` for a token without them), so a `complete`
- * re-sent after its reply was lost is recognised. A completed record without a result is thus an
+ * microseconds), so writing a claim needs no number formatting, the slowest step of a small script.
+ * `<digest>` is `0` without a fingerprint, else the decimal the store computes from it
+ * ({@link fingerprintDigest}), so the script hashes nothing. `<tag>` is the first 9 characters of
+ * the token that completed the record, 9 digits the store puts at the start of every token
+ * (`900000000` for a token without them), so a `complete` re-sent after its reply was lost is
+ * recognised. A completed record without a result is thus an
  * integer of at most 19 digits, which Redis keeps inside the value object: no string allocation
  * per remembered event.
  *
