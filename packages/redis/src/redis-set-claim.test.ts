@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { Redis as RedisClient } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisStore } from './redis-store.js';
 import { startRedisLossyProxy } from './testing/redis-lossy-proxy.js';
@@ -24,8 +23,8 @@ async function startServer(): Promise<void> {
   cleanups.push(() => server.stop({ abrupt: true }));
 }
 
-function connect(port: number): RedisClient {
-  const client = new RedisClient({ host: '127.0.0.1', port });
+function connect(port: number): Redis {
+  const client = new Redis({ host: '127.0.0.1', port });
   client.on('error', () => {});
   cleanups.push(() => client.disconnect());
   return client;
@@ -78,8 +77,8 @@ describe.skipIf(!installed && process.env.CI !== 'true')('RedisStore claims with
 
   it('claims by script alone, for good, where Redis refuses SET … NX GET as unknown syntax (before 7.0)', async () => {
     await startServer();
-    // Every `GET` option of a SET becomes `BAD`: Redis then answers `ERR syntax error`, as Redis
-    // 6.2 answers `SET … NX GET` and 6.0 any `SET … GET`.
+    // The `GET` after `NX` in every SET becomes `BAD`: Redis then answers `ERR syntax error`, as
+    // Redis 6.2 answers `SET … NX GET` and 6.0 any `SET … GET`.
     const proxy = await startRedisLossyProxy(PORT, { rewriteCommands: (chunk) => Buffer.from(chunk.toString('latin1').replaceAll('$2\r\nNX\r\n$3\r\nGET\r\n', '$2\r\nNX\r\n$3\r\nBAD\r\n'), 'latin1') });
     cleanups.push(() => proxy.close());
     const direct = connect(PORT);
