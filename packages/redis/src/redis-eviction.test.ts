@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from './redis-store.js';
 import { respCommand } from './testing/resp-command.js';
-import { redisServerInstalled, startRedisServer, type RedisServer } from './testing/redis-server.js';
+import { commandStats, redisServerInstalled, startRedisServer, type RedisServer } from './testing/redis-server.js';
 
 // Ports of this file's own: 7130 evicts (volatile-lru), 7131 refuses CONFIG as managed Redis does.
 const EVICTING_PORT = 7130;
@@ -76,7 +76,7 @@ describe.skipIf(!enabled)('RedisStore and Redis eviction', () => {
       await client.ping();
       expect(logs.lines).toEqual([]);
       await respCommand({ port: EVICTING_PORT }, ['CONFIG', 'SET', 'maxmemory-policy', 'volatile-lru']);
-      const configCalls = async (): Promise<number> => Number(/cmdstat_config:calls=(\d+)/.exec(await client.info('commandstats'))?.[1] ?? 0);
+      const configCalls = async (): Promise<number> => (await commandStats(client))('config');
       const before = await configCalls();
       const off = new RedisStore({ client, logger: logs.logger, warnings: { WARN_HOOKGUARD_REDIS_EVICTION: false } });
       expect((await off.claim('switched-off', options)).status).toBe('claimed');

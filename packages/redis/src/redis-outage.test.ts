@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisStore } from './redis-store.js';
-import { redisAnswers, redisServerInstalled, startRedisServer, waitFor, type RedisServer } from './testing/redis-server.js';
+import { commandStats, redisAnswers, redisServerInstalled, startRedisServer, waitFor, type RedisServer } from './testing/redis-server.js';
 
 const PORT = 7110;
 const TIMEOUT_MS = 300;
@@ -65,9 +65,8 @@ async function expectEveryOperationUnavailable(store: RedisStore, key: string): 
 }
 
 async function commandCalls(client: Redis): Promise<{ set: number; evalsha: number; eval: number }> {
-  const stats = await client.info('commandstats');
-  const calls = (name: string): number => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
-  return { set: calls('set'), evalsha: calls('evalsha'), eval: calls('eval') };
+  const count = await commandStats(client);
+  return { set: count('set'), evalsha: count('evalsha'), eval: count('eval') };
 }
 
 /** Claims (as `attempt`) and completes `key`, retrying while the client reconnects. */

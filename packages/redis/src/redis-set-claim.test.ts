@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisStore } from './redis-store.js';
 import { startRedisLossyProxy } from './testing/redis-lossy-proxy.js';
-import { redisServerInstalled, startRedisServer } from './testing/redis-server.js';
+import { commandStats, redisServerInstalled, startRedisServer } from './testing/redis-server.js';
 
 // A server of this file's own, so the command counts below are this file's alone.
 const PORT = 7140;
@@ -32,9 +32,8 @@ function connect(port: number): Redis {
 
 /** Calls of SET (scripts' own included) and EVALSHA since the server started, and the SETs that failed. */
 async function commandCalls(client: Redis): Promise<{ set: number; setFailed: number; evalsha: number }> {
-  const stats = await client.info('commandstats');
-  const field = (name: string, counter: string): number => Number(new RegExp(`cmdstat_${name}:.*?\\b${counter}=(\\d+)`).exec(stats)?.[1] ?? 0);
-  return { set: field('set', 'calls'), setFailed: field('set', 'failed_calls'), evalsha: field('evalsha', 'calls') };
+  const count = await commandStats(client);
+  return { set: count('set'), setFailed: count('set', 'failed_calls'), evalsha: count('evalsha') };
 }
 
 async function countedDuring(client: Redis, operation: () => Promise<unknown>): Promise<{ set: number; setFailed: number; evalsha: number }> {

@@ -111,9 +111,13 @@ function decodeClaim(reply: unknown, args: readonly ScriptArgument[]): ClaimResu
     const bar = reply.indexOf('|');
     return { status: 'claimed', token: args[0] as string, attempt: Number(reply.slice(1, bar)), lastError: reply.slice(bar + 1) };
   }
-  const fingerprintMatches = flag === MATCH ? true : flag === DIFFER ? false : undefined;
-  if (reply.length === 1) return { status: 'completed', fingerprintMatches };
-  return { status: 'completed', fingerprintMatches, result: JSON.parse(reply.slice(1)) as unknown };
+  return completedAnswer(flag === MATCH ? true : flag === DIFFER ? false : undefined, reply.length === 1 ? undefined : reply.slice(1));
+}
+
+/** A `completed` answer, with the stored result when the record holds one (`resultJson`). */
+function completedAnswer(fingerprintMatches: boolean | undefined, resultJson: string | undefined): ClaimResult {
+  if (resultJson === undefined) return { status: 'completed', fingerprintMatches };
+  return { status: 'completed', fingerprintMatches, result: JSON.parse(resultJson) as unknown };
 }
 
 const CLAIM_BY_SCRIPT = new FollowUp(CLAIM, decodeClaim);
@@ -146,8 +150,7 @@ function decodeCompleted(record: string, digest: ScriptArgument | undefined): Cl
   const bar = record.indexOf('|');
   const stored = bar === -1 ? record.slice(9) : record.slice(9, bar);
   const fingerprintMatches = digest === undefined || stored === '0' || stored === '' ? undefined : stored === String(digest);
-  if (bar === -1) return { status: 'completed', fingerprintMatches };
-  return { status: 'completed', fingerprintMatches, result: JSON.parse(record.slice(bar + 1)) as unknown };
+  return completedAnswer(fingerprintMatches, bar === -1 ? undefined : record.slice(bar + 1));
 }
 
 const REDIS_STORE_OPTIONS: OptionNames<RedisStoreOptions> = {

@@ -165,8 +165,9 @@ export class ScriptRunner {
 
   /** Sends `command` (a plain command as it is, a script as `EVALSHA` or, `whole`, `EVAL`) and resolves with its reply. */
   send(command: StoreCommand, whole: boolean, key: string, args: readonly ScriptArgument[]): Promise<unknown> {
-    const name = isPlain(command) ? command.name : whole ? 'eval' : 'evalsha';
-    const sent = isPlain(command) ? command.build(key, args) : [whole ? command.lua : command.sha, 1, key, ...args];
+    const plain = isPlain(command);
+    const name = plain ? command.name : whole ? 'eval' : 'evalsha';
+    const sent = plain ? command.build(key, args) : [whole ? command.lua : command.sha, 1, key, ...args];
     try {
       if (this.#autoPipelining) {
         // Through the client's own command function, so its automatic pipelining applies.

@@ -75,6 +75,24 @@ export async function redisAnswers(address: RedisAddress, timeoutMs = 1000): Pro
   }
 }
 
+/** A counter of `INFO commandstats`: how often a command ran, or failed (`failed_calls`). */
+export type CommandCounter = 'calls' | 'failed_calls' | 'rejected_calls';
+
+/**
+ * The server's per-command counters as `INFO commandstats` gives them now (a script's own calls
+ * included), read through `client`.
+ *
+ * @example
+ * ```ts
+ * const count = await commandStats(client);
+ * count('set'); count('set', 'failed_calls');
+ * ```
+ */
+export async function commandStats(client: { info(section: 'commandstats'): Promise<string> }): Promise<(command: string, counter?: CommandCounter) => number> {
+  const stats = await client.info('commandstats');
+  return (command, counter = 'calls') => Number(new RegExp(`cmdstat_${command}:(?:.*?,)?${counter}=(\\d+)`).exec(stats)?.[1] ?? 0);
+}
+
 /** Polls `check` every 50 ms until it resolves true; rejects with `describe()` after `timeoutMs`. */
 export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
